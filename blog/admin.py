@@ -1,0 +1,119 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from markdownx.admin import MarkdownxModelAdmin
+
+from blog.models import Category, Post
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent"]
+
+
+def can_edit_others(request: HttpRequest) -> bool:
+    return request.user.has_perm("blog.edit_others_posts")
+
+
+@admin.register(Post)
+class PostAdmin(MarkdownxModelAdmin):
+    list_display = ["title", "status_label", "category", "author", "published_at"]
+    list_filter = ["status", "category", "author", "allow_comments"]
+    list_select_related = ["category", "author"]
+    search_fields = ["title", "body", "excerpt"]
+    date_hierarchy = "published_at"
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["category"]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "body", "category", "tags"]}),
+        ("Publishing", {"fields": ["status", "published_at", "author"]}),
+        (
+            "Summary and sharing",
+            {
+                "fields": [
+                    "excerpt",
+                    "seo_description",
+                    "featured_image",
+                    "featured_image_alt",
+                ]
+            },
+        ),
+        ("Discussion", {"fields": ["allow_comments"]}),
+    ]
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, post: Post) -> str:
+        if post.is_scheduled:
+            return "Scheduled"
+        return post.get_status_display()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
+        posts = super().get_queryset(request)
+        if can_edit_others(request):
+            return posts
+        return posts.filter(author=request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [] if can_edit_others(request) else ["author"]
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.author_id != request.user.pk:
+            return super().has_change_permission(request, obj) and can_edit_others(
+                request
+            )
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.author_id != request.user.pk:
+            return super().has_delete_permission(request, obj) and can_edit_others(
+                request
+            )
+        return super().has_delete_permission(request, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.author_id != request.user.pk:
+            return super().has_view_permission(request, obj) and can_edit_others(
+                request
+            )
+        return super().has_view_permission(request, obj)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        return {
+            "author": request.user.pk,
+            **super().get_changeform_initial_data(request),
+        }
+
+    def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
+        if not change and not can_edit_others(request):
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Publish selected posts", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        now = timezone.now()
+        count = 0
+        for post in queryset.exclude(status=Post.Status.PUBLISHED):
+            post.status = Post.Status.PUBLISHED
+            post.published_at = post.published_at or now
+            post.save(update_fields=["status", "published_at", "updated_at"])
+            count += 1
+        self.message_user(request, f"Published {count} post(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Unpublish selected posts (back to draft)", permissions=["change"]
+    )
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        count = 0
+        for post in queryset.filter(status=Post.Status.PUBLISHED):
+            post.status = Post.Status.DRAFT
+            post.save(update_fields=["status", "updated_at"])
+            count += 1
+        self.message_user(
+            request, f"Moved {count} post(s) back to draft.", messages.SUCCESS
+        )

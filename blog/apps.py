@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def point_site_at_site_url(sender, using: str = "default", **kwargs) -> None:
+    """Keep the sites framework's domain (used by comments) equal to SITE_URL."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.contrib.sites.models import Site
+
+    domain = urlsplit(settings.SITE_URL).netloc or "127.0.0.1:8000"
+    Site.objects.using(using).update_or_create(
+        pk=settings.SITE_ID,
+        defaults={"domain": domain, "name": settings.INKWELL_SITE_NAME},
+    )
+
+
+class BlogConfig(AppConfig):
+    name = "blog"
+    verbose_name = "Blog"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        post_migrate.connect(point_site_at_site_url, sender=self)

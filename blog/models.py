@@ -1,0 +1,270 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from markdownx.models import MarkdownxField
+from taggit.managers import TaggableManager
+
+from blog import markup
+
+
+class CategoryQuerySet(models.QuerySet):
+    def get_by_natural_key(self, slug: str) -> Category:
+        return self.get(slug=slug)
+
+    def by_id(self) -> dict[int, Category]:
+        """Every category in one query, keyed by id.
+
+        Blogs have tens or hundreds of categories, so walking the tree in
+        Python beats a query per level and keeps page query counts fixed.
+        """
+        return {category.pk: category for category in self.order_by("name")}
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=200, help_text="Shown in menus and breadcrumbs.")
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="The category's web address: lowercase letters, numbers, hyphens.",
+    )
+    description = models.TextField(
+        blank=True, help_text="Optional; shown at the top of the category page."
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="Leave empty for a top-level category.",
+    )
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("blog:category", kwargs={"slug": self.slug})
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    def clean(self) -> None:
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if ancestor.pk == self.pk and self.pk is not None:
+                raise ValidationError(
+                    {"parent": "A category cannot be inside itself or its children."}
+                )
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+
+    def ancestors(self, by_id: dict[int, Category] | None = None) -> list[Category]:
+        """Parents from the top level down to this category (itself included)."""
+        by_id = by_id if by_id is not None else Category.objects.by_id()
+        chain, node, seen = [], self, set()
+        while node is not None and node.pk not in seen:
+            chain.append(node)
+            seen.add(node.pk)
+            node = by_id.get(node.parent_id) if node.parent_id else None
+        return chain[::-1]
+
+    def descendant_ids(self, by_id: dict[int, Category] | None = None) -> set[int]:
+        """This category's id and those of every category below it."""
+        by_id = by_id if by_id is not None else Category.objects.by_id()
+        children: dict[int, list[int]] = {}
+        for category in by_id.values():
+            if category.parent_id:
+                children.setdefault(category.parent_id, []).append(category.pk)
+        found, todo = set(), [self.pk]
+        while todo:
+            pk = todo.pop()
+            if pk not in found:
+                found.add(pk)
+                todo.extend(children.get(pk, []))
+        return found
+
+
+class PostQuerySet(models.QuerySet):
+    def get_by_natural_key(self, slug: str) -> Post:
+        return self.get(slug=slug)
+
+    @staticmethod
+    def published_condition() -> Q:
+        return Q(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def published(self) -> PostQuerySet:
+        return self.filter(self.published_condition())
+
+    def visible_to(self, user) -> PostQuerySet:
+        """What `user` may open on the public site: drafts only for staff."""
+        if user.is_active and user.is_staff:
+            if user.has_perm("blog.edit_others_posts"):
+                return self.all()
+            return self.filter(self.published_condition() | Q(author=user))
+        return self.published()
+
+    def for_listing(self) -> PostQuerySet:
+        """What a list of summaries shows, fetched in a fixed number of queries."""
+        return (
+            self.select_related("author", "category")
+            .prefetch_related("tags")
+            .order_by("-published_at", "-pk")
+        )
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="The post's web address; filled in from the title.",
+        error_messages={"unique": "Another post already uses this slug. Pick another."},
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+    )
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="posts",
+        help_text="Where the post is filed; its breadcrumb follows this category.",
+    )
+    tags = TaggableManager(blank=True, help_text="A comma-separated list of tags.")
+    body = MarkdownxField(
+        help_text="Markdown. The preview shows what readers will see."
+    )
+    excerpt = models.TextField(
+        blank=True,
+        help_text="A short summary for lists and feeds. Empty: the start of the post.",
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        help_text="Drafts are visible only to staff.",
+    )
+    published_at = models.DateTimeField(
+        "publish time",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=(
+            "When the post goes public. A time in the future schedules it; "
+            "empty means now, once the status is Published."
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    allow_comments = models.BooleanField(
+        default=True, help_text="Untick to close the discussion on this post."
+    )
+    seo_description = models.CharField(
+        "SEO description",
+        max_length=300,
+        blank=True,
+        help_text="What search engines show under the title. Empty: the excerpt.",
+    )
+    featured_image = models.ImageField(
+        upload_to="featured/%Y/%m/",
+        blank=True,
+        help_text="Optional picture shown at the top of the post and when shared.",
+    )
+    featured_image_alt = models.CharField(
+        "featured image description",
+        max_length=300,
+        blank=True,
+        help_text="Describe the picture for people who cannot see it. Required "
+        "with a featured image.",
+    )
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        permissions = [
+            ("edit_others_posts", "Can edit and publish other authors' posts"),
+        ]
+        indexes = [models.Index(fields=["status", "published_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="published_post_has_publish_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(featured_image="") | ~Q(featured_image_alt=""),
+                name="featured_image_has_alt_text",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        when = timezone.localtime(
+            self.published_at or self.created_at or timezone.now()
+        )
+        return reverse(
+            "blog:post",
+            kwargs={"year": when.year, "month": f"{when.month:02d}", "slug": self.slug},
+        )
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    def clean(self) -> None:
+        if self.featured_image and not self.featured_image_alt.strip():
+            message = "Describe the featured image for people who cannot see it."
+            raise ValidationError({"featured_image_alt": message})
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    @cached_property
+    def body_html(self) -> str:
+        return markup.markdownify(self.body)
+
+    @cached_property
+    def summary(self) -> str:
+        """The excerpt, or the opening of the body as plain text."""
+        if self.excerpt:
+            return self.excerpt
+        return markup.plain_summary(self.body)
+
+    def comments_open(self) -> bool:
+        return self.allow_comments and self.is_public

@@ -1,0 +1,17 @@
+"""The project's URL map: the admin, the editor endpoints, comments, the blog."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from blog import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    # Uploads are images we re-encoded ourselves, so serving them from Django
+    # is safe; a busy site puts them behind its web server or a shared store.
+    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("", include("blog.routes")),
+]

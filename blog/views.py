@@ -1,0 +1,160 @@
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from taggit.models import Tag
+
+from blog.models import Category, Post
+
+
+def paginate(request: HttpRequest, queryset) -> Page:
+    """The requested page of `queryset`; a bad page number is a 404, not a 500."""
+    paginator = Paginator(queryset, settings.INKWELL_POSTS_PER_PAGE)
+    number = request.GET.get("page") or 1
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        raise Http404("No such page.") from None
+    if number < 1 or (number > paginator.num_pages):
+        raise Http404("No such page.")
+    return paginator.page(number)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    page = paginate(request, Post.objects.published().for_listing())
+    return render(request, "blog/home.html", {"page": page})
+
+
+def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpResponse:
+    post = get_object_or_404(
+        Post.objects.visible_to(request.user).select_related("author", "category"),
+        slug=slug,
+    )
+    if request.path != post.get_absolute_url():
+        return redirect(post.get_absolute_url(), permanent=True)
+    categories = Category.objects.by_id()
+    breadcrumb = post.category.ancestors(categories) if post.category else []
+    published = Post.objects.published().only("title", "slug", "published_at")
+    previous_post = next_post = None
+    if post.is_public:
+        previous_post = (
+            published.filter(published_at__lt=post.published_at)
+            .order_by("-published_at", "-pk")
+            .first()
+        )
+        next_post = (
+            published.filter(published_at__gt=post.published_at)
+            .order_by("published_at", "pk")
+            .first()
+        )
+    return render(
+        request,
+        "blog/post_detail.html",
+        {
+            "post": post,
+            "breadcrumb": breadcrumb,
+            "tags": list(post.tags.all()),
+            "previous_post": previous_post,
+            "next_post": next_post,
+        },
+    )
+
+
+def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    categories = Category.objects.by_id()
+    category = next((c for c in categories.values() if c.slug == slug), None)
+    if category is None:
+        raise Http404("No such category.")
+    posts = Post.objects.published().filter(
+        category__in=category.descendant_ids(categories)
+    )
+    return render(
+        request,
+        "blog/category_detail.html",
+        {
+            "category": category,
+            "breadcrumb": category.ancestors(categories),
+            "subcategories": [
+                c for c in categories.values() if c.parent_id == category.pk
+            ],
+            "page": paginate(request, posts.for_listing()),
+        },
+    )
+
+
+def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    tag = get_object_or_404(Tag, slug=slug)
+    posts = Post.objects.published().filter(tags__in=[tag]).for_listing()
+    return render(
+        request, "blog/tag_detail.html", {"tag": tag, "page": paginate(request, posts)}
+    )
+
+
+def author_detail(request: HttpRequest, username: str) -> HttpResponse:
+    author = get_object_or_404(get_user_model(), username=username, is_active=True)
+    posts = Post.objects.published().filter(author=author).for_listing()
+    if not posts.exists():
+        raise Http404("This author has not published anything yet.")
+    return render(
+        request,
+        "blog/author_detail.html",
+        {"author": author, "page": paginate(request, posts)},
+    )
+
+
+def _archive(
+    request: HttpRequest, start: datetime.date, end: datetime.date, label: str
+):
+    tz = timezone.get_current_timezone()
+    posts = Post.objects.published().filter(
+        published_at__gte=datetime.datetime.combine(start, datetime.time(), tz),
+        published_at__lt=datetime.datetime.combine(end, datetime.time(), tz),
+    )
+    return render(
+        request,
+        "blog/archive.html",
+        {"label": label, "page": paginate(request, posts.for_listing())},
+    )
+
+
+def archive_year(request: HttpRequest, year: int) -> HttpResponse:
+    if not 1 <= year < 9999:
+        raise Http404("No such year.")
+    return _archive(
+        request, datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1), str(year)
+    )
+
+
+def archive_month(request: HttpRequest, year: int, month: str) -> HttpResponse:
+    if not (1 <= year < 9999 and 1 <= int(month) <= 12):
+        raise Http404("No such month.")
+    start = datetime.date(year, int(month), 1)
+    end = (start + datetime.timedelta(days=32)).replace(day=1)
+    return _archive(request, start, end, start.strftime("%B %Y"))
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and cache state as JSON; 503 when either is down."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        cache.set("healthz", "ok", 5)
+        checks["cache"] = "ok" if cache.get("healthz") == "ok" else "error: no answer"
+    except Exception as exc:
+        checks["cache"] = f"error: {exc.__class__.__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks},
+        status=200 if healthy else 503,
+    )

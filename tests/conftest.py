@@ -1,0 +1,26 @@
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings, tmp_path):
+    """Each test starts with an empty cache of its own.
+
+    Without REDIS_URL the file cache goes to a temporary folder; with it, the
+    tests use the real Redis and clear it around each test.
+    """
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path / "cache"),
+            }
+        }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"

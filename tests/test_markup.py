@@ -1,0 +1,74 @@
+"""The one Markdown renderer: rendered, highlighted, and sanitised."""
+
+import pytest
+
+from blog import markup
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert(1)</script>",
+        '<img src="x" onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="javascript:alert(1)">click</a>',
+        '<svg onload="alert(1)"></svg>',
+        '<iframe src="https://evil.example"></iframe>',
+        "![x](javascript:alert(1))",
+        '<p style="background:url(javascript:alert(1))">x</p>',
+        '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    ],
+)
+def test_renderer_strips_script_handlers_and_javascript_urls(source):
+    html = markup.markdownify(source).lower()
+    assert "<script" not in html
+    assert "onerror" not in html
+    assert "onload" not in html
+    assert "javascript:" not in html
+    assert "<iframe" not in html
+    assert "style=" not in html
+    assert "data:" not in html
+
+
+def test_headings_get_ids_and_code_is_highlighted():
+    html = markup.markdownify("## Hello World\n\n```python\nx = 1\n```\n")
+    assert '<h2 id="hello-world">Hello World</h2>' in html
+    assert 'class="highlight"' in html
+    assert '<span class="n">x</span>' in html
+
+
+def test_ordinary_markdown_renders():
+    html = markup.markdownify(
+        "Some *emphasis*, a [link](https://example.com).\n\n- a\n- b"
+    )
+    assert "<em>emphasis</em>" in html
+    assert '<a href="https://example.com" rel="noopener">link</a>' in html
+    assert "<ul>\n<li>a</li>" in html
+
+
+def test_broken_markdown_never_raises():
+    for source in [
+        "```\nunclosed",
+        "[a](",
+        "<div><p>",
+        "\x00\x01",
+        "#" * 5000,
+        "* " * 3000,
+    ]:
+        assert isinstance(markup.markdownify(source), str)
+
+
+def test_comment_markdown_is_a_smaller_subset_with_nofollow_links():
+    html = markup.render_comment(
+        "# Big\n\n**bold** [site](https://example.com) ![img](https://x/y.png)"
+    )
+    assert "<h1" not in html
+    assert "<img" not in html
+    assert "<strong>bold</strong>" in html
+    assert 'rel="nofollow ugc noopener"' in html
+
+
+def test_plain_summary_is_text_without_markup():
+    assert markup.plain_summary("## Title\n\nSome **bold** & text", words=3) == (
+        "Title Some bold …"
+    )

@@ -1,0 +1,177 @@
+"""Readers browse published posts; drafts and scheduled posts never leak."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from blog.models import Post
+from tests.factories import make_category, make_post, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def public_urls(post: Post) -> list[str]:
+    when = timezone.localtime(post.published_at or timezone.now())
+    return [
+        reverse("blog:home"),
+        reverse("blog:category", args=[post.category.slug]),
+        reverse("blog:tag", args=["hidden-tag"]),
+        reverse("blog:archive_year", args=[when.year]),
+        reverse("blog:archive_month", args=[when.year, f"{when.month:02d}"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"status": Post.Status.DRAFT},
+        {
+            "status": Post.Status.PUBLISHED,
+            "published_at": timezone.now() + timedelta(days=2),
+        },
+    ],
+    ids=["draft", "scheduled"],
+)
+def test_unpublished_posts_are_invisible_to_the_public(client, state):
+    author = make_user(username="writer")
+    visible = make_post(title="Visible post", author=author, category=make_category())
+    hidden = make_post(
+        title="Secret title",
+        author=author,
+        category=visible.category,
+        tags=("hidden-tag",),
+        **state,
+    )
+    visible.tags.add("hidden-tag")
+
+    for url in public_urls(visible):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert b"Secret title" not in response.content, url
+        assert b"Visible post" in response.content, url
+
+    assert client.get(hidden.get_absolute_url()).status_code == 404
+    assert (
+        b"Secret title"
+        not in client.get(reverse("blog:author", args=["writer"])).content
+    )
+
+
+def test_scheduled_post_appears_once_its_time_comes(client):
+    post = make_post(title="Soon", published_at=timezone.now() + timedelta(hours=1))
+    assert client.get(post.get_absolute_url()).status_code == 404
+    Post.objects.filter(pk=post.pk).update(
+        published_at=timezone.now() - timedelta(seconds=1)
+    )
+    post.refresh_from_db()
+    assert client.get(post.get_absolute_url()).status_code == 200
+    assert b"Soon" in client.get("/").content
+
+
+def test_staff_open_a_draft_with_a_clear_banner(admin_client):
+    post = make_post(title="Work in progress", status=Post.Status.DRAFT)
+    response = admin_client.get(post.get_absolute_url())
+    assert response.status_code == 200
+    assert "Draft — not public." in response.content.decode()
+
+
+def test_authors_see_their_own_drafts_but_not_other_authors(client):
+    author = make_user(groups=("Authors",))
+    own = make_post(author=author, status=Post.Status.DRAFT)
+    other = make_post(status=Post.Status.DRAFT)
+    client.force_login(author)
+    assert client.get(own.get_absolute_url()).status_code == 200
+    assert client.get(other.get_absolute_url()).status_code == 404
+
+
+def test_post_page_shows_breadcrumb_meta_tags_and_neighbours(client):
+    parent = make_category(name="Health", slug="health")
+    child = make_category(name="Backs", slug="backs", parent=parent)
+    older = make_post(title="Older", published_at=timezone.now() - timedelta(days=3))
+    post = make_post(
+        title="Middle",
+        category=child,
+        tags=("spine",),
+        published_at=timezone.now() - timedelta(days=2),
+    )
+    newer = make_post(title="Newer", published_at=timezone.now() - timedelta(days=1))
+
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert page.index(">Home<") < page.index(">Health<") < page.index(">Backs<")
+    assert page.index(">Backs<") < page.index(">Middle<")
+    assert f'href="{older.get_absolute_url()}"' in page
+    assert f'href="{newer.get_absolute_url()}"' in page
+    assert 'href="/tag/spine/"' in page
+
+
+def test_post_url_with_wrong_date_redirects_permanently(client):
+    post = make_post(slug="dated")
+    response = client.get("/1999/01/dated/")
+    assert response.status_code == 301
+    assert response["Location"] == post.get_absolute_url()
+
+
+def test_category_page_lists_subcategories_and_their_posts(client):
+    parent = make_category(name="Parent", slug="parent")
+    child = make_category(name="Child", slug="child", parent=parent)
+    make_post(title="In the child", category=child)
+    page = client.get(parent.get_absolute_url()).content.decode()
+    assert "In the child" in page
+    assert 'href="/category/child/"' in page
+
+
+def test_home_is_paginated(client, settings):
+    settings.INKWELL_POSTS_PER_PAGE = 2
+    for number in range(5):
+        make_post(title=f"Numbered {number}")
+    first = client.get("/").content.decode()
+    assert first.count('class="post-summary"') == 2
+    assert 'rel="next" href="?page=2"' in first
+    assert client.get("/?page=3").status_code == 200
+    assert client.get("/?page=4").status_code == 404
+    assert client.get("/?page=x").status_code == 404
+
+
+def test_unknown_url_is_a_friendly_404(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_broken_markdown_never_breaks_the_page(client):
+    post = make_post(body="```\nunclosed fence\n\n[broken link](\n\n<div><span>")
+    assert client.get(post.get_absolute_url()).status_code == 200
+
+
+# Queries per page: counting, listing and prefetching tags (plus the category
+# tree, the tag lookup or the post's neighbours), whatever the number of posts.
+PAGE_QUERIES = {"home": 3, "category": 4, "post": 5, "tag": 4, "archive": 3}
+
+
+@pytest.mark.parametrize("posts", [1, 30])
+@pytest.mark.parametrize("page", sorted(PAGE_QUERIES))
+def test_page_query_count_is_fixed(client, django_assert_num_queries, page, posts):
+    category = make_category(slug="many")
+    authors = [make_user() for _ in range(3)]
+    for number in range(posts):
+        make_post(
+            category=category, author=authors[number % 3], tags=("common", f"t{number}")
+        )
+    post = Post.objects.published().earliest("published_at")
+    url = {
+        "home": "/",
+        "category": category.get_absolute_url(),
+        "post": post.get_absolute_url(),
+        "tag": "/tag/common/",
+        "archive": f"/{timezone.localtime(post.published_at).year}/",
+    }[page]
+    with django_assert_num_queries(PAGE_QUERIES[page]):
+        assert client.get(url).status_code == 200
+
+
+def test_healthz_reports_database_and_cache(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
