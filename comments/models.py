@@ -46,6 +46,23 @@ class Comment(XtdComment):
         self.is_removed = self.state in {self.State.SPAM, self.State.TRASH}
         super().save(*args, **kwargs)
 
+    def set_state(self, new_state: str, reason: str = "", by=None) -> None:
+        """Move the comment to `new_state` and tell the rest of the site."""
+        from comments.signals import comment_state_changed
+
+        old_state = self.state
+        self.state = new_state
+        self.reason = reason
+        self.save(update_fields=["state", "reason", "is_public", "is_removed"])
+        if old_state != new_state:
+            comment_state_changed.send(
+                sender=type(self),
+                comment=self,
+                old_state=old_state,
+                new_state=new_state,
+                by=by,
+            )
+
 
 class PostLike(models.Model):
     """One reader liking one post ("3 bloggers like this").
