@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Links in mail and the sign-in hint follow the port `make run` serves on.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: install run test lint e2e bench
 
@@ -21,8 +23,8 @@ lock: install
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py prepare_site
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	SITE_URL=$(SITE_URL) $(BIN)/python manage.py prepare_site
+	SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install
 	$(BIN)/ruff check .
