@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from markdownx.models import MarkdownxField
 from taggit.managers import TaggableManager
 
-from blog import markup
+from blog import markup, redirects
 
 
 class CategoryQuerySet(models.QuerySet):
@@ -220,7 +220,20 @@ class Post(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            before = None
+            if not self._state.adding and self.pk is not None:
+                before = (
+                    Post.objects.filter(pk=self.pk, status=self.Status.PUBLISHED)
+                    .only("slug", "published_at", "created_at")
+                    .first()
+                )
+            super().save(*args, **kwargs)
+            if before is not None and before.slug != self.slug:
+                # Readers and search engines know the published address.
+                redirects.add_redirect(
+                    before.get_absolute_url(), self.get_absolute_url()
+                )
 
     def get_absolute_url(self) -> str:
         when = timezone.localtime(

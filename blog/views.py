@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from taggit.models import Tag
 
+from blog import redirects
 from blog.models import Category, Post
 
 
@@ -27,6 +28,9 @@ def paginate(request: HttpRequest, queryset) -> Page:
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    moved_to = redirects.query_string_redirect(request)
+    if moved_to:
+        return redirect(moved_to, permanent=True)
     page = paginate(request, Post.objects.published().for_listing())
     return render(request, "blog/home.html", {"page": page})
 

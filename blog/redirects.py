@@ -1,0 +1,71 @@
+"""Records permanent redirects for moved URLs.
+
+`django.contrib.redirects` answers a 404 with a 301 when a `Redirect` matches
+the requested path. Everything that moves a URL (a post's changed slug, the
+WordPress importer's old permalinks) records it through `add_redirect`, which
+keeps the table free of chains and loops: a reader is always one hop away
+from the live page.
+"""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.redirects.models import Redirect
+from django.db import transaction
+from django.http import HttpRequest
+
+PATH_MAX_LENGTH = Redirect._meta.get_field("old_path").max_length
+
+# WordPress's "plain" permalinks: /?p=123 (post), /?page_id=7 (page),
+# /?cat=4 (category). They reach the home page, which is not a 404, so the
+# home view looks them up itself (`query_string_redirect`).
+WORDPRESS_QUERY_PARAMETERS = ("p", "page_id", "cat", "tag", "author")
+
+
+def add_redirect(old_path: str, new_path: str) -> Redirect | None:
+    """Send `old_path` to `new_path` from now on, permanently.
+
+    Paths are site-relative ("/2016/05/old-slug/", "/?p=123"). Redirects that
+    pointed to `old_path` are pointed at `new_path` (no chains), and a redirect
+    away from `new_path` is dropped, since that page is live again (no loops).
+    Returns the redirect, or None when the two paths are the same.
+    """
+    for path in (old_path, new_path):
+        if not path.startswith("/"):
+            raise ValueError(f"Redirect paths start with '/': {path!r}")
+        if len(path) > PATH_MAX_LENGTH:
+            raise ValueError(
+                f"Redirect paths are at most {PATH_MAX_LENGTH} characters: {path!r}"
+            )
+    site_redirects = Redirect.objects.filter(site_id=settings.SITE_ID)
+    with transaction.atomic():
+        site_redirects.filter(old_path=new_path).delete()
+        if old_path == new_path:
+            return None
+        site_redirects.filter(new_path=old_path).update(new_path=new_path)
+        redirect, _ = site_redirects.update_or_create(
+            site_id=settings.SITE_ID,
+            old_path=old_path,
+            defaults={"new_path": new_path},
+        )
+    return redirect
+
+
+def query_string_redirect(request: HttpRequest) -> str | None:
+    """Where an old `/?p=123`-style address now lives, if it was recorded.
+
+    Costs one query, and only when such a parameter is present.
+    """
+    present = [name for name in WORDPRESS_QUERY_PARAMETERS if name in request.GET]
+    if not present:
+        return None
+    candidates = {request.get_full_path()}
+    candidates.update(
+        f"{request.path}?{urlencode({name: request.GET[name]})}" for name in present
+    )
+    return (
+        Redirect.objects.filter(site_id=settings.SITE_ID, old_path__in=candidates)
+        .exclude(new_path="")
+        .values_list("new_path", flat=True)
+        .first()
+    )
