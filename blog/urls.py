@@ -5,11 +5,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
-from blog import views
+from blog import editor, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    # The markdownx widget's endpoints, under its URL names but our views
+    # (blog/editor.py); markdownx.urls stays out on purpose.
+    path("markdownx/markdownify/", editor.preview, name="markdownx_markdownify"),
+    path("markdownx/upload/", editor.upload_image, name="markdownx_upload"),
     # Uploads are images we re-encoded ourselves, so serving them from Django
     # is safe; a busy site puts them behind its web server or a shared store.
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
