@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from blog import views
+from blog import feeds, views
 
 
 class MonthConverter:
@@ -23,6 +23,35 @@ urlpatterns = [
     path("category/<slug:slug>/", views.category_detail, name="category"),
     path("tag/<slug:slug>/", views.tag_detail, name="tag"),
     path("author/<str:username>/", views.author_detail, name="author"),
+    # Feeds of one category (its subcategories included), tag or author.
+    path(
+        "category/<slug:slug>/feed/",
+        feeds.rss,
+        {"kind": "category"},
+        name="category_feed",
+    ),
+    path(
+        "category/<slug:slug>/feed/atom/",
+        feeds.atom,
+        {"kind": "category"},
+        name="category_feed_atom",
+    ),
+    path("tag/<slug:slug>/feed/", feeds.rss, {"kind": "tag"}, name="tag_feed"),
+    path(
+        "tag/<slug:slug>/feed/atom/", feeds.atom, {"kind": "tag"}, name="tag_feed_atom"
+    ),
+    path(
+        "author/<str:username>/feed/",
+        feeds.rss,
+        {"kind": "author"},
+        name="author_feed",
+    ),
+    path(
+        "author/<str:username>/feed/atom/",
+        feeds.atom,
+        {"kind": "author"},
+        name="author_feed_atom",
+    ),
     path("<int:year>/", views.archive_year, name="archive_year"),
     path("<int:year>/<mm:month>/", views.archive_month, name="archive_month"),
     path("<int:year>/<mm:month>/<slug:slug>/", views.post_detail, name="post"),

@@ -7,6 +7,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
 
@@ -141,6 +142,15 @@ def archive_month(request: HttpRequest, year: int, month: str) -> HttpResponse:
     start = datetime.date(year, int(month), 1)
     end = (start + datetime.timedelta(days=32)).replace(day=1)
     return _archive(request, start, end, start.strftime("%B %Y"))
+
+
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,190 @@
+"""RSS 2.0 and Atom feeds of published posts: the site, a category, a tag, an author.
+
+Links are absolute from settings.SITE_URL, never from the request's Host
+header. Each feed answers conditional requests (ETag and Last-Modified, then
+304) after one cheap aggregate query, before any post is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.syndication.views import Feed
+from django.db.models import Count, Max, QuerySet
+from django.db.models.functions import Greatest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.views.decorators.http import condition
+from taggit.models import Tag
+
+from blog import markup
+from blog.models import Category, Post
+
+FEED_LENGTH = 20
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+@dataclass
+class FeedScope:
+    """Which posts a feed holds, and the page they belong to."""
+
+    title: str
+    description: str
+    page_url: str
+    posts: QuerySet = field(repr=False)
+    feed_url: str = ""
+    _state: dict | None = field(default=None, repr=False)
+
+    def state(self) -> dict:
+        """How many posts the feed holds and when it last changed (one query).
+
+        A scheduled post becomes visible at its publish time without being
+        saved again, so that time counts as a change too. The count catches
+        deletions, which leave no newer timestamp behind.
+        """
+        if self._state is None:
+            self._state = self.posts.aggregate(
+                count=Count("pk", distinct=True),
+                changed=Max(Greatest("updated_at", "published_at")),
+            )
+        return self._state
+
+
+def feed_scope(
+    request: HttpRequest, kind: str = "site", slug: str = "", username: str = ""
+) -> FeedScope:
+    """The scope named by the URL, resolved once per request."""
+    if getattr(request, "feed_scope", None) is not None:
+        return request.feed_scope
+    site_name = settings.INKWELL_SITE_NAME
+    posts = Post.objects.published()
+    if kind == "category":
+        categories = Category.objects.by_id()
+        category = next((c for c in categories.values() if c.slug == slug), None)
+        if category is None:
+            raise Http404("No such category.")
+        scope = FeedScope(
+            title=f"{category.name} · {site_name}",
+            description=f"New posts in {category.name}, its subcategories included.",
+            page_url=category.get_absolute_url(),
+            posts=posts.filter(category__in=category.descendant_ids(categories)),
+        )
+    elif kind == "tag":
+        tag = get_object_or_404(Tag, slug=slug)
+        scope = FeedScope(
+            title=f"Tagged “{tag.name}” · {site_name}",
+            description=f"New posts tagged “{tag.name}”.",
+            page_url=reverse("blog:tag", args=[tag.slug]),
+            posts=posts.filter(tags__in=[tag]),
+        )
+    elif kind == "author":
+        author = get_object_or_404(get_user_model(), username=username, is_active=True)
+        name = author.get_full_name() or author.get_username()
+        scope = FeedScope(
+            title=f"Posts by {name} · {site_name}",
+            description=f"New posts by {name}.",
+            page_url=reverse("blog:author", args=[author.get_username()]),
+            posts=posts.filter(author=author),
+        )
+    else:
+        scope = FeedScope(
+            title=site_name,
+            description=f"New posts on {site_name}.",
+            page_url=reverse("blog:home"),
+            posts=posts,
+        )
+    request.feed_scope = scope
+    return scope
+
+
+def feed_etag(request: HttpRequest, **kwargs) -> str:
+    state = feed_scope(request, **kwargs).state()
+    changed = state["changed"].timestamp() if state["changed"] else 0
+    return f'"{state["count"]}-{changed:.6f}"'
+
+
+def feed_last_modified(request: HttpRequest, **kwargs):
+    return feed_scope(request, **kwargs).state()["changed"]
+
+
+class PostFeed(Feed):
+    """The newest published posts of a scope, as RSS 2.0."""
+
+    feed_type = Rss201rev2Feed
+
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().__call__(request, *args, **kwargs)
+        # Syndication dates only the posts shown; `condition` stamps the
+        # scope's own Last-Modified, the one conditional requests compare.
+        del response.headers["Last-Modified"]
+        return response
+
+    def get_object(self, request: HttpRequest, **kwargs) -> FeedScope:
+        scope = feed_scope(request, **kwargs)
+        scope.feed_url = absolute(request.path)
+        return scope
+
+    def title(self, scope: FeedScope) -> str:
+        return scope.title
+
+    def description(self, scope: FeedScope) -> str:
+        return scope.description
+
+    subtitle = description
+
+    def link(self, scope: FeedScope) -> str:
+        return absolute(scope.page_url)
+
+    def feed_url(self, scope: FeedScope) -> str:
+        return scope.feed_url
+
+    def items(self, scope: FeedScope) -> QuerySet:
+        return scope.posts.for_listing()[:FEED_LENGTH]
+
+    def item_title(self, post: Post) -> str:
+        return post.title
+
+    def item_description(self, post: Post) -> str:
+        return markup.markdownify(post.body)
+
+    def item_link(self, post: Post) -> str:
+        return absolute(post.get_absolute_url())
+
+    def item_pubdate(self, post: Post):
+        return post.published_at
+
+    def item_updateddate(self, post: Post):
+        # A post saved before its scheduled time was last changed when it
+        # went public, not earlier.
+        return max(post.updated_at, post.published_at)
+
+    def item_author_name(self, post: Post) -> str:
+        return post.author.get_full_name() or post.author.get_username()
+
+    def item_author_link(self, post: Post) -> str:
+        return absolute(reverse("blog:author", args=[post.author.get_username()]))
+
+    def item_categories(self, post: Post) -> list[str]:
+        names = [post.category.name] if post.category else []
+        return names + [tag.name for tag in post.tags.all()]
+
+
+class AtomPostFeed(PostFeed):
+    """The same posts as Atom; each entry carries its author and update time."""
+
+    feed_type = Atom1Feed
+
+
+def _conditional(feed: Feed):
+    return condition(etag_func=feed_etag, last_modified_func=feed_last_modified)(feed)
+
+
+rss = _conditional(PostFeed())
+atom = _conditional(AtomPostFeed())
