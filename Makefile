@@ -33,6 +33,7 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# Browser, accessibility and HTML checks (tests/e2e); reports in e2e-artifacts/.
 e2e: install
 	./.ci/browser-deps
-	$(BIN)/pytest -p no:randomly tests/e2e -c tests/e2e/pytest.ini
+	$(BIN)/pytest tests/e2e

@@ -1,5 +1,22 @@
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
+
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Keep the browser checks out of `make test`: they need Chromium and time.
+
+    They run only when named, as `make e2e` does (`pytest tests/e2e`).
+    """
+    if collection_path != E2E:
+        return None
+    named = (Path(arg.split("::")[0]).resolve() for arg in config.args)
+    if any(path == E2E or E2E in path.parents for path in named):
+        return None
+    return True
 
 
 @pytest.fixture(autouse=True)
