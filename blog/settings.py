@@ -228,6 +228,15 @@ COMMENTS_XTD_APP_MODEL_OPTIONS = {
     }
 }
 
+# Comment email (comments/notifications.py). Confirmation links expire; the
+# mail asking for confirmation is limited per address and per IP, so nobody
+# can use the form to mail a third party over and over.
+# COMMENTS_XTD_CONFIRM_EMAIL (above) = False turns confirmation off.
+INKWELL_COMMENT_CONFIRMATION_MAX_AGE = 3 * 24 * 3600  # seconds
+INKWELL_CONFIRMATION_MAILS_PER_ADDRESS = 3
+INKWELL_CONFIRMATION_MAILS_PER_IP = 10
+INKWELL_CONFIRMATION_MAIL_WINDOW = 3600  # seconds
+
 TAGGIT_CASE_INSENSITIVE = True
 
 SESSION_COOKIE_HTTPONLY = True

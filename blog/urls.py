@@ -23,5 +23,6 @@ urlpatterns = [
     # Uploads are images we re-encoded ourselves, so serving them from Django
     # is safe; a busy site puts them behind its web server or a shared store.
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("comments/", include("comments.urls")),
     path("", include("blog.routes")),
 ]

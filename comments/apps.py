@@ -5,3 +5,13 @@ class CommentsConfig(AppConfig):
     name = "comments"
     verbose_name = "Comments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from comments import notifications, signals
+
+        signals.comment_submitted.connect(
+            notifications.on_comment_submitted, dispatch_uid="notify-submitted"
+        )
+        signals.comment_state_changed.connect(
+            notifications.on_comment_state_changed, dispatch_uid="notify-state"
+        )

@@ -5,9 +5,12 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sites.models import Site
 from django.utils import timezone
 
 from blog.models import Category, Post
+from comments.models import Comment
 
 _counter = itertools.count(1)
 
@@ -62,3 +65,41 @@ def make_post(
     if tags:
         post.tags.add(*tags)
     return post
+
+
+def make_comment(
+    *,
+    post=None,
+    user=None,
+    name: str = "",
+    email: str = "",
+    body: str = "A thoughtful reply.",
+    state: str = Comment.State.PUBLIC,
+    parent=None,
+    followup: bool = False,
+    ip_address: str = "192.0.2.10",
+    **fields,
+) -> Comment:
+    """A reader's comment on `post` (a new post if none), saved in `state`.
+
+    A signed-in reader's comment takes its name and address from the account.
+    """
+    post = post or (parent.content_object if parent is not None else make_post())
+    number = next(_counter)
+    if user is not None:
+        name = name or user.get_username()
+        email = email or user.email
+    return Comment.objects.create(
+        content_type=ContentType.objects.get_for_model(post),
+        object_pk=str(post.pk),
+        site=Site.objects.get_current(),
+        user=user,
+        user_name=name or f"Reader {number}",
+        user_email=email or f"reader{number}@example.org",
+        comment=body,
+        state=state,
+        parent_id=parent.pk if parent is not None else 0,
+        followup=followup,
+        ip_address=ip_address,
+        **fields,
+    )

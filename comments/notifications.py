@@ -1,0 +1,284 @@
+"""Who is emailed about comments, and with what.
+
+The receivers below listen to the comments app's own signals
+(`comments.signals`), render the messages and hand them to the
+`send_email` task; nothing here talks to a mail server. django-comments-xtd's
+mailing (its confirmation, follow-up and mute links, its threaded mailer)
+is never used: its receivers only answer to comments posted through its
+own views, which Inkwell does not route.
+
+- A reader who commented without signing in gets a confirmation link
+  (rate limited per address and per IP, so nobody can aim it at someone).
+- When a comment becomes public for the first time, the readers who asked
+  to be told about that discussion get one mail each.
+- A post's author hears of every new comment on it, approved or held.
+- A reader whose held comment is approved is told so.
+"""
+
+import logging
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+from blog.markup import render_comment
+from comments import tokens
+from comments.models import Comment
+from comments.tasks import send_email
+
+logger = logging.getLogger(__name__)
+
+State = Comment.State
+
+
+def absolute_url(path: str) -> str:
+    """A link for an email: SITE_URL's scheme and host, never the request's."""
+    return f"{settings.SITE_URL}{path}"
+
+
+def comment_url(comment: Comment) -> str:
+    return absolute_url(f"{comment.content_object.get_absolute_url()}#c{comment.pk}")
+
+
+def send_templated_mail(
+    *,
+    to: str,
+    subject: str,
+    template: str,
+    context: dict,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Render templates/emails/<template>.txt and .html and queue the message."""
+    context = {
+        "SITE_NAME": settings.INKWELL_SITE_NAME,
+        "SITE_URL": settings.SITE_URL,
+        "subject": subject,
+        **context,
+    }
+    send_email.enqueue(
+        to=[to],
+        subject=subject,
+        text=render_to_string(f"emails/{template}.txt", context),
+        html=render_to_string(f"emails/{template}.html", context),
+        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
+    )
+
+
+def comment_context(comment: Comment) -> dict:
+    target = comment.content_object
+    return {
+        "comment": comment,
+        "comment_html": render_comment(comment.comment),
+        "comment_url": comment_url(comment),
+        "target": target,
+        "target_url": absolute_url(target.get_absolute_url()),
+    }
+
+
+# Confirmation of anonymous comments
+
+
+def within_limit(scope: str, value: str, limit: int) -> bool:
+    """Count one more mail for `value` in this window; False past `limit`.
+
+    Fixed windows in the shared cache (file cache on one machine, Redis on
+    many), so every process sees the same counts.
+    """
+    window = settings.INKWELL_CONFIRMATION_MAIL_WINDOW
+    now = time.time()
+    bucket = int(now // window)
+    remaining = math.ceil((bucket + 1) * window - now)
+    key = f"inkwell:confirm-mail:{scope}:{tokens.email_hash(value)}:{bucket}"
+    cache.add(key, 0, timeout=remaining)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=remaining)
+        count = 1
+    # The file cache's incr() rewrites the entry with the default timeout.
+    cache.touch(key, remaining)
+    return count <= limit
+
+
+def confirmation_mail_allowed(email: str, ip_address: str | None) -> bool:
+    if ip_address and not within_limit(
+        "ip", ip_address, settings.INKWELL_CONFIRMATION_MAILS_PER_IP
+    ):
+        return False
+    return within_limit(
+        "address", email, settings.INKWELL_CONFIRMATION_MAILS_PER_ADDRESS
+    )
+
+
+def send_confirmation_request(comment: Comment, ip_address: str | None) -> bool:
+    """Queue the "confirm your comment" mail unless a rate limit says no."""
+    if not comment.user_email:
+        return False
+    if not confirmation_mail_allowed(comment.user_email, ip_address):
+        logger.info(
+            "Comment %s: no confirmation mail, rate limit reached for its "
+            "address or IP",
+            comment.pk,
+        )
+        return False
+    token = tokens.make_confirmation_token(comment)
+    context = comment_context(comment)
+    max_age = settings.INKWELL_COMMENT_CONFIRMATION_MAX_AGE
+    context.update(
+        confirm_url=absolute_url(reverse("comments-confirm", args=[token])),
+        valid_for_days=max(1, round(max_age / 86400)),
+    )
+    send_templated_mail(
+        to=comment.user_email,
+        subject=f"Please confirm your comment on “{context['target']}”",
+        template="comment_confirmation",
+        context=context,
+    )
+    return True
+
+
+# Mail about comments that readers or moderators can now see
+
+
+def followers(comment: Comment) -> dict[str, str]:
+    """Addresses to tell about `comment`, with the name each one gave.
+
+    Readers who ticked "Notify me" on an approved comment in the same
+    discussion; one entry per address, never the comment's own author, and
+    never the post's author (they get their own notification).
+    """
+    excluded = {comment.user_email.strip().lower()}
+    author = getattr(comment.content_object, "author", None)
+    if author is not None and author.email:
+        excluded.add(author.email.strip().lower())
+    found: dict[str, str] = {}
+    rows = (
+        Comment.objects.filter(
+            content_type_id=comment.content_type_id,
+            object_pk=comment.object_pk,
+            site_id=comment.site_id,
+            state=State.PUBLIC,
+            followup=True,
+        )
+        .exclude(pk=comment.pk)
+        .order_by("submit_date", "pk")
+        .values_list("user_email", "user_name")
+    )
+    for email, name in rows:
+        key = email.strip().lower()
+        if key and key not in excluded and key not in found:
+            found[key] = name
+    return found
+
+
+def notify_followers(comment: Comment) -> int:
+    context = comment_context(comment)
+    target = context["target"]
+    subject = f"New comment on “{target}”"
+    sent = 0
+    for email, name in followers(comment).items():
+        unsubscribe_url = absolute_url(
+            reverse(
+                "comments-unsubscribe",
+                args=[tokens.make_unsubscribe_token(target.pk, email)],
+            )
+        )
+        send_templated_mail(
+            to=email,
+            subject=subject,
+            template="comment_followup",
+            context={**context, "name": name, "unsubscribe_url": unsubscribe_url},
+            headers={
+                # RFC 8058: mail clients offer a button that POSTs here.
+                "List-Unsubscribe": f"<{unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+        sent += 1
+    return sent
+
+
+def review_path(comment: Comment) -> str:
+    """Where a moderator deals with `comment`: its admin page, if there is one."""
+    try:
+        return reverse("admin:comments_comment_change", args=[comment.pk])
+    except NoReverseMatch:
+        return reverse("admin:index")
+
+
+def notify_post_author(comment: Comment) -> bool:
+    """Tell the post's author about a new approved or held comment."""
+    target = comment.content_object
+    author = getattr(target, "author", None)
+    if author is None or not author.email or not author.is_active:
+        return False
+    if comment.user_id == author.pk or (
+        comment.user_email.strip().lower() == author.email.strip().lower()
+    ):
+        return False
+    held = comment.state == State.HELD
+    context = comment_context(comment)
+    context.update(
+        author=author,
+        held=held,
+        review_url=absolute_url(review_path(comment)),
+    )
+    subject = (
+        f"A comment on “{target}” awaits moderation"
+        if held
+        else f"New comment on “{target}”"
+    )
+    send_templated_mail(
+        to=author.email, subject=subject, template="comment_to_author", context=context
+    )
+    return True
+
+
+def notify_approved(comment: Comment) -> bool:
+    """Tell a reader that their held comment is now public."""
+    if not comment.user_email:
+        return False
+    context = comment_context(comment)
+    send_templated_mail(
+        to=comment.user_email,
+        subject=f"Your comment on “{context['target']}” is published",
+        template="comment_approved",
+        context=context,
+    )
+    return True
+
+
+# Signal receivers, connected in CommentsConfig.ready()
+
+
+def on_comment_submitted(sender, comment: Comment, request=None, **kwargs) -> None:
+    if comment.state == State.UNCONFIRMED:
+        ip_address = comment.ip_address or (
+            request.META.get("REMOTE_ADDR") if request is not None else None
+        )
+        send_confirmation_request(comment, ip_address)
+        return
+    if comment.state in {State.PUBLIC, State.HELD}:
+        notify_post_author(comment)
+    if comment.state == State.PUBLIC:
+        notify_followers(comment)
+
+
+def on_comment_state_changed(
+    sender, comment: Comment, old_state: str, new_state: str, by=None, **kwargs
+) -> None:
+    if old_state == State.UNCONFIRMED and new_state in {State.PUBLIC, State.HELD}:
+        notify_post_author(comment)  # the author had not heard of it yet
+    # Published for the first time (a comment restored from the trash was
+    # public before, and its followers have already been told).
+    if new_state == State.PUBLIC and old_state in {
+        State.UNCONFIRMED,
+        State.HELD,
+        State.SPAM,
+    }:
+        notify_followers(comment)
+    if old_state == State.HELD and new_state == State.PUBLIC:
+        notify_approved(comment)
