@@ -1,9 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from markdownx.admin import MarkdownxModelAdmin
 
+from blog.editor import ALT_PLACEHOLDER
 from blog.models import Category, Post
 
 
@@ -20,10 +22,31 @@ def can_edit_others(request: HttpRequest) -> bool:
     return request.user.has_perm("blog.edit_others_posts")
 
 
+class PostForm(forms.ModelForm):
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        if f"![{ALT_PLACEHOLDER}](" in body:
+            # The editor inserts it with each uploaded picture.
+            raise forms.ValidationError(
+                f"Replace “{ALT_PLACEHOLDER}” with a short description of the "
+                "picture, for readers who cannot see it (or leave the brackets "
+                "empty, ![](…), if it is only decoration)."
+            )
+        return body
+
+
 @admin.register(Post)
 class PostAdmin(MarkdownxModelAdmin):
+    form = PostForm
     list_display = ["title", "status_label", "category", "author", "published_at"]
-    list_filter = ["status", "category", "author", "allow_comments"]
+    # Related-only: an author's filter lists who wrote their posts, not every
+    # account on the site.
+    list_filter = [
+        "status",
+        "category",
+        ("author", admin.RelatedOnlyFieldListFilter),
+        "allow_comments",
+    ]
     list_select_related = ["category", "author"]
     search_fields = ["title", "body", "excerpt"]
     date_hierarchy = "published_at"
@@ -46,6 +69,9 @@ class PostAdmin(MarkdownxModelAdmin):
         ),
         ("Discussion", {"fields": ["allow_comments"]}),
     ]
+
+    class Media:
+        js = ["js/editor-upload.js"]  # shows why a picture upload was refused
 
     @admin.display(description="status", ordering="status")
     def status_label(self, post: Post) -> str:

@@ -248,6 +248,10 @@ class Post(models.Model):
         return (self.slug,)
 
     def clean(self) -> None:
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            # "Empty means now", as in save(): forms check the constraints
+            # before they save, so they need the time filled in here too.
+            self.published_at = timezone.now()
         if self.featured_image and not self.featured_image_alt.strip():
             message = "Describe the featured image for people who cannot see it."
             raise ValidationError({"featured_image_alt": message})
