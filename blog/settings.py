@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.redirects",
     "django.contrib.sitemaps",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "django_comments_xtd",
     "django_comments",
     "markdownx",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("feed/atom/", feeds.atom, name="feed_atom"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("search/", views.search_page, name="search"),
     # Uploads are images we re-encoded ourselves, so serving them from Django
     # is safe; a busy site puts them behind its web server or a shared store.
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.models import Tag
 
-from blog import redirects
+from blog import redirects, search
 from blog.models import Category, Post
 
 
@@ -142,6 +142,19 @@ def archive_month(request: HttpRequest, year: int, month: str) -> HttpResponse:
     start = datetime.date(year, int(month), 1)
     end = (start + datetime.timedelta(days=32)).replace(day=1)
     return _archive(request, start, end, start.strftime("%B %Y"))
+
+
+def search_page(request: HttpRequest) -> HttpResponse:
+    query, shortened = search.clean_query(request.GET.get("q", ""))
+    page = None
+    if query:
+        page = paginate(request, search.matching_posts(query))
+        search.add_snippets(page, query)
+    return render(
+        request,
+        "blog/search.html",
+        {"query": query, "shortened": shortened, "page": page},
+    )
 
 
 def robots_txt(request: HttpRequest) -> HttpResponse:

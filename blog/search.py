@@ -1,0 +1,130 @@
+"""Finds published posts for a reader's query, best match first, with snippets.
+
+On PostgreSQL: full-text search over the stored, weighted `Post.search_vector`
+(title A, excerpt B, body C; kept current by a trigger, migration 0003),
+ranked with SearchRank, queried in websearch syntax ("quoted phrases", -not,
+or), with SearchHeadline snippets. On SQLite: every word must appear in the
+title, excerpt or body (case-insensitive); title matches rank above excerpt
+matches above body matches; snippets are cut in Python.
+
+Snippets are HTML: the text is escaped and only our own <mark> is added.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from blog import markup
+from blog.models import Post
+
+MAX_QUERY_LENGTH = 200
+MAX_WORDS = 20
+SNIPPET_WORDS = 30
+CONFIG = "english"
+
+# Private-use characters mark the matches in PostgreSQL's headline, so the
+# text around them can be escaped before the <mark> tags go in.
+START, STOP = "\ue000", "\ue001"
+# Markdown's own marks in a headline cut from the source: emphasis, headings,
+# quotes, link targets, list bullets.
+MARKDOWN_NOISE = re.compile(r"[#*_`>]+|\[|\]\([^)]*\)|(?<!\S)[-+](?=\s)")
+
+
+def clean_query(raw: str) -> tuple[str, bool]:
+    """The query as searched (spaces tidied, capped) and whether it was cut."""
+    # Control and private-use characters mean nothing to search (and NUL
+    # cannot even reach PostgreSQL).
+    query = " ".join("".join(c for c in raw if c.isprintable() or c.isspace()).split())
+    return query[:MAX_QUERY_LENGTH].strip(), len(query) > MAX_QUERY_LENGTH
+
+
+def query_words(query: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r"\w+", query.lower())))[:MAX_WORDS]
+
+
+def matching_posts(query: str) -> QuerySet:
+    """Published posts that match `query`, best first."""
+    posts = Post.objects.published().select_related("author", "category")
+    if connection.vendor == "postgresql":
+        search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
+        return (
+            posts.filter(search_vector=search_query)
+            .annotate(
+                rank=SearchRank(F("search_vector"), search_query),
+                headline=SearchHeadline(
+                    "body",
+                    search_query,
+                    config=CONFIG,
+                    start_sel=START,
+                    stop_sel=STOP,
+                    max_words=SNIPPET_WORDS,
+                    min_words=SNIPPET_WORDS // 2,
+                ),
+            )
+            .order_by("-rank", "-published_at", "-pk")
+        )
+    words = query_words(query)
+    if not words:
+        return posts.none()
+    for word in words:
+        posts = posts.filter(
+            Q(title__icontains=word)
+            | Q(excerpt__icontains=word)
+            | Q(body__icontains=word)
+        )
+    rank = sum(
+        (
+            Case(
+                When(title__icontains=word, then=Value(4)),
+                When(excerpt__icontains=word, then=Value(2)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+            for word in words
+        ),
+        start=Value(0),
+    )
+    return posts.annotate(rank=rank).order_by("-rank", "-published_at", "-pk")
+
+
+def add_snippets(posts: Iterable[Post], query: str) -> None:
+    """Give each post a `snippet`: escaped text with the matches in <mark>."""
+    words = query_words(query)
+    for post in posts:
+        if hasattr(post, "headline"):
+            post.snippet = _marked(post.headline)
+        else:
+            post.snippet = python_snippet(markup.plain_text(post.body), words)
+
+
+def _marked(headline: str) -> SafeString:
+    text = " ".join(MARKDOWN_NOISE.sub("", headline).split())
+    text = escape(text).replace(START, "<mark>").replace(STOP, "</mark>")
+    return mark_safe(text)  # escaped above; only our <mark> is added
+
+
+def python_snippet(text: str, words: list[str]) -> SafeString:
+    """About SNIPPET_WORDS words of `text` around the first match, marked."""
+    tokens = text.split()
+    if not words:
+        return mark_safe(escape(" ".join(tokens[:SNIPPET_WORDS])))
+    pattern = re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
+    first = next((i for i, token in enumerate(tokens) if pattern.search(token)), 0)
+    start = max(0, first - SNIPPET_WORDS // 3)
+    window = " ".join(tokens[start : start + SNIPPET_WORDS])
+    marked, end = [], 0
+    for match in pattern.finditer(window):
+        marked += [escape(window[end : match.start()]), "<mark>"]
+        marked += [escape(match.group()), "</mark>"]
+        end = match.end()
+    marked.append(escape(window[end:]))
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if start + SNIPPET_WORDS < len(tokens) else ""
+    return mark_safe(prefix + "".join(marked) + suffix)  # every piece escaped

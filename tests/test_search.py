@@ -1,0 +1,151 @@
+"""Search finds published posts, best match first, with safe highlighted snippets."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from blog.models import Post
+from tests.factories import make_post
+
+pytestmark = pytest.mark.django_db
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="full-text search is PostgreSQL's"
+)
+on_sqlite = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="the fallback serves SQLite"
+)
+
+
+def result_titles(client, query: str) -> list[str]:
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    return [post.title for post in response.context["page"]]
+
+
+@pytest.fixture
+def original_article(db) -> Post:
+    call_command("loaddata", "original_article", verbosity=0)
+    return Post.objects.get(slug="back-spasm-symptoms-you-should-know")
+
+
+def test_spasm_finds_the_original_article_first(client, original_article):
+    make_post(title="Gardening notes", body="A spasm of activity in the garden.")
+    make_post(title="Unrelated", body="Nothing to see.")
+    titles = result_titles(client, "spasm")
+    assert titles[0] == original_article.title
+    assert "Unrelated" not in titles
+
+
+@on_postgresql
+def test_postgresql_finds_stemmed_words_and_ranks_by_weight(client, original_article):
+    assert result_titles(client, "stiff spine") == [original_article.title]
+    assert result_titles(client, "spasms") == [original_article.title]
+    make_post(title="Spines", body="On hedgehogs.")
+    make_post(title="Cactus care", body="Mind the spines.")
+    assert result_titles(client, "spine")[0] == "Spines"
+    assert result_titles(client, '"stiff spine"') == []  # a phrase, not both words
+    assert result_titles(client, "spasm -upper") == []
+
+
+@on_postgresql
+def test_postgresql_vector_follows_updates_that_bypass_save(client):
+    post = make_post(title="Before", body="Plain words.")
+    Post.objects.filter(pk=post.pk).update(body="Now about zeppelins.")
+    assert result_titles(client, "zeppelin") == ["Before"]
+
+
+@on_sqlite
+def test_sqlite_fallback_needs_every_word_and_ranks_titles_first(client):
+    make_post(title="A body mention", body="Talking about Zeppelins and airships.")
+    make_post(title="Zeppelins", body="Large airships.")
+    make_post(title="Only one word", body="Zeppelins alone.")
+    assert result_titles(client, "zeppelins airships") == [
+        "Zeppelins",
+        "A body mention",
+    ]
+    assert result_titles(client, "ZEPPELINS AIRSHIPS") == [
+        "Zeppelins",
+        "A body mention",
+    ]
+
+
+def test_only_published_posts_are_found(client):
+    make_post(title="Public zebra")
+    make_post(title="Draft zebra", status=Post.Status.DRAFT)
+    make_post(title="Future zebra", published_at=timezone.now() + timedelta(days=1))
+    assert result_titles(client, "zebra") == ["Public zebra"]
+
+
+def test_snippets_mark_the_match_and_escape_the_text(client):
+    make_post(
+        title="Escaping",
+        body="Before <script>alert(1)</script> the walrus <b>arrives</b> here.",
+    )
+    page = client.get("/search/", {"q": "walrus"}).content.decode()
+    snippet = page.split('class="search-result__snippet">')[1].split("</p>")[0]
+    assert "<mark>walrus</mark>" in snippet
+    assert "<script>" not in page.split("<main")[1]
+    assert "<b>" not in snippet
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "x" * 5000,
+        '"""',
+        "-",
+        "!!! ??? &&& ||",
+        "the",
+        "zz' OR 1=1 --",
+        "\x00",
+    ],
+)
+def test_odd_queries_give_a_sensible_page(client, query):
+    make_post(title="Something")
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    assert b"Search" in response.content
+
+
+def test_long_queries_are_cut_with_a_note(client):
+    response = client.get("/search/", {"q": "word " * 100})
+    assert len(response.context["query"]) <= 200
+    assert "only its first 200 characters" in response.content.decode()
+
+
+def test_results_are_paginated_and_keep_the_query(client, settings):
+    settings.INKWELL_POSTS_PER_PAGE = 2
+    for number in range(5):
+        make_post(title=f"Walrus {number}")
+    first = client.get("/search/", {"q": "walrus"}).content.decode()
+    assert first.count('class="post-summary search-result"') == 2
+    assert 'href="?q=walrus&amp;page=2"' in first
+    assert len(result_titles_on(client, "walrus", 3)) == 1
+    assert client.get("/search/", {"q": "walrus", "page": 9}).status_code == 404
+
+
+def result_titles_on(client, query: str, page: int) -> list[str]:
+    response = client.get("/search/", {"q": query, "page": page})
+    return [post.title for post in response.context["page"]]
+
+
+def test_every_page_has_a_labelled_search_box(client):
+    page = client.get("/").content.decode()
+    assert 'role="search"' in page
+    assert '<label class="visually-hidden" for="site-search-q">' in page
+    assert 'action="/search/"' in page
+
+
+@pytest.mark.parametrize("posts", [1, 25])
+def test_search_page_query_count_is_fixed(client, django_assert_num_queries, posts):
+    for number in range(posts):
+        make_post(title=f"Walrus {number}", tags=("a", "b"))
+    # Counting the matches, then fetching the page with authors and categories.
+    with django_assert_num_queries(2):
+        assert client.get("/search/", {"q": "walrus"}).status_code == 200
