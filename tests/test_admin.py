@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from blog.models import Post
-from tests.factories import make_post, make_user
+from tests.factories import make_category, make_post, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +227,15 @@ def test_picture_without_a_description_is_a_form_error(author_client):
     errors = response.context["adminform"].form.errors
     assert errors["body"][0].startswith("Replace “Describe this image” with")
     assert not Post.objects.exists()
+
+
+@pytest.mark.parametrize("posts", [1, 10])
+def test_changelist_queries_do_not_grow_with_posts(
+    author_client, author, posts, django_assert_num_queries
+):
+    for number in range(posts):
+        make_post(author=author, tags=(f"tag-{number}",), category=make_category())
+
+    # Session, user, permissions, the page of posts, counts, filters, dates.
+    with django_assert_num_queries(11):
+        assert author_client.get(CHANGELIST).status_code == 200

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from blog import markup
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +139,15 @@ def test_staff_preview_is_sanitised(staff_client, source, forbidden):
 
     assert response.status_code == 200
     assert forbidden not in response.content.decode().lower()
+
+
+def test_preview_does_not_fill_the_page_render_cache(staff_client):
+    markup.markdownify.cache_clear()
+
+    for words in ["A draft", "A draft in", "A draft in progress"]:
+        assert staff_client.post(PREVIEW, {"content": words}, **XHR).status_code == 200
+
+    assert markup.markdownify.cache_info().currsize == 0
 
 
 def test_preview_without_content_is_a_clear_bad_request(staff_client):
