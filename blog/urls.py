@@ -25,5 +25,6 @@ urlpatterns = [
     # is safe; a busy site puts them behind its web server or a shared store.
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
     path("comments/", include("comments.urls")),
+    path("", include("comments.likes")),
     path("", include("blog.routes")),
 ]

@@ -1,0 +1,24 @@
+"""{% post_likes post %}: the Like button and "3 bloggers like this".
+
+A tag library, so that blog templates can show likes without the blog app
+importing the comments app.
+"""
+
+from django import template
+
+from comments.likes import like_summary
+
+register = template.Library()
+
+
+@register.inclusion_tag("comments/_likes.html", takes_context=True)
+def post_likes(context: template.Context, post) -> dict:
+    """The likes widget of a public post; nothing for drafts and scheduled posts."""
+    if not post.is_public:
+        return {"show": False}
+    return {
+        "show": True,
+        "post": post,
+        "likes": like_summary(post, context["request"]),
+        "csrf_token": context.get("csrf_token"),
+    }

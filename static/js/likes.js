@@ -1,0 +1,82 @@
+// The Like button without a page reload. Without JavaScript the form posts
+// and the server redirects back to #likes; with it, fetch() asks for JSON and
+// the widget is updated in place. No inline script: this file is all there is.
+(function () {
+  "use strict";
+
+  function render(widget, data) {
+    var button = widget.querySelector(".likes__button");
+    var line = widget.querySelector("[data-likes-line]");
+    var names = widget.querySelector("[data-likes-names]");
+    if (typeof data.liked === "boolean") {
+      button.setAttribute("aria-pressed", data.liked ? "true" : "false");
+      button.value = data.liked ? "unlike" : "like";
+    }
+    if (typeof data.line === "string") {
+      line.textContent = data.line;
+    }
+    if (Array.isArray(data.names)) {
+      names.replaceChildren.apply(
+        names,
+        data.names.map(function (name) {
+          var item = document.createElement("li");
+          item.textContent = name;
+          return item;
+        })
+      );
+      names.hidden = data.names.length === 0;
+    }
+  }
+
+  function bind(form) {
+    if (form.dataset.likesReady) {
+      return;
+    }
+    form.dataset.likesReady = "true";
+    var widget = form.closest(".likes");
+    var button = form.querySelector(".likes__button");
+    var status = widget.querySelector("[data-likes-status]");
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (button.disabled) {
+        return;
+      }
+      var body = new FormData(form);
+      body.set("intent", button.value);
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: {
+          Accept: "application/json",
+          "X-CSRFToken": body.get("csrfmiddlewaretoken") || "",
+        },
+      })
+        .then(function (response) {
+          return response
+            .json()
+            .catch(function () {
+              return {};
+            })
+            .then(function (data) {
+              render(widget, data);
+              status.textContent =
+                data.message ||
+                (response.ok
+                  ? ""
+                  : "Your like could not be saved. Please reload the page and try again.");
+            });
+        })
+        .catch(function () {
+          status.textContent = "The site could not be reached. Please try again.";
+        })
+        .finally(function () {
+          button.disabled = false;
+        });
+    });
+  }
+
+  document.querySelectorAll("form[data-likes]").forEach(bind);
+})();

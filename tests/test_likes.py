@@ -1,0 +1,282 @@
+"""Readers like posts: "3 bloggers like this", once each, with or without JS."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from blog.models import Post
+from comments import likes
+from comments.models import PostLike
+from tests.factories import make_post, make_user
+from tests.test_public_pages import PAGE_QUERIES
+
+pytestmark = pytest.mark.django_db
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+def like_url(post: Post) -> str:
+    return reverse("likes:like_post", args=[post.pk])
+
+
+def likes_line(client: Client, post: Post) -> str:
+    page = client.get(post.get_absolute_url()).content.decode()
+    start = page.index('<p class="likes__line"')
+    return page[page.index(">", start) + 1 : page.index("</p>", start)]
+
+
+def test_anonymous_like_sets_a_private_cookie_and_counts_once(client):
+    post = make_post()
+    response = client.post(like_url(post), {"intent": "like"})
+
+    cookie = response.cookies[likes.VISITOR_COOKIE]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == likes.VISITOR_COOKIE_AGE
+    like = PostLike.objects.get(post=post)
+    assert like.visitor == cookie.value
+    assert like.user is None
+    assert like.ip_address == "127.0.0.1"
+
+    second = client.post(like_url(post), {"intent": "like"})
+    assert PostLike.objects.filter(post=post).count() == 1
+    assert likes.VISITOR_COOKIE not in second.cookies
+    assert likes_line(client, post) == "1 blogger likes this."
+
+
+def test_clicking_again_unlikes(client):
+    post = make_post()
+    client.post(like_url(post))
+    assert PostLike.objects.filter(post=post).count() == 1
+    client.post(like_url(post))
+    assert not PostLike.objects.filter(post=post).exists()
+
+
+def test_another_anonymous_reader_adds_their_own_like(client):
+    post = make_post()
+    client.post(like_url(post), {"intent": "like"})
+    Client().post(like_url(post), {"intent": "like"})
+    assert PostLike.objects.filter(post=post).count() == 2
+    assert PostLike.objects.values("visitor").distinct().count() == 2
+
+
+def test_a_forged_visitor_cookie_is_replaced(client):
+    post = make_post()
+    client.cookies[likes.VISITOR_COOKIE] = "<not ours>"
+    response = client.post(like_url(post), {"intent": "like"})
+    assert (
+        PostLike.objects.get().visitor == response.cookies[likes.VISITOR_COOKIE].value
+    )
+    assert response.cookies[likes.VISITOR_COOKIE].value != "<not ours>"
+
+
+def test_signed_in_reader_likes_by_account_and_is_named(client):
+    post = make_post()
+    reader = make_user(username="ann", first_name="Ann", last_name="Reader")
+    client.force_login(reader)
+
+    response = client.post(like_url(post), {"intent": "like"})
+    assert likes.VISITOR_COOKIE not in response.cookies
+    assert PostLike.objects.get(post=post).user == reader
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "<li>Ann Reader</li>" in page
+    assert 'value="unlike" aria-pressed="true"' in page
+
+    client.post(like_url(post), {"intent": "unlike"})
+    assert not PostLike.objects.filter(post=post).exists()
+    assert (
+        'aria-pressed="false"' in client.get(post.get_absolute_url()).content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "line"),
+    [
+        (0, "Be the first to like this."),
+        (1, "1 blogger likes this."),
+        (3, "3 bloggers like this."),
+    ],
+)
+def test_the_line_counts_bloggers(client, count, line):
+    post = make_post()
+    for _ in range(count):
+        PostLike.objects.create(post=post, user=make_user())
+    assert likes_line(client, post) == line
+
+
+def test_anonymous_likes_count_but_only_signed_in_likers_are_named(client):
+    post = make_post()
+    PostLike.objects.create(post=post, visitor="a" * 32)
+    PostLike.objects.create(post=post, user=make_user(username="bob"))
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "2 bloggers like this." in page
+    assert '<ul class="likes__names" data-likes-names><li>bob</li></ul>' in page
+
+
+def test_likers_are_named_in_the_order_they_liked(client):
+    post = make_post()
+    zoe, adam = make_user(username="zoe"), make_user(username="adam")
+    PostLike.objects.create(post=post, visitor="a" * 32)
+    PostLike.objects.create(post=post, user=adam)
+    PostLike.objects.create(post=post, user=zoe)
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "<li>adam</li><li>zoe</li>" in page
+
+
+def test_liker_names_are_escaped(client):
+    post = make_post()
+    PostLike.objects.create(post=post, user=make_user(username="<script>"))
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "<li>&lt;script&gt;</li>" in page
+    assert "<script>" not in page.split('id="likes"')[1].split("</section>")[0]
+
+
+def test_no_javascript_flow_redirects_to_the_likes_with_a_message(client):
+    post = make_post()
+    response = client.post(like_url(post), follow=True)
+    assert response.redirect_chain == [(post.get_absolute_url() + "#likes", 302)]
+    page = response.content.decode()
+    assert "Thanks for the like!" in page
+    assert "1 blogger likes this." in page
+
+    response = client.post(like_url(post), follow=True)
+    assert "Your like was removed." in response.content.decode()
+
+
+def test_javascript_flow_answers_json(client):
+    post = make_post()
+    PostLike.objects.create(post=post, user=make_user(username="carol"))
+
+    response = client.post(like_url(post), {"intent": "like"}, **JSON)
+    assert response.status_code == 200
+    assert response.json() == {
+        "count": 2,
+        "liked": True,
+        "line": "2 bloggers like this.",
+        "names": ["carol"],
+        "message": "Thanks for the like!",
+    }
+    assert likes.VISITOR_COOKIE in response.cookies
+
+    response = client.post(like_url(post), {"intent": "unlike"}, **JSON)
+    assert response.json()["liked"] is False
+    assert response.json()["line"] == "1 blogger likes this."
+
+
+def test_the_page_wires_the_button_without_inline_script(client):
+    post = make_post()
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert f'action="{like_url(post)}"' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert 'aria-pressed="false"' in page
+    assert '<script src="/static/js/likes.js" defer></script>' in page
+    assert "<script>" not in page
+    assert client.get("/static/js/likes.js").status_code == 200
+
+
+def test_rate_limit_per_ip_refuses_with_a_message_and_saves_nothing(
+    client, monkeypatch
+):
+    monkeypatch.setattr(likes, "RATE_LIMIT", 3)
+    posts = [make_post() for _ in range(4)]
+    for post in posts[:3]:
+        client.post(like_url(post))
+    assert PostLike.objects.count() == 3
+
+    response = client.post(like_url(posts[3]), follow=True)
+    assert "Too many likes from your network" in response.content.decode()
+    assert PostLike.objects.count() == 3
+
+    fresh_reader = Client()  # same IP, no cookie: still refused
+    response = fresh_reader.post(like_url(posts[3]), **JSON)
+    assert response.status_code == 429
+    assert "Too many likes" in response.json()["message"]
+    assert response.json()["count"] == 0
+    assert PostLike.objects.count() == 3
+
+    elsewhere = Client(REMOTE_ADDR="203.0.113.9")
+    elsewhere.post(like_url(posts[3]))
+    assert PostLike.objects.filter(post=posts[3]).count() == 1
+
+
+def test_rate_limit_window_passes(client, monkeypatch):
+    monkeypatch.setattr(likes, "RATE_LIMIT", 1)
+    post = make_post()
+    client.post(like_url(post))
+    client.post(like_url(post))
+    assert PostLike.objects.count() == 1  # the unlike was refused
+
+    later = likes.time.time() + likes.RATE_WINDOW
+    monkeypatch.setattr(likes.time, "time", lambda: later)
+    client.post(like_url(post))
+    assert PostLike.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"status": Post.Status.DRAFT},
+        {
+            "status": Post.Status.PUBLISHED,
+            "published_at": timezone.now() + timedelta(days=1),
+        },
+    ],
+    ids=["draft", "scheduled"],
+)
+def test_only_published_posts_can_be_liked(admin_client, state):
+    post = make_post(**state)
+    assert admin_client.post(like_url(post)).status_code == 404
+    assert (
+        admin_client.post(reverse("likes:like_post", args=[99999])).status_code == 404
+    )
+    assert not PostLike.objects.exists()
+    assert (
+        'id="likes"' not in admin_client.get(post.get_absolute_url()).content.decode()
+    )
+
+
+def test_get_is_not_allowed(client):
+    post = make_post()
+    assert client.get(like_url(post)).status_code == 405
+    assert not PostLike.objects.exists()
+
+
+def test_csrf_token_is_required():
+    post = make_post()
+    client = Client(enforce_csrf_checks=True)
+    assert client.post(like_url(post), {"intent": "like"}).status_code == 403
+    assert client.post(like_url(post), {"intent": "like"}, **JSON).status_code == 403
+    assert not PostLike.objects.exists()
+
+    client.get(post.get_absolute_url())
+    token = client.cookies["csrftoken"].value
+    response = client.post(like_url(post), {"intent": "like"}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 302
+    assert PostLike.objects.filter(post=post).count() == 1
+
+
+@pytest.mark.parametrize("likers", [0, 50])
+@pytest.mark.parametrize("visitor", ["anonymous", "liker"])
+def test_post_page_query_count_does_not_grow_with_likes(
+    client, django_assert_num_queries, likers, visitor
+):
+    post = make_post()
+    # In bulk: fifty likers, a handful of queries.
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"user{number}", password="!")
+        for number in range(likers)
+    )
+    PostLike.objects.bulk_create(PostLike(post=post, user=user) for user in users)
+    PostLike.objects.create(post=post, visitor="v" * 32)
+    if visitor == "liker":
+        client.cookies[likes.VISITOR_COOKIE] = "v" * 32
+
+    with django_assert_num_queries(PAGE_QUERIES["post"]):
+        page = client.get(post.get_absolute_url()).content.decode()
+    assert f"{likers + 1} blogger" in page
+    assert page.count("<li>user") == min(likers, likes.NAMES_SHOWN)
+    assert ('aria-pressed="true"' in page) == (visitor == "liker")
