@@ -1,0 +1,543 @@
+"""import_wordpress moves a WordPress blog in, safely and repeatably."""
+
+import datetime
+import io
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.redirects.models import Redirect
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from taggit.models import Tag
+
+from blog import markup
+from blog.models import Category, Post
+from blog.wordpress import convert_content, expand_shortcodes, thread_data, wpautop
+from comments.models import Comment
+from tests.factories import make_post, make_user
+
+pytestmark = pytest.mark.django_db
+
+THEME_UNIT_TEST = Path(__file__).parent / "data" / "themeunittestdata.wordpress.xml"
+
+
+def run_import(path, *args) -> str:
+    out = io.StringIO()
+    call_command("import_wordpress", str(path), *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {
+        "users": get_user_model().objects.count(),
+        "categories": Category.objects.count(),
+        "tags": Tag.objects.count(),
+        "posts": Post.objects.count(),
+        "comments": Comment.objects.count(),
+        "redirects": Redirect.objects.count(),
+    }
+
+
+def comment_xml(
+    wp_id, *, parent=0, approved="1", kind="", author="Reader", date="2020-01-02"
+):
+    return f"""
+    <wp:comment>
+      <wp:comment_id>{wp_id}</wp:comment_id>
+      <wp:comment_author><![CDATA[{author}]]></wp:comment_author>
+      <wp:comment_author_email>reader@example.com</wp:comment_author_email>
+      <wp:comment_author_url>https://reader.example.com</wp:comment_author_url>
+      <wp:comment_author_IP>192.0.2.{wp_id % 250}</wp:comment_author_IP>
+      <wp:comment_date>{date} 10:{wp_id % 60:02d}:00</wp:comment_date>
+      <wp:comment_date_gmt>{date} 09:{wp_id % 60:02d}:00</wp:comment_date_gmt>
+      <wp:comment_content><![CDATA[Comment number {wp_id}.]]></wp:comment_content>
+      <wp:comment_approved>{approved}</wp:comment_approved>
+      <wp:comment_type>{kind}</wp:comment_type>
+      <wp:comment_parent>{parent}</wp:comment_parent>
+      <wp:comment_user_id>0</wp:comment_user_id>
+    </wp:comment>"""
+
+
+def item_xml(
+    wp_id=1,
+    *,
+    title="Hello world",
+    slug="hello-world",
+    status="publish",
+    post_type="post",
+    content="First paragraph.\n\nSecond line one\nline two.",
+    creator="alice",
+    comments="",
+    extra="",
+):
+    return f"""
+  <item>
+    <title>{title}</title>
+    <link>http://old.example.com/2019/05/04/{slug}/</link>
+    <dc:creator><![CDATA[{creator}]]></dc:creator>
+    <content:encoded><![CDATA[{content}]]></content:encoded>
+    <excerpt:encoded><![CDATA[]]></excerpt:encoded>
+    <wp:post_id>{wp_id}</wp:post_id>
+    <wp:post_date>2019-05-04 12:00:00</wp:post_date>
+    <wp:post_date_gmt>2019-05-04 10:00:00</wp:post_date_gmt>
+    <wp:comment_status>open</wp:comment_status>
+    <wp:post_name>{slug}</wp:post_name>
+    <wp:status>{status}</wp:status>
+    <wp:post_type>{post_type}</wp:post_type>
+    <category domain="category" nicename="news"><![CDATA[News]]></category>
+    <category domain="post_tag" nicename="django"><![CDATA[Django]]></category>
+    {extra}{comments}
+  </item>"""
+
+
+def wxr(items="", *, version="1.2", scheme="http", head="", version_element=None):
+    ns = f"{scheme}://wordpress.org/export/{version}/"
+    if version_element is None:
+        version_element = f"<wp:wxr_version>{version}</wp:wxr_version>"
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+{head}<rss version="2.0" xmlns:excerpt="{ns}excerpt/"
+  xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="{ns}">
+<channel>
+  <title>Old blog</title>
+  <link>http://old.example.com</link>
+  {version_element}
+  <wp:author><wp:author_id>7</wp:author_id><wp:author_login>alice</wp:author_login>
+    <wp:author_email>alice@example.com</wp:author_email>
+    <wp:author_display_name><![CDATA[Alice Liddell]]></wp:author_display_name>
+  </wp:author>
+  <wp:category><wp:term_id>3</wp:term_id><wp:category_nicename>news</wp:category_nicename>
+    <wp:category_parent></wp:category_parent><wp:cat_name><![CDATA[News]]></wp:cat_name>
+  </wp:category>
+  <wp:tag><wp:term_id>4</wp:term_id><wp:tag_slug>django</wp:tag_slug>
+    <wp:tag_name><![CDATA[Django]]></wp:tag_name></wp:tag>
+  {items}
+</channel>
+</rss>
+"""
+
+
+@pytest.fixture
+def export(tmp_path):
+    def write(text: str, name: str = "export.xml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+# The Theme Unit Test export ----------------------------------------------------
+
+
+@pytest.fixture
+def theme_unit_test():
+    return run_import(THEME_UNIT_TEST)
+
+
+def test_theme_unit_test_posts_keep_their_visibility(client, theme_unit_test):
+    # 49 published in WordPress, one of them password-protected: a draft here.
+    assert Post.objects.published().count() == 48
+    protected = Post.objects.get(slug="template-password-protected")
+    assert protected.status == Post.Status.DRAFT
+    assert "password-protected posts imported as drafts" in theme_unit_test
+    draft = Post.objects.get(title="Draft")
+    scheduled = Post.objects.get(slug="scheduled")
+    assert draft.status == Post.Status.DRAFT
+    assert scheduled.is_scheduled
+    assert scheduled.published_at == datetime.datetime(
+        2030, 1, 1, 19, 0, 18, tzinfo=datetime.UTC
+    )
+    for hidden in (draft, scheduled, protected):
+        assert client.get(hidden.get_absolute_url()).status_code == 404
+    published = Post.objects.get(slug="markup-image-alignment")
+    assert client.get(published.get_absolute_url()).status_code == 200
+    after = scheduled.published_at + datetime.timedelta(minutes=1)
+    with mock.patch.object(timezone, "now", return_value=after):
+        assert scheduled in Post.objects.published()
+
+
+def test_theme_unit_test_terms_and_authors(theme_unit_test):
+    assert Category.objects.count() == 67
+    by_id = Category.objects.by_id()
+    grandchild = Category.objects.get(slug="grandchild-category")
+    assert [c.slug for c in grandchild.ancestors(by_id)] == [
+        "parent-category",
+        "child-category-03",
+        "grandchild-category",
+    ]
+    assert grandchild.description == (
+        "This is a description for the Grandchild Category."
+    )
+    assert max(len(c.ancestors(by_id)) for c in by_id.values()) == 3
+    # The 110 declared tags, plus "columns", which a post uses undeclared.
+    assert Tag.objects.count() == 111
+    assert Tag.objects.filter(slug="columns").exists()
+    users = get_user_model().objects.order_by("username")
+    assert [u.username for u in users] == ["themedemos", "themereviewteam"]
+    assert not any(u.has_usable_password() for u in users)
+    post = Post.objects.get(slug="edge-case-many-categories")
+    assert post.category.slug == "classic"
+    assert "posts in several categories filed under the first one" in theme_unit_test
+    assert "sticky posts imported as ordinary posts" in theme_unit_test
+
+
+def test_theme_unit_test_comments_and_threads(theme_unit_test):
+    # 32 in the file: 5 are on pages, which Inkwell does not have.
+    assert Comment.objects.count() == 27
+    assert "comments on skipped items (pages and others) skipped" in theme_unit_test
+    held = Comment.objects.filter(state=Comment.State.HELD)
+    assert [c.user_name for c in held] == ["auser"]
+    assert not held.get().is_public
+    pings = Comment.objects.exclude(reason="").order_by("reason", "submit_date")
+    assert [c.reason for c in pings] == ["pingback"] * 2 + ["trackback"] * 2
+    assert pings[0].user_name.startswith("Ping 3 « What")
+
+    post = Post.objects.get(slug="template-comments")
+    chain = Comment.objects.filter(
+        object_pk=str(post.pk), comment__startswith="Comment Depth"
+    ).order_by("thread_id", "order")
+    assert [c.comment[:16] for c in chain] == [
+        f"Comment Depth {n:02d}" for n in range(1, 11)
+    ]
+    assert [c.level for c in chain] == [0, 1, 2, 3, 4, 4, 4, 4, 4, 4]
+    level_3 = chain[3]
+    assert all(c.parent_id == level_3.pk for c in chain[4:])
+    assert chain[0].nested_count == 9
+    assert "replies deeper than level 4 attached at level 4" in theme_unit_test
+
+
+def test_theme_unit_test_old_permalinks_redirect(client, theme_unit_test):
+    post = Post.objects.get(slug="markup-image-alignment")
+    for old in ("/2013/01/10/markup-image-alignment/", "/?p=1177"):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response["Location"] == post.get_absolute_url()
+
+
+def test_theme_unit_test_content_is_readable_html(theme_unit_test):
+    post = Post.objects.get(slug="post-format-image-caption")
+    assert "<figure>" in post.body
+    assert "<figcaption>" in post.body
+    html = post.body_html
+    assert "[caption" not in html
+    assert "<figcaption>" in html
+    gallery = Post.objects.get(slug="post-format-gallery")
+    assert "[gallery" not in gallery.body
+    assert gallery.body.count("<li><a href=") >= 2
+
+
+def test_second_import_creates_nothing_and_updates_an_edited_title(tmp_path):
+    run_import(THEME_UNIT_TEST)
+    before = counts()
+    text = THEME_UNIT_TEST.read_text(encoding="utf-8")
+    edited = tmp_path / "edited.xml"
+    edited.write_text(
+        text.replace(
+            "<title>Markup: Image Alignment</title>",
+            "<title>Markup: Image Alignment, revised</title>",
+        ),
+        encoding="utf-8",
+    )
+    report = run_import(edited)
+    assert counts() == before
+    post = Post.objects.get(slug="markup-image-alignment")
+    assert post.title == "Markup: Image Alignment, revised"
+    posts_row = next(line for line in report.splitlines() if line.startswith("posts"))
+    assert posts_row.split()[1:] == ["0", "1", "50", "0"]
+    comments_row = next(
+        line for line in report.splitlines() if line.startswith("comments")
+    )
+    assert comments_row.split()[1:] == ["0", "0", "27", "5"]
+
+
+# Small hand-made exports -------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_every_wxr_version_and_namespace_spelling_is_read(export, version, scheme):
+    path = export(wxr(item_xml(), version=version, scheme=scheme))
+    run_import(path)
+    post = Post.objects.get()
+    assert (post.title, post.slug, post.status) == (
+        "Hello world",
+        "hello-world",
+        "published",
+    )
+    assert post.published_at == datetime.datetime(2019, 5, 4, 10, tzinfo=datetime.UTC)
+    assert post.category.name == "News"
+    assert [t.name for t in post.tags.all()] == ["Django"]
+    assert post.author.username == "alice"
+    assert post.author.get_full_name() == "Alice Liddell"
+    assert post.allow_comments
+
+
+def test_missing_gmt_date_uses_the_local_date_in_the_site_time_zone(export, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    item = item_xml().replace("2019-05-04 10:00:00", "0000-00-00 00:00:00")
+    run_import(export(wxr(item)))
+    assert Post.objects.get().published_at == datetime.datetime(
+        2019, 5, 4, 10, tzinfo=datetime.UTC
+    )
+
+
+@pytest.mark.parametrize(
+    ("version_element", "message"),
+    [
+        ("<wp:wxr_version>2.0</wp:wxr_version>", "Unsupported WXR version '2.0'"),
+        ("", "No <wp:wxr_version>"),
+    ],
+    ids=["wrong", "missing"],
+)
+def test_wrong_or_missing_version_is_refused(export, version_element, message):
+    path = export(wxr(item_xml(), version_element=version_element))
+    with pytest.raises(CommandError, match=message):
+        run_import(path)
+    assert counts()["posts"] == 0
+
+
+def test_truncated_file_is_refused_with_its_line_and_imports_nothing(export):
+    text = wxr(item_xml(1) + item_xml(2, slug="second"))
+    path = export(text[: text.index("<wp:post_id>2")])
+    with pytest.raises(CommandError, match=r"not well-formed XML at line \d+"):
+        run_import(path)
+    assert not any(counts().values())
+
+
+def test_a_failure_while_writing_leaves_nothing_half_imported(export):
+    path = export(wxr(item_xml(comments=comment_xml(5))))
+    with (
+        mock.patch(
+            "blog.wordpress.WordPressImport._import_comments",
+            side_effect=RuntimeError("disk full"),
+        ),
+        pytest.raises(RuntimeError),
+    ):
+        run_import(path)
+    assert not any(counts().values())
+
+
+XXE = """<!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+"""
+BOMB = """<!DOCTYPE rss [
+  <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+  <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+  <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+]>
+"""
+
+
+@pytest.mark.parametrize("head", [XXE, BOMB], ids=["external-entity", "entity-bomb"])
+def test_xml_attacks_are_refused(export, head):
+    path = export(wxr(item_xml(title="&secret;&c;"), head=head))
+    with pytest.raises(CommandError, match="refused"):
+        run_import(path)
+    assert not any(counts().values())
+
+
+def test_unknown_status_becomes_a_draft_and_is_reported(export):
+    report = run_import(export(wxr(item_xml(status="in-review"))))
+    assert Post.objects.get().status == Post.Status.DRAFT
+    assert "posts with unknown status 'in-review' imported as drafts" in report
+
+
+def test_comment_states_pings_and_skip_pings(export):
+    comments = "".join(
+        [
+            comment_xml(1, approved="1"),
+            comment_xml(2, approved="0"),
+            comment_xml(3, approved="spam"),
+            comment_xml(4, approved="trash"),
+            comment_xml(5, kind="pingback", author="Other blog"),
+            comment_xml(6, kind="trackback", author="Third blog"),
+        ]
+    )
+    path = export(wxr(item_xml(comments=comments)))
+    run_import(path, "--skip-pings")
+    states = dict(Comment.objects.values_list("comment", "state"))
+    assert states == {
+        "Comment number 1.": "public",
+        "Comment number 2.": "held",
+        "Comment number 3.": "spam",
+        "Comment number 4.": "trash",
+    }
+    assert Comment.objects.get(state="spam").is_removed
+    assert Comment.objects.get(state="trash").is_removed
+    assert not Comment.objects.get(state="held").is_public
+    run_import(path)
+    assert dict(
+        Comment.objects.exclude(reason="").values_list("user_name", "reason")
+    ) == {
+        "Other blog": "pingback",
+        "Third blog": "trackback",
+    }
+    assert Comment.objects.count() == 6
+
+
+def test_dry_run_reports_and_writes_nothing(export):
+    report = run_import(export(wxr(item_xml(comments=comment_xml(1)))), "--dry-run")
+    assert "Dry run: nothing was written." in report
+    assert (
+        next(r for r in report.splitlines() if r.startswith("posts")).split()[1] == "1"
+    )
+    assert not any(counts().values())
+
+
+def test_author_map_gives_posts_to_an_existing_user(export):
+    editor = make_user(username="editor")
+    run_import(export(wxr(item_xml())), "--author-map", "alice=editor")
+    assert Post.objects.get().author == editor
+    assert not get_user_model().objects.filter(username="alice").exists()
+    with pytest.raises(CommandError, match="do not exist here: nobody"):
+        run_import(export(wxr(item_xml())), "--author-map", "alice=nobody")
+
+
+def test_a_slug_taken_by_an_inkwell_post_is_not_overwritten(export):
+    mine = make_post(title="Mine", slug="hello-world")
+    path = export(wxr(item_xml()))
+    report = run_import(path)
+    imported = Post.objects.exclude(pk=mine.pk).get()
+    assert imported.slug == "hello-world-2"
+    assert "a number added" in report
+    run_import(path)
+    assert Post.objects.count() == 2
+    assert Post.objects.get(pk=mine.pk).title == "Mine"
+
+
+def test_media_files_are_copied_and_links_rewritten(export, tmp_path):
+    uploads = tmp_path / "uploads" / "2019" / "05"
+    uploads.mkdir(parents=True)
+    (uploads / "photo.jpg").write_bytes(b"not really a jpeg")
+    content = (
+        '<img src="http://old.example.com/wp-content/uploads/2019/05/photo.jpg" '
+        'alt="A photo"> and <img src="http://old.example.com/wp-content/uploads/'
+        '2019/05/gone.jpg" alt="">'
+    )
+    path = export(wxr(item_xml(content=content)))
+    report = run_import(path, "--media-dir", str(tmp_path / "uploads"))
+    body = Post.objects.get().body
+    assert 'src="/media/wordpress/2019/05/photo.jpg"' in body
+    assert "uploads/2019/05/gone.jpg" in body
+    assert default_storage.open("wordpress/2019/05/photo.jpg").read() == (
+        b"not really a jpeg"
+    )
+    assert "media files not found under --media-dir" in report
+    run_import(path, "--media-dir", str(tmp_path / "uploads"))
+    assert default_storage.listdir("wordpress/2019/05")[1] == ["photo.jpg"]
+
+
+# Content conversion ------------------------------------------------------------
+
+
+def test_wpautop_makes_paragraphs_and_line_breaks_like_wordpress():
+    assert wpautop("One\n\nTwo\nthree") == "<p>One</p>\n<p>Two<br />\nthree</p>\n"
+    assert wpautop("<pre>a\n\nb</pre>\n\nText") == "<pre>a\n\nb</pre>\n<p>Text</p>\n"
+    assert wpautop("<ul>\n<li>a</li>\n<li>b</li>\n</ul>") == (
+        "<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n"
+    )
+    assert wpautop("Text\n\n<div>foo</div>\n\nMore") == (
+        "<p>Text</p>\n<div>foo</div>\n<p>More</p>\n"
+    )
+    assert wpautop("<blockquote>Quote\nline</blockquote>") == (
+        "<blockquote><p>Quote<br />\nline</p></blockquote>\n"
+    )
+    assert wpautop('<a href="x"\ntitle="y">link</a>') == (
+        '<p><a href="x"\ntitle="y">link</a></p>\n'
+    )
+
+
+def test_shortcodes_become_figures_and_image_lists():
+    caption = (
+        '[caption id="attachment_1" align="alignleft" width="150"]'
+        '<img src="http://x.test/a.jpg" alt="A"> A caption[/caption]'
+    )
+    assert expand_shortcodes(caption) == (
+        '<figure><img src="http://x.test/a.jpg" alt="A"><figcaption>A caption'
+        "</figcaption></figure>"
+    )
+    assert expand_shortcodes("[[gallery]] and [audio src=x]") == (
+        "[gallery] and [audio src=x]"
+    )
+    from blog.wordpress import Attachment
+
+    attachments = {
+        5: Attachment(url="http://x.test/5.jpg", title="Five", wp_id=5),
+        6: Attachment(url="http://x.test/6.jpg", alt="Six", wp_id=6, parent=9),
+    }
+    assert expand_shortcodes('[gallery ids="6,5"]', 9, attachments) == (
+        '<ul><li><a href="http://x.test/6.jpg"><img src="http://x.test/6.jpg" '
+        'alt="Six"></a></li><li><a href="http://x.test/5.jpg"><img '
+        'src="http://x.test/5.jpg" alt="Five"></a></li></ul>'
+    )
+    assert "6.jpg" in expand_shortcodes("[gallery]", 9, attachments)
+    assert "5.jpg" not in expand_shortcodes("[gallery]", 9, attachments)
+
+
+def test_converted_content_renders_through_the_one_markdown_renderer():
+    body = convert_content(
+        "Text with *stars* and_underscores_\n\n<script>alert(1)</script>\n\nEnd"
+    )
+    html = markup.markdownify(body)
+    assert "<script>" not in html
+    assert "<p>Text with *stars* and_underscores_</p>" in html
+    assert "<p>End</p>" in html
+
+
+# Threads -----------------------------------------------------------------------
+
+
+def test_thread_data_equals_what_django_comments_xtd_computes(settings):
+    """Save a small thread through XtdComment.save(), compare with ours."""
+    post = make_post()
+    start = timezone.now() - datetime.timedelta(days=1)
+    # (name, parent name): replies arrive interleaved, as in real discussions.
+    shape = [
+        ("a", None), ("b", None), ("a1", "a"), ("b1", "b"), ("a2", "a"),
+        ("a1x", "a1"), ("a1xy", "a1x"), ("a1xyz", "a1xy"), ("a3", "a"),
+        ("a1y", "a1"),
+    ]  # fmt: skip
+    saved = {}
+    for minutes, (name, parent) in enumerate(shape):
+        comment = Comment(
+            content_object=post,
+            site_id=settings.SITE_ID,
+            user_name=name,
+            comment=name,
+            submit_date=start + datetime.timedelta(minutes=minutes),
+            parent_id=saved[parent].pk if parent else 0,
+        )
+        comment.save()
+        saved[name] = comment
+    stored = {
+        c.pk: {
+            "thread_id": c.thread_id,
+            "parent_id": c.parent_id,
+            "level": c.level,
+            "order": c.order,
+            "nested_count": c.nested_count,
+        }
+        for c in Comment.objects.filter(object_pk=str(post.pk))
+    }
+    nodes = [
+        (c.pk, c.submit_date, saved[parent].pk if parent else None)
+        for (name, parent), c in zip(shape, saved.values(), strict=True)
+    ]
+    computed, reattached = thread_data(nodes, max_level=4)
+    assert computed == stored
+    assert reattached == set()
+
+
+def test_replies_past_the_maximum_depth_join_the_deepest_level():
+    now = timezone.now()
+    chain = [
+        (n, now + datetime.timedelta(minutes=n), n - 1 or None) for n in range(1, 8)
+    ]
+    computed, reattached = thread_data(chain, max_level=2)
+    assert [computed[n]["level"] for n in range(1, 8)] == [0, 1, 2, 2, 2, 2, 2]
+    assert [computed[n]["parent_id"] for n in range(1, 8)] == [1, 1, 2, 2, 2, 2, 2]
+    assert [computed[n]["order"] for n in range(1, 8)] == list(range(1, 8))
+    assert reattached == {4, 5, 6, 7}
