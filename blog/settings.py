@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Old URLs (changed slugs, imported WordPress permalinks) answer 301.
     "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
+    # Pages filled in with a reader's remembered details: Cache-Control: private.
+    "comments.middleware.PrivateResponseMiddleware",
 ]
 
 ROOT_URLCONF = "blog.urls"
@@ -220,6 +222,8 @@ COMMENTS_XTD_MAX_THREAD_LEVEL = 4  # levels 0..4: five deep
 COMMENTS_XTD_CONFIRM_EMAIL = True
 COMMENTS_XTD_THREADED_EMAILS = False
 COMMENTS_XTD_LIST_ORDER = ("thread_id", "order")
+COMMENT_MAX_LENGTH = 3000  # characters; the form says so when exceeded
+INKWELL_COMMENT_THREADS_PER_PAGE = 50  # top-level threads per discussion page
 COMMENTS_XTD_APP_MODEL_OPTIONS = {
     "default": {
         "who_can_post": "all",

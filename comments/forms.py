@@ -1,5 +1,156 @@
+"""The "Leave a Reply" form: every check runs before anything is saved."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.http import HttpRequest, QueryDict
+from django.utils import timezone
 from django_comments_xtd.forms import XtdCommentForm
+
+from blog.models import Post
+from comments.models import Comment, max_thread_level
+
+# Hidden fields django_comments signs: a problem there means the form expired
+# or was altered, which the reader can only fix by sending it again.
+SECURITY_FIELDS = ("content_type", "object_pk", "timestamp", "security_hash")
 
 
 class CommentForm(XtdCommentForm):
-    """The "Leave a Reply" form."""
+    """The reader's comment on one post, optionally a reply to a comment on it.
+
+    Signed-in readers do not give a name and email: their account's are used.
+    """
+
+    remember = forms.BooleanField(
+        required=False,
+        label="Save my name, email, and website in this browser for the next "
+        "time I comment.",
+    )
+
+    def __init__(
+        self,
+        target_object: Post,
+        data: QueryDict | dict | None = None,
+        initial: dict | None = None,
+        *,
+        user=None,
+    ) -> None:
+        super().__init__(target_object, data=data, initial=initial)
+        self.user = user if user is not None and user.is_authenticated else None
+        self.parent: Comment | None = None
+        fields = self.fields
+        fields["name"] = forms.CharField(
+            label="Name",
+            max_length=50,
+            widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        )
+        fields["email"] = forms.EmailField(
+            label="Email",
+            help_text="Not published.",
+            widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        )
+        fields["url"] = forms.URLField(
+            label="Website",
+            required=False,
+            assume_scheme="https",
+            widget=forms.URLInput(attrs={"autocomplete": "url"}),
+        )
+        limit = settings.COMMENT_MAX_LENGTH
+        fields["comment"] = forms.CharField(
+            label="Comment",
+            max_length=limit,
+            widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
+            error_messages={
+                "required": "Please write your comment.",
+                "max_length": "Comments can be up to %(limit_value)d characters "
+                "long; this one has %(show_value)d. Please shorten it.",
+            },
+        )
+        fields["followup"].label = "Notify me of follow-up comments by email."
+        fields["followup"].widget = forms.CheckboxInput()
+        fields["honeypot"].widget = forms.TextInput(
+            attrs={"autocomplete": "off", "tabindex": "-1"}
+        )
+        fields["name"].error_messages["required"] = "Please give your name."
+        fields["email"].error_messages["required"] = (
+            "Please give your email address; it is not published."
+        )
+        if self.user is not None:
+            for name in ("name", "email", "remember"):
+                del fields[name]
+        self.order_fields(["name", "email", "url", "comment", "followup", "remember"])
+
+    # Validation
+
+    def clean_reply_to(self) -> int:
+        """A reply's parent: an approved comment on this post, not too deep."""
+        reply_to = self.cleaned_data["reply_to"]
+        if not reply_to:
+            return 0
+        parent = (
+            Comment.objects.approved()
+            .for_post(self.target_object)
+            .filter(pk=reply_to)
+            .first()
+        )
+        if parent is None:
+            raise forms.ValidationError(
+                "The comment you replied to is not available on this post any "
+                "more. Send your text again to post it as a new comment.",
+                code="parent_unavailable",
+            )
+        if parent.level >= max_thread_level():
+            raise forms.ValidationError(
+                "This conversation is nested as deep as it can go. Send your text "
+                "again to post it as a new comment, or reply to an earlier one.",
+                code="too_deep",
+            )
+        self.parent = parent
+        return reply_to
+
+    def has_security_errors(self) -> bool:
+        return any(name in self.errors for name in SECURITY_FIELDS)
+
+    def refreshed(self) -> CommentForm:
+        """The reader's answers in a new form with fresh security fields.
+
+        Used to show the form again: an expired or altered form then works
+        when sent again, and a reply to a comment that cannot take one becomes
+        a new comment. Nothing the reader wrote is lost.
+        """
+        data = self.data.copy() if hasattr(self.data, "copy") else dict(self.data)
+        data.update(self.generate_security_data())
+        if "reply_to" in self.errors:
+            data["reply_to"] = "0"
+        form = type(self)(self.target_object, data=data, user=self.user)
+        for error in [*self.non_field_errors(), *self.errors.get("reply_to", [])]:
+            form.add_error(None, error)
+        return form
+
+    # Saving
+
+    def build_comment(self, request: HttpRequest) -> Comment:
+        """The unsaved comment; the view decides its state and saves it."""
+        data = self.cleaned_data
+        user = self.user
+        name = data.get("name", "")
+        email = data.get("email", "")
+        if user is not None:
+            name = user.get_full_name() or user.get_username()
+            email = user.email
+        return Comment(
+            content_type=ContentType.objects.get_for_model(self.target_object),
+            object_pk=str(self.target_object.pk),
+            site_id=settings.SITE_ID,
+            user=user,
+            user_name=name,
+            user_email=email,
+            user_url=data.get("url", ""),
+            comment=data["comment"],
+            submit_date=timezone.now(),
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            parent_id=self.parent.pk if self.parent else 0,
+            followup=data["followup"],
+        )

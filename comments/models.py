@@ -1,9 +1,50 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django_comments_xtd.models import XtdComment
+from django.urls import reverse
+from django_comments_xtd.conf import settings as xtd_settings
+from django_comments_xtd.models import XtdComment, XtdCommentManager
 
 from blog.models import Post
+
+
+class CommentQuerySet(models.QuerySet):
+    def approved(self) -> CommentQuerySet:
+        """What readers may see: approved, not removed.
+
+        The state decides; the two flags are checked too because
+        django-comments-xtd rewrites `is_public` on replies when their parent
+        is saved, and a hidden flag must win.
+        """
+        return self.filter(state=Comment.State.PUBLIC, is_public=True, is_removed=False)
+
+    def for_posts(self) -> CommentQuerySet:
+        """Comments on blog posts, by join rather than a ContentType lookup,
+        so that a page's query count does not depend on a warm cache."""
+        return self.filter(
+            content_type__app_label=Post._meta.app_label,
+            content_type__model=Post._meta.model_name,
+        )
+
+    def for_post(self, post: Post) -> CommentQuerySet:
+        return self.for_posts().filter(object_pk=str(post.pk))
+
+
+class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):
+    pass
+
+
+def max_thread_level() -> int:
+    """The deepest level a comment on a post may sit at (0: no replies).
+
+    Read from django-comments-xtd's settings, as `XtdComment.save()` does, so
+    that what we offer and what the library accepts never disagree.
+    """
+    label = f"{Post._meta.app_label}.{Post._meta.model_name}"
+    by_model = xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL_BY_APP_MODEL
+    return by_model.get(label, xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL)
 
 
 class Comment(XtdComment):
@@ -37,9 +78,16 @@ class Comment(XtdComment):
         help_text="The rule that held or rejected this comment.",
     )
 
+    objects = CommentManager()
+
     class Meta:
         verbose_name = "comment"
         verbose_name_plural = "comments"
+
+    def get_absolute_url(self) -> str:
+        """The permalink: it redirects to the page of the discussion holding
+        this comment (django_comments' version needs its own URLs)."""
+        return reverse("comments-permalink", kwargs={"comment_id": self.pk})
 
     def save(self, *args, **kwargs) -> None:
         self.is_public = self.state == self.State.PUBLIC

@@ -103,3 +103,60 @@ def make_comment(
         ip_address=ip_address,
         **fields,
     )
+
+
+def make_discussion(
+    *, post, comments: int, users: tuple = (), top_level_every: int = 4
+) -> list:
+    """`comments` approved comments on `post` in a few queries (for page-count
+    and speed checks): one in `top_level_every` starts a thread, the others
+    reply down to the deepest level (4), by turns by `users` and anonymous
+    readers when `users` holds None.
+
+    Rows are inserted in bulk with their thread fields worked out here, as
+    `XtdComment.save()` would (it costs a dozen queries per comment).
+    """
+    from django.db import connection
+    from django_comments.models import Comment as BaseComment
+    from django_comments_xtd.models import XtdComment
+
+    users = users or (None,)
+    content_type = ContentType.objects.get_for_model(post)
+    now = timezone.now()
+    bases = BaseComment.objects.bulk_create(
+        BaseComment(
+            content_type=content_type,
+            object_pk=str(post.pk),
+            site_id=1,
+            user=users[number % len(users)],
+            user_name=f"Reader {number}",
+            user_email=f"reader{number}@example.com",
+            comment=f"Comment *number* {number}, with [a link](https://example.org).",
+            submit_date=now - timedelta(seconds=comments - number),
+        )
+        for number in range(comments)
+    )
+    rows, thread, order = [], [], 0
+    for number, base in enumerate(bases):
+        if number % top_level_every == 0 or not thread:
+            thread, order = [(base.pk, 0)], 1
+            parent_id, level = base.pk, 0
+        else:
+            parent_id, parent_level = thread[-1] if thread[-1][1] < 4 else thread[0]
+            level, order = parent_level + 1, order + 1
+            thread.append((base.pk, level))
+        rows.append((base.pk, thread[0][0], parent_id, level, order))
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(XtdComment._meta.db_table)} (comment_ptr_id, "
+            f"thread_id, parent_id, level, {quote('order')}, followup, nested_count)"
+            " VALUES (%s, %s, %s, %s, %s, false, 0)",
+            rows,
+        )
+        cursor.executemany(
+            f"INSERT INTO {quote(Comment._meta.db_table)} (xtdcomment_ptr_id, state, "
+            "reason) VALUES (%s, 'public', '')",
+            [(row[0],) for row in rows],
+        )
+    return list(Comment.objects.filter(pk__in=[base.pk for base in bases]))

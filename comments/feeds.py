@@ -1,0 +1,68 @@
+"""An RSS feed of each post's approved comments."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Rss201rev2Feed
+
+from blog import markup
+from blog.models import Post
+from comments.models import Comment
+
+FEED_LENGTH = 50
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+class PostCommentsFeed(Feed):
+    """/comments/feed/<post id>/: the latest approved comments, newest first."""
+
+    feed_type = Rss201rev2Feed
+
+    def get_object(self, request: HttpRequest, post_id: int) -> Post:
+        return get_object_or_404(Post.objects.published(), pk=post_id)
+
+    def title(self, post: Post) -> str:
+        return f"Comments on “{post.title}” · {settings.INKWELL_SITE_NAME}"
+
+    def link(self, post: Post) -> str:
+        return absolute(f"{post.get_absolute_url()}#comments")
+
+    def feed_url(self, post: Post) -> str:
+        return absolute(reverse("comments-feed", args=[post.pk]))
+
+    def description(self, post: Post) -> str:
+        return f"The latest comments on “{post.title}”."
+
+    def items(self, post: Post) -> list[Comment]:
+        return list(
+            Comment.objects.approved()
+            .for_post(post)
+            .select_related(None)
+            .select_related("user")
+            .order_by("-submit_date", "-pk")[:FEED_LENGTH]
+        )
+
+    def item_title(self, comment: Comment) -> str:
+        return f"By {comment.name}"
+
+    def item_description(self, comment: Comment) -> str:
+        return markup.render_comment(comment.comment)
+
+    def item_link(self, comment: Comment) -> str:
+        return absolute(comment.get_absolute_url())
+
+    def item_guid(self, comment: Comment) -> str:
+        return absolute(comment.get_absolute_url())
+
+    def item_pubdate(self, comment: Comment):
+        return comment.submit_date
+
+    def item_author_name(self, comment: Comment) -> str:
+        return comment.name

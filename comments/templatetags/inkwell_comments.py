@@ -1,0 +1,57 @@
+"""Template tags of the discussion. (Not `comments`: that name belongs to
+django_comments' own tag library.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import template
+from django.db.models import Count
+
+from blog.models import Post
+from comments.forms import CommentForm
+from comments.models import Comment
+from comments.threads import Discussion
+from comments.views import mark_private, remembered_commenter
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def get_discussion(context: template.Context, post: Post) -> dict:
+    """The post's discussion page (?cpage=) and the reply form, prefilled."""
+    request = context["request"]
+    discussion = Discussion.of(post, request.GET.get("cpage", 1))
+    form = None
+    if post.comments_open():
+        initial = {}
+        if not request.user.is_authenticated:
+            initial = remembered_commenter(request)
+            if initial:
+                initial["remember"] = True
+                mark_private(request)
+        form = CommentForm(post, initial=initial, user=request.user)
+    return {"page": discussion, "form": form}
+
+
+@register.simple_tag
+def comment_counts(posts: Iterable[Post]) -> dict[int, int]:
+    """Approved comments per post, for a whole list of posts in one query."""
+    ids = [post.pk for post in posts]
+    counts = dict.fromkeys(ids, 0)
+    rows = (
+        Comment.objects.approved()
+        .for_posts()
+        .filter(object_pk__in=[str(pk) for pk in ids])
+        .order_by()
+        .values_list("object_pk")
+        .annotate(count=Count("pk"))
+    )
+    for object_pk, count in rows:
+        counts[int(object_pk)] = count
+    return counts
+
+
+@register.filter
+def count_for(counts: dict[int, int], post: Post) -> int:
+    return counts.get(post.pk, 0)

@@ -1,0 +1,259 @@
+"""Posting a comment, the reply page without JavaScript, and permalinks.
+
+We do not route through django-comments-xtd's views: they mail from inside
+the request, pickle the comment into the confirmation link and answer
+problems with bare 400 pages. Here every problem gives the reader the form
+back, with their text and a clear message.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core import signing
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_POST
+from django_comments_xtd.models import MaxThreadLevelExceededException
+
+from blog.models import Post
+from comments import moderation
+from comments.forms import CommentForm
+from comments.models import Comment, max_thread_level
+from comments.signals import comment_submitted
+from comments.threads import Outline, arrange
+
+COMMENTER_COOKIE = "inkwell_commenter"
+COMMENTER_SALT = "inkwell.comments.commenter"
+COMMENTER_MAX_AGE = 365 * 24 * 60 * 60
+
+
+def remembered_commenter(request: HttpRequest) -> dict:
+    """Name, email and website the reader asked this browser to remember."""
+    value = request.COOKIES.get(COMMENTER_COOKIE)
+    if not value:
+        return {}
+    try:
+        data = signing.loads(value, salt=COMMENTER_SALT)
+    except signing.BadSignature:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {key: str(data.get(key, ""))[:200] for key in ("name", "email", "url")}
+
+
+def mark_private(request: HttpRequest) -> None:
+    """This response carries the reader's own details: no shared caching.
+
+    `comments.middleware.PrivateResponseMiddleware` acts on the mark.
+    """
+    request.inkwell_private = True
+
+
+def form_page(
+    request: HttpRequest,
+    form: CommentForm | None,
+    *,
+    post: Post | None,
+    parent: Comment | None = None,
+    problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    mark_private(request)
+    if parent is not None and post is not None:
+        arrange([parent], [parent.pk], post)
+    response = render(
+        request,
+        "comments/form_page.html",
+        {
+            "post": post,
+            "form": form,
+            "parent": parent,
+            "parent_comments": [parent] if parent is not None else [],
+            "problem": problem,
+            "text": request.POST.get("comment", ""),
+        },
+        status=status,
+    )
+    patch_cache_control(response, private=True)
+    return response
+
+
+def _target_post(data) -> Post | None:
+    if data.get("content_type") != f"{Post._meta.app_label}.{Post._meta.model_name}":
+        return None
+    try:
+        pk = int(data.get("object_pk", ""))
+    except ValueError:
+        return None
+    return Post.objects.filter(pk=pk).select_related("author").first()
+
+
+def _save(comment: Comment, parent: Comment | None) -> None:
+    """Save a new comment and its place in the thread, or nothing at all."""
+    with transaction.atomic():
+        if parent is not None:
+            # One writer per thread at a time (PostgreSQL; SQLite serialises
+            # writers anyway), so two replies cannot take the same `order`.
+            list(
+                Comment.objects.select_related(None)
+                .select_for_update()
+                .filter(pk=parent.thread_id)
+                .values_list("pk")
+            )
+        comment.save()
+
+
+def _duplicate_of(comment: Comment) -> Comment | None:
+    """The same text sent twice (a double click, a reload): the first one."""
+    place = {"parent_id": comment.parent_id} if comment.parent_id else {"level": 0}
+    return (
+        Comment.objects.filter(
+            content_type=comment.content_type,
+            object_pk=comment.object_pk,
+            **place,
+            user_email=comment.user_email,
+            comment=comment.comment,
+            submit_date__date=comment.submit_date.date(),
+        )
+        .exclude(state__in=[Comment.State.SPAM, Comment.State.TRASH])
+        .order_by("pk")
+        .first()
+    )
+
+
+def _landing(request: HttpRequest, comment: Comment, post: Post) -> HttpResponse:
+    if comment.state == Comment.State.PUBLIC:
+        return redirect(comment.get_absolute_url())
+    if comment.state == Comment.State.UNCONFIRMED:
+        messages.info(
+            request,
+            f"Thank you! We sent a link to {comment.user_email}: open it to publish "
+            "your comment.",
+        )
+    else:
+        messages.info(request, "Thank you! Your comment is awaiting moderation.")
+    return redirect(f"{post.get_absolute_url()}#respond")
+
+
+@require_POST
+def post_comment(request: HttpRequest) -> HttpResponse:
+    post = _target_post(request.POST)
+    if post is None or (not post.is_public and not request.user.is_staff):
+        return form_page(
+            request,
+            None,
+            post=None,
+            problem="We could not tell which post this comment was for, so it "
+            "was not saved. Your text is below: copy it and try again from the post.",
+            status=400,
+        )
+    form = CommentForm(post, data=request.POST, user=request.user)
+    if not form.is_valid():
+        problem = ""
+        if form.has_security_errors():
+            problem = (
+                "This form had expired or was changed on its way here, so your "
+                "comment was not saved. Your text is below: send it again."
+            )
+        return form_page(
+            request,
+            form.refreshed(),
+            post=post,
+            parent=form.parent,
+            problem=problem,
+            status=400,
+        )
+    comment = form.build_comment(request)
+    try:
+        decision = moderation.decide(comment, post=post, request=request)
+    except moderation.Refused as refusal:
+        return form_page(
+            request, form.refreshed(), post=post, problem=str(refusal), status=400
+        )
+    comment.state, comment.reason = decision.state, decision.reason
+
+    duplicate = _duplicate_of(comment)
+    if duplicate is not None:
+        comment = duplicate
+    else:
+        try:
+            _save(comment, form.parent)
+        except MaxThreadLevelExceededException:
+            # Only if the setting changed between validation and saving; the
+            # transaction has rolled back, so no orphan row is left.
+            form.add_error(
+                "reply_to",
+                "This conversation is nested as deep as it "
+                "can go. Send your text again to post it as a new comment.",
+            )
+            return form_page(request, form.refreshed(), post=post, status=400)
+        comment_submitted.send(sender=Comment, comment=comment, request=request)
+
+    response = _landing(request, comment, post)
+    if form.user is None:
+        remember_commenter(response, request, form.cleaned_data)
+    return response
+
+
+def remember_commenter(response: HttpResponse, request: HttpRequest, data) -> None:
+    """Keep the reader's details in a first-party cookie only when asked to."""
+    if data.get("remember"):
+        value = signing.dumps(
+            {"name": data["name"], "email": data["email"], "url": data.get("url", "")},
+            salt=COMMENTER_SALT,
+        )
+        response.set_cookie(
+            COMMENTER_COOKIE,
+            value,
+            max_age=COMMENTER_MAX_AGE,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+    elif COMMENTER_COOKIE in request.COOKIES:
+        response.delete_cookie(COMMENTER_COOKIE, samesite="Lax")
+
+
+def reply(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """The reply form on a page of its own, for readers without JavaScript."""
+    parent = get_object_or_404(
+        Comment.objects.approved().for_posts().select_related("user"), pk=comment_id
+    )
+    post = get_object_or_404(
+        Post.objects.visible_to(request.user).select_related("author"),
+        pk=parent.object_pk,
+    )
+    if Outline.of(post).page_of(parent.pk) is None:
+        raise Http404("This comment is not shown any more.")
+    if not post.comments_open():
+        return form_page(
+            request, None, post=post, parent=parent, problem="Comments are closed."
+        )
+    if parent.level >= max_thread_level():
+        return form_page(
+            request,
+            None,
+            post=post,
+            parent=parent,
+            problem="This conversation is nested as deep as it can go: reply to an "
+            "earlier comment in the thread instead.",
+        )
+    initial = {"reply_to": parent.pk, **remembered_commenter(request)}
+    form = CommentForm(post, initial=initial, user=request.user)
+    return form_page(request, form, post=post, parent=parent)
+
+
+def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """/comments/<id>/ leads to the page of the discussion that shows it."""
+    comment = get_object_or_404(
+        Comment.objects.approved().for_posts().select_related(None), pk=comment_id
+    )
+    post = get_object_or_404(
+        Post.objects.visible_to(request.user), pk=comment.object_pk
+    )
+    page = Outline.of(post).page_of(comment.pk)
+    if page is None:
+        raise Http404("This comment is not shown any more.")
+    return redirect(f"{post.get_absolute_url()}?cpage={page}#c{comment.pk}")

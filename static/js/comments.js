@@ -1,0 +1,46 @@
+// Reply in place: "Reply" moves the "Leave a Reply" box under that comment,
+// "Cancel reply" puts it back. Without JavaScript the Reply links open a page
+// of their own (/comments/reply/<id>/), so nothing here is required.
+(function () {
+  "use strict";
+  var respond = document.getElementById("respond");
+  var form = document.getElementById("comment-form");
+  if (!respond || !form) {
+    return;
+  }
+  var replyTo = form.querySelector("input[name='reply_to']");
+  var cancel = form.querySelector(".comment-form__cancel");
+  var text = form.querySelector("textarea");
+  var title = document.getElementById("reply-title");
+  var originalTitle = title.textContent;
+  var home = document.createElement("div");
+  home.id = "respond-home";
+  respond.parentNode.insertBefore(home, respond);
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a.comment__reply[data-reply-to]");
+    if (!link) {
+      return;
+    }
+    var item = document.getElementById("c" + link.dataset.replyTo);
+    if (!item) {
+      return;
+    }
+    event.preventDefault();
+    var body = item.querySelector(".comment__body");
+    body.parentNode.insertBefore(respond, body.nextSibling);
+    replyTo.value = link.dataset.replyTo;
+    title.textContent = "Leave a Reply to " + link.dataset.replyName;
+    cancel.hidden = false;
+    text.focus();
+  });
+
+  cancel.addEventListener("click", function (event) {
+    event.preventDefault();
+    replyTo.value = "0";
+    title.textContent = originalTitle;
+    cancel.hidden = true;
+    home.parentNode.insertBefore(respond, home);
+    text.focus();
+  });
+})();

@@ -1,0 +1,418 @@
+"""Leave a Reply: the thread, posting, validation, replies, the remember cookie."""
+
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+from django_comments_xtd.conf import settings as xtd_settings
+
+from blog.models import Post
+from comments.forms import CommentForm
+from comments.models import Comment
+from comments.signals import comment_submitted
+from tests.factories import make_comment, make_post, make_user
+
+pytestmark = pytest.mark.django_db
+
+POST_URL = "/comments/post/"
+
+
+def form_data(post: Post, **fields) -> dict:
+    """What the browser sends: the signed hidden fields plus the reader's answers."""
+    data = {
+        key: str(value)
+        for key, value in CommentForm(post).generate_security_data().items()
+    }
+    data.update(
+        reply_to="0",
+        name="Ada Reader",
+        email="ada@example.com",
+        url="",
+        comment="A thoughtful comment.",
+        honeypot="",
+    )
+    data.update({key: str(value) for key, value in fields.items()})
+    return data
+
+
+@pytest.fixture
+def no_confirmation(settings):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = False
+
+
+def discussion_html(response) -> str:
+    page = response.content.decode()
+    return page[page.index('id="comments"') :]
+
+
+# The post page
+
+
+def test_post_page_shows_approved_comments_then_the_form(client):
+    post = make_post()
+    make_comment(post=post, body="Approved words")
+    for state in ("held", "spam", "trash", "unconfirmed"):
+        make_comment(post=post, body=f"Hidden {state} words", state=state)
+
+    page = discussion_html(client.get(post.get_absolute_url()))
+
+    assert "Approved words" in page
+    assert "Hidden" not in page
+    assert "1 comment on" in page
+    assert page.index("Approved words") < page.index("Leave a Reply")
+    for label in (
+        "Name",
+        "Email",
+        "Website",
+        "Comment",
+        "Notify me of follow-up comments by email.",
+        "Save my name, email, and website in this browser for the next time I comment.",
+    ):
+        assert f">{label}" in page, label
+    assert "Not published." in page
+
+
+def test_closed_post_says_comments_are_closed(client):
+    post = make_post(allow_comments=False)
+    make_comment(post=post, body="Said before closing")
+    page = discussion_html(client.get(post.get_absolute_url()))
+    assert "Comments are closed." in page
+    assert "Said before closing" in page
+    assert "<form" not in page
+    assert "comment__reply" not in page
+
+
+def test_signed_in_reader_sees_logged_in_as_instead_of_name_and_email(client):
+    client.force_login(make_user(username="grace", first_name="Grace"))
+    page = discussion_html(client.get(make_post().get_absolute_url()))
+    assert "Logged in as Grace." in page
+    assert 'name="name"' not in page
+    assert 'name="email"' not in page
+
+
+def test_comment_text_is_rendered_with_the_comment_markdown_subset(client):
+    post = make_post()
+    make_comment(
+        post=post,
+        body="**bold** [link](https://example.org) <script>alert(1)</script>\n\n# Big",
+    )
+    page = discussion_html(client.get(post.get_absolute_url()))
+    assert "<strong>bold</strong>" in page
+    assert '<a href="https://example.org" rel="nofollow ugc noopener">link</a>' in page
+    assert "<script>alert" not in page
+    assert "<h1>Big" not in page
+
+
+def test_commenter_website_must_be_a_web_link(client):
+    post = make_post()
+    make_comment(post=post, name="Imported", user_url="javascript:alert(1)")
+    page = discussion_html(client.get(post.get_absolute_url()))
+    assert "javascript:" not in page
+    assert "Imported" in page
+
+
+# Posting
+
+
+def test_anonymous_comment_awaits_email_confirmation(client, settings):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = True
+    post = make_post()
+    received = []
+    comment_submitted.connect(
+        lambda **kwargs: received.append(kwargs), weak=False, dispatch_uid="t1"
+    )
+    try:
+        response = client.post(POST_URL, form_data(post))
+    finally:
+        comment_submitted.disconnect(dispatch_uid="t1")
+
+    comment = Comment.objects.get()
+    assert comment.state == Comment.State.UNCONFIRMED
+    assert not comment.is_public
+    assert response.status_code == 302
+    assert response.url == f"{post.get_absolute_url()}#respond"
+    assert [kwargs["comment"] for kwargs in received] == [comment]
+    assert received[0]["request"].method == "POST"
+    follow = client.get(response.url)
+    assert "We sent a link to ada@example.com" in follow.content.decode()
+    assert "A thoughtful comment." not in discussion_html(follow)
+
+
+def test_anonymous_comment_is_published_when_confirmation_is_off(
+    client, no_confirmation
+):
+    post = make_post()
+    response = client.post(POST_URL, form_data(post, followup="on"), follow=True)
+    comment = Comment.objects.get()
+    assert comment.state == Comment.State.PUBLIC
+    assert comment.followup
+    assert (comment.user_name, comment.user_email) == ("Ada Reader", "ada@example.com")
+    assert response.redirect_chain[-1][0] == (
+        f"{post.get_absolute_url()}?cpage=1#c{comment.pk}"
+    )
+    assert "A thoughtful comment." in discussion_html(response)
+
+
+def test_signed_in_reader_skips_confirmation(client, settings):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = True
+    user = make_user(username="grace", first_name="Grace", last_name="Hopper")
+    client.force_login(user)
+    post = make_post()
+    data = form_data(post)
+    del data["name"], data["email"]
+    client.post(POST_URL, data)
+    comment = Comment.objects.get()
+    assert comment.state == Comment.State.PUBLIC
+    assert comment.user == user
+    assert (comment.user_name, comment.user_email) == ("Grace Hopper", user.email)
+
+
+def test_reply_joins_its_parent_thread(client, no_confirmation):
+    post = make_post()
+    parent = make_comment(post=post)
+    client.post(POST_URL, form_data(post, reply_to=parent.pk, comment="I agree."))
+    reply = Comment.objects.get(comment="I agree.")
+    assert (reply.parent_id, reply.thread_id, reply.level) == (
+        parent.pk,
+        parent.pk,
+        1,
+    )
+
+
+def test_sending_the_same_comment_twice_saves_it_once(client, no_confirmation):
+    post = make_post()
+    client.post(POST_URL, form_data(post))
+    client.post(POST_URL, form_data(post))
+    assert Comment.objects.count() == 1
+
+
+# Validation: the reader always gets the form back with their text
+
+
+def assert_form_back(response, message: str, *, status: int = 400) -> str:
+    page = response.content.decode()
+    assert response.status_code == status
+    assert "A thoughtful comment." in page or "Reply text." in page
+    assert message in page, page
+    assert not Comment.objects.filter(comment__in=["A thoughtful comment."]).exists()
+    return page
+
+
+def test_tampered_form_gives_the_form_back_with_the_text(client):
+    post = make_post()
+    data = form_data(post, security_hash="0" * 40)
+    page = assert_form_back(client.post(POST_URL, data), "changed on its way here")
+    assert 'name="security_hash"' in page
+    assert Comment.objects.count() == 0
+
+
+def test_expired_form_gives_a_fresh_form_that_can_be_sent_again(
+    client, no_confirmation
+):
+    post = make_post()
+    with mock.patch("time.time", return_value=1_000_000_000):
+        old = form_data(post)
+    response = client.post(POST_URL, old)
+    assert_form_back(response, "This form had expired")
+    fresh = response.context["form"]
+    resent = {**old, **{k: str(v) for k, v in fresh.initial.items() if k in old}}
+    resent.update(
+        {name: fresh[name].value() for name in ("timestamp", "security_hash")}
+    )
+    assert client.post(POST_URL, resent).status_code == 302
+    assert Comment.objects.filter(state=Comment.State.PUBLIC).count() == 1
+
+
+def test_reply_past_max_depth_is_refused_without_a_500_or_a_stray_row(client):
+    """Stock xtd raises MaxThreadLevelExceededException (HTTP 500) after saving
+    the row, which then shows as a top-level comment."""
+    post = make_post()
+    with mock.patch.object(xtd_settings, "COMMENTS_XTD_MAX_THREAD_LEVEL", 1):
+        top = make_comment(post=post)
+        deepest = make_comment(parent=top)
+        response = client.post(POST_URL, form_data(post, reply_to=deepest.pk))
+    assert_form_back(response, "nested as deep as it can go")
+    assert Comment.objects.count() == 2
+    # The form comes back as a new comment, so sending it again works.
+    assert response.context["form"]["reply_to"].value() == "0"
+
+
+def test_reply_to_a_comment_on_another_post_is_refused(client):
+    """Stock xtd does not check reply_to against the target: the reply would
+    join the other post's thread."""
+    post, other = make_post(), make_post()
+    elsewhere = make_comment(post=other)
+    response = client.post(POST_URL, form_data(post, reply_to=elsewhere.pk))
+    assert_form_back(response, "not available on this post")
+    assert Comment.objects.count() == 1
+
+
+@pytest.mark.parametrize("state", ["held", "spam", "trash", "unconfirmed"])
+def test_reply_to_an_unapproved_comment_is_refused(client, state):
+    post = make_post()
+    hidden = make_comment(post=post, state=state)
+    response = client.post(POST_URL, form_data(post, reply_to=hidden.pk))
+    assert_form_back(response, "not available on this post")
+
+
+def test_comment_on_a_closed_post_is_refused_with_the_text_back(client):
+    post = make_post(allow_comments=False)
+    assert_form_back(client.post(POST_URL, form_data(post)), "Comments are closed")
+    assert Comment.objects.count() == 0
+
+
+@pytest.mark.parametrize("status", [Post.Status.DRAFT, "scheduled"])
+def test_comment_on_an_unpublished_post_is_refused_with_the_text_back(client, status):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    if status == "scheduled":
+        post = make_post(published_at=timezone.now() + timedelta(days=1))
+    else:
+        post = make_post(status=status)
+    page = assert_form_back(
+        client.post(POST_URL, form_data(post)), "could not tell which post"
+    )
+    assert post.title not in page
+    assert Comment.objects.count() == 0
+
+
+def test_garbage_post_data_gets_a_page_not_a_500(client):
+    response = client.post(POST_URL, {"comment": "A thoughtful comment."})
+    assert_form_back(response, "could not tell which post")
+    assert client.get(POST_URL).status_code == 405
+
+
+def test_too_long_comment_gets_a_clear_message(client, settings):
+    post = make_post()
+    text = "A thoughtful comment." + "x" * 3000
+    response = client.post(POST_URL, form_data(post, comment=text))
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Comments can be up to 3000 characters long; this one has 3021." in page
+    assert text in page
+    assert Comment.objects.count() == 0
+
+
+def test_field_errors_are_tied_to_their_inputs(client):
+    post = make_post()
+    response = client.post(POST_URL, form_data(post, name="", email="not-an-email"))
+    page = assert_form_back(response, "Please give your name.")
+    assert 'aria-describedby="id_name_error"' in page
+    assert 'id="id_name_error"' in page
+    assert 'aria-describedby="id_email_helptext id_email_error"' in page
+    assert 'id="id_email_error"' in page
+    assert 'aria-invalid="true"' in page
+
+
+def test_filled_honeypot_is_refused(client):
+    post = make_post()
+    response = client.post(POST_URL, form_data(post, honeypot="buy now"))
+    assert_form_back(response, "will be treated as spam")
+    assert Comment.objects.count() == 0
+
+
+# Threads and the reply page
+
+
+def test_reply_link_is_not_offered_at_the_maximum_depth(client):
+    post = make_post()
+    with mock.patch.object(xtd_settings, "COMMENTS_XTD_MAX_THREAD_LEVEL", 1):
+        top = make_comment(post=post)
+        deepest = make_comment(parent=top)
+        page = discussion_html(client.get(post.get_absolute_url()))
+        assert client.get(f"/comments/reply/{deepest.pk}/").status_code == 200
+        assert (
+            "nested as deep"
+            in client.get(f"/comments/reply/{deepest.pk}/").content.decode()
+        )
+    assert f'data-reply-to="{top.pk}"' in page
+    assert f'data-reply-to="{deepest.pk}"' not in page
+
+
+def test_replies_are_nested_under_their_parent_in_reading_order(client):
+    post = make_post()
+    first = make_comment(post=post, body="first")
+    second = make_comment(post=post, body="second")
+    reply = make_comment(parent=first, body="reply to first")
+    make_comment(parent=reply, body="deeper")
+    page = discussion_html(client.get(post.get_absolute_url()))
+    order = [page.index(text) for text in ("first", "reply to first", "deeper")]
+    assert order == sorted(order)
+    assert page.index("deeper") < page.index("second")
+    nested = page[page.index(f'id="c{first.pk}"') : page.index(f'id="c{second.pk}"')]
+    assert nested.count('<ol class="comment-list comment-list--replies">') == 2
+    assert page.count("<ol") == page.count("</ol>")
+    assert page.count("<li") == page.count("</li>")
+
+
+def test_replies_of_a_hidden_comment_are_hidden_too(client):
+    post = make_post()
+    top = make_comment(post=post, body="will be held")
+    make_comment(parent=top, body="orphaned reply")
+    Comment.objects.filter(pk=top.pk).update(state="held")
+    page = discussion_html(client.get(post.get_absolute_url()))
+    assert "orphaned reply" not in page
+    assert "Comments" in page
+
+
+def test_reply_page_works_without_javascript(client, no_confirmation):
+    post = make_post()
+    parent = make_comment(post=post, name="Linus", body="Original thought")
+    response = client.get(reverse("comments-reply", args=[parent.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Reply to Linus" in page
+    assert "Original thought" in page
+    assert f'name="reply_to" value="{parent.pk}"' in page
+    form = response.context["form"]
+    data = form_data(post, reply_to=parent.pk, comment="Reply text.")
+    data.update(timestamp=form["timestamp"].value())
+    data.update(security_hash=form["security_hash"].value())
+    assert client.post(POST_URL, data).status_code == 302
+    assert Comment.objects.get(comment="Reply text.").parent_id == parent.pk
+
+
+def test_reply_page_of_an_unapproved_comment_is_not_found(client):
+    hidden = make_comment(state="held")
+    assert client.get(reverse("comments-reply", args=[hidden.pk])).status_code == 404
+
+
+# Remembering the commenter
+
+
+def test_details_are_remembered_only_when_asked_and_pages_then_stay_private(
+    client, no_confirmation
+):
+    post = make_post()
+    client.post(POST_URL, form_data(post, comment="One."))
+    assert "inkwell_commenter" not in client.cookies
+
+    client.post(POST_URL, form_data(post, comment="Two.", remember="on"))
+    assert client.cookies["inkwell_commenter"].value
+    assert client.cookies["inkwell_commenter"]["httponly"]
+
+    response = client.get(post.get_absolute_url())
+    page = response.content.decode()
+    assert 'value="Ada Reader"' in page
+    assert 'value="ada@example.com"' in page
+    assert "private" in response["Cache-Control"]
+
+    client.post(POST_URL, form_data(post, comment="Three."))
+    assert client.cookies["inkwell_commenter"].value == ""
+
+
+def test_page_without_remembered_details_is_not_marked_private(client):
+    response = client.get(make_post().get_absolute_url())
+    assert "private" not in response.get("Cache-Control", "")
+
+
+def test_forged_commenter_cookie_is_ignored(client):
+    post = make_post()
+    client.cookies["inkwell_commenter"] = "not-signed"
+    response = client.get(post.get_absolute_url())
+    assert response.status_code == 200
+    assert 'name="name" autocomplete="name" maxlength="50" required' in (
+        response.content.decode()
+    )
