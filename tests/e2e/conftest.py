@@ -61,6 +61,21 @@ def pytest_configure(config: pytest.Config) -> None:
     ARTIFACTS.mkdir()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser check gets a database the live server can see.
+
+    Transactional, because the server thread must see the test's writes; with
+    serialized rollback, because the flush after each test would otherwise
+    drop what data migrations made (the Authors group, for one).
+    """
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents and not item.get_closest_marker("django_db"):
+            item.add_marker(
+                pytest.mark.django_db(transaction=True, serialized_rollback=True)
+            )
+
+
 def artifact_name(request: pytest.FixtureRequest) -> str:
     return re.sub(r"[^\w.-]+", "-", request.node.name).strip("-")
 
@@ -73,7 +88,7 @@ class BrowserWatch:
     problems: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     expected_statuses: dict[str, int] = field(default_factory=dict)
-    responses: set[str] = field(default_factory=set)
+    responses: dict[str, int] = field(default_factory=dict)
 
     def expect_status(self, path: str, status: int) -> None:
         """Let `path` answer `status` (>= 400) without failing the test."""
@@ -110,7 +125,7 @@ class BrowserWatch:
 
     def on_response(self, response) -> None:
         self.log.append(f"{response.status} {response.url}")
-        self.responses.add(response.url)
+        self.responses[response.url] = response.status
         path = urlsplit(response.url).path
         if response.status >= 400 and self.expected_statuses.get(path) != (
             response.status
