@@ -40,7 +40,7 @@ def test_author_writes_previews_and_publishes_a_post(page, browser_watch):
     page.get_by_text("was added successfully").wait_for()
 
     page.goto("/")
-    page.get_by_role("link", name="Stretching at your desk").click()
+    page.get_by_role("link", name="Stretching at your desk", exact=True).click()
     assert page.locator("h1").inner_text() == "Stretching at your desk"
     body = page.locator(".post__body")
     assert body.locator("h2").inner_text() == "Why we stretch"
