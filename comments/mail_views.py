@@ -66,7 +66,7 @@ def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if comment.state == Comment.State.PUBLIC:
             messages.success(request, "Thank you: your comment is published.")
-            return redirect(f"{post_url}#c{comment.pk}")
+            return redirect(comment.get_absolute_url())
         messages.info(
             request,
             "Thank you: your comment is confirmed. It will appear once a "
@@ -99,9 +99,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if post is None:
         return invalid_link(request)
     if request.method == "POST":
-        followed = Comment.objects.for_model(Post).filter(
-            object_pk=str(post.pk), followup=True
-        )
+        followed = Comment.objects.for_post(post).filter(followup=True)
         mine = [
             pk
             for pk, email in followed.values_list("pk", "user_email")

@@ -40,7 +40,8 @@ def absolute_url(path: str) -> str:
 
 
 def comment_url(comment: Comment) -> str:
-    return absolute_url(f"{comment.content_object.get_absolute_url()}#c{comment.pk}")
+    """The comment's permalink: it lands on the page of the thread holding it."""
+    return absolute_url(comment.get_absolute_url())
 
 
 def send_templated_mail(

@@ -26,6 +26,7 @@ from comments import tasks, tokens
 from comments.models import Comment
 from comments.signals import comment_submitted
 from tests.factories import make_comment, make_post, make_user
+from tests.test_comments import POST_URL, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -138,8 +139,12 @@ def test_confirm_post_publishes_and_shows_the_comment(post, mailoutbox):
 
     comment.refresh_from_db()
     assert comment.state == State.PUBLIC
-    assert response.redirect_chain[-1][0] == f"{post.get_absolute_url()}#c{comment.pk}"
+    assert response.redirect_chain[0][0] == comment.get_absolute_url()
+    assert response.redirect_chain[-1][0] == (
+        f"{post.get_absolute_url()}?cpage=1#c{comment.pk}"
+    )
     assert b"your comment is published" in response.content
+    assert b"A thoughtful reply." in response.content
 
 
 def test_confirmation_link_works_once(post, client, mailoutbox):
@@ -411,6 +416,46 @@ def test_altered_unsubscribe_link_is_refused(post, client):
     assert comment.followup
 
 
+# Through the comments app's form
+
+
+def test_anonymous_comment_through_the_form_sends_only_our_confirmation(
+    client, mailoutbox, settings
+):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = True
+    post = make_post(author=make_user(username="writer"))
+    make_comment(post=post, email="ann@example.org", followup=True)
+
+    client.post(POST_URL, form_data(post, followup="on"))
+
+    [message] = mailoutbox  # not xtd's, not the author's, not the follower's
+    assert message.to == ["ada@example.com"]
+    response = client.post(confirmation_path(message), follow=True)
+
+    comment = Comment.objects.get(user_email="ada@example.com")
+    assert comment.state == State.PUBLIC
+    assert b"A thoughtful comment." in response.content
+    assert sorted(m.to[0] for m in mailoutbox[1:]) == [
+        "ann@example.org",
+        post.author.email,
+    ]
+
+
+def test_signed_in_comment_through_the_form_needs_no_confirmation(
+    client, mailoutbox, settings
+):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = True
+    post = make_post(author=make_user(username="writer"))
+    client.force_login(make_user(username="grace"))
+    data = form_data(post)
+    del data["name"], data["email"]
+
+    client.post(POST_URL, data)
+
+    assert Comment.objects.get().state == State.PUBLIC
+    assert [m.to for m in mailoutbox] == [[post.author.email]]
+
+
 # The stock django-comments-xtd mail is never sent
 
 
@@ -466,18 +511,21 @@ def run_worker() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_mail_is_sent_by_the_worker_not_in_the_request(
-    database_tasks, mailoutbox, restore_signals
+def test_posting_a_comment_sends_no_mail_inside_the_request(
+    client, database_tasks, mailoutbox, restore_signals, settings
 ):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = True
     post = make_post()
-    comment = make_comment(post=post, state=State.UNCONFIRMED)
 
-    submit(comment)
+    response = client.post(POST_URL, form_data(post))
 
+    assert response.status_code == 302
+    assert Comment.objects.get().state == State.UNCONFIRMED
     assert mailoutbox == []
     assert DBTaskResult.objects.filter(status="READY").count() == 1
     run_worker()
-    assert len(mailoutbox) == 1
+    [message] = mailoutbox
+    assert message.to == ["ada@example.com"]
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
 
 
