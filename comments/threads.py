@@ -13,10 +13,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from blog import markup
 from blog.models import Post
 from comments.models import Comment, max_thread_level
+
+OPEN_REPLIES = mark_safe('<ol class="comment-list comment-list--replies">')
 
 
 def threads_per_page() -> int:
@@ -128,9 +132,12 @@ class Discussion:
 def arrange(comments: list[Comment], threads: list[int], post: Post) -> list[Comment]:
     """The comments in reading order, each marked up for the flat template.
 
-    Sets on each comment: `depth`, `has_children`, `closes` (how many nested
-    lists end after it), `can_reply`, `html`, `by_post_author`,
-    `website`, `permalink_url` and `reply_url`.
+    Sets on each comment what the template shows, worked out here once in
+    Python rather than by filters and tags per comment: `author`, `website`,
+    `ref`, `html`, `date_iso`, `date_text`, `by_post_author`, `can_reply`,
+    `permalink_url`, `reply_url`, and `after`: the markup that follows the
+    comment (a list of replies opens, or the item and the lists ending
+    there close).
     """
     # Two reversals for the whole page instead of two per comment.
     permalink_url = _url_pattern("comments-permalink")
@@ -150,20 +157,27 @@ def arrange(comments: list[Comment], threads: list[int], post: Post) -> list[Com
         comment.depth = depth
         comment.has_children = bool(kids)
         comment.can_reply = open_for_replies and comment.level < max_level
+        comment.author = comment.name
         comment.html = markup.render_comment(comment.comment)
         comment.by_post_author = comment.user_id == post.author_id
         # Imported comments may hold any URL; only web links become links.
         url = comment.user_url or ""
         comment.website = url if url.startswith(("https://", "http://")) else ""
+        when = timezone.localtime(comment.submit_date)
+        comment.date_iso = when.isoformat()
+        comment.date_text = f"{when:%B} {when.day}, {when.year} at {when:%H:%M}"
+        comment.ref = str(comment.pk)  # a string: no number localisation
         comment.permalink_url = permalink_url.format(comment.pk)
         comment.reply_url = reply_url.format(comment.pk)
         ordered.append(comment)
         todo.extend((kid, depth + 1) for kid in reversed(kids))
     for index, current in enumerate(ordered):
+        if current.has_children:
+            current.after = OPEN_REPLIES
+            continue
         following = ordered[index + 1] if index + 1 < len(ordered) else None
-        next_depth = following.depth if following is not None else 0
-        ends = 0 if current.has_children else current.depth - next_depth
-        current.closes = range(ends)
+        ends = current.depth - (following.depth if following is not None else 0)
+        current.after = mark_safe("</li>" + "</ol></li>" * ends)
     return ordered
 
 

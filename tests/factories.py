@@ -106,12 +106,13 @@ def make_comment(
 
 
 def make_discussion(
-    *, post, comments: int, users: tuple = (), top_level_every: int = 4
+    *, post, comments: int, users: tuple = (), thread_sizes: tuple[int, ...] = (4,)
 ) -> list:
     """`comments` approved comments on `post` in a few queries (for page-count
-    and speed checks): one in `top_level_every` starts a thread, the others
-    reply down to the deepest level (4), by turns by `users` and anonymous
-    readers when `users` holds None.
+    and speed checks). Threads take their sizes from `thread_sizes` in turn;
+    in a thread each reply answers the one before, down to the deepest level
+    (4), then starts again under the top comment. Authors are `users` in turn
+    (None: an anonymous reader).
 
     Rows are inserted in bulk with their thread fields worked out here, as
     `XtdComment.save()` would (it costs a dozen queries per comment).
@@ -136,15 +137,16 @@ def make_discussion(
         )
         for number in range(comments)
     )
-    rows, thread, order = [], [], 0
-    for number, base in enumerate(bases):
-        if number % top_level_every == 0 or not thread:
-            thread, order = [(base.pk, 0)], 1
+    rows, thread, order, left, sizes = [], [], 0, 0, itertools.cycle(thread_sizes)
+    for base in bases:
+        if left == 0:
+            thread, order, left = [(base.pk, 0)], 1, next(sizes)
             parent_id, level = base.pk, 0
         else:
             parent_id, parent_level = thread[-1] if thread[-1][1] < 4 else thread[0]
             level, order = parent_level + 1, order + 1
             thread.append((base.pk, level))
+        left -= 1
         rows.append((base.pk, thread[0][0], parent_id, level, order))
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
