@@ -6,7 +6,7 @@ PORT ?= 8000
 # Links in mail and the sign-in hint follow the port `make run` serves on.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: install run test lint e2e bench
+.PHONY: install run test lint e2e bench serve
 
 install: $(VENV)/.installed
 
@@ -40,3 +40,22 @@ test: lint
 e2e: install
 	./.ci/browser-deps
 	$(BIN)/pytest tests/e2e
+
+# Production mode: static files collected (hashed, compressed), gunicorn with
+# blog/gunicorn.py. Refuses to start without a secret key rather than invent one.
+serve: install
+	@if [ -z "$$DJANGO_SECRET_KEY" ]; then \
+	  echo "make serve runs in production mode (DJANGO_DEBUG=0) and needs DJANGO_SECRET_KEY,"; \
+	  echo "plus SITE_URL (https://your.host) and, if other names reach it, DJANGO_ALLOWED_HOSTS."; \
+	  echo "Keep one secret key per site, outside the repository. For a local trial over http:"; \
+	  echo '  export DJANGO_SECRET_KEY="$$(python3 -c "import secrets; print(secrets.token_urlsafe(50))")"'; \
+	  echo "  make serve      (SITE_URL defaults to http://127.0.0.1:$(PORT))"; \
+	  exit 1; \
+	fi
+	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) $(BIN)/python manage.py migrate --noinput
+	@# The task worker (email) runs beside gunicorn and stops with it; a real
+	@# deployment runs `manage.py db_worker` as a service of its own.
+	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) PORT=$(PORT) $(BIN)/gunicorn -c blog/gunicorn.py blog.wsgi

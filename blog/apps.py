@@ -23,3 +23,7 @@ class BlogConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(point_site_at_site_url, sender=self)
+
+        from blog import pagecache
+
+        pagecache.connect_signals()

@@ -28,3 +28,6 @@ urlpatterns = [
     path("", include("comments.likes")),
     path("", include("blog.routes")),
 ]
+
+# A database outage anywhere in the stack shows templates/503.html.
+handler500 = "blog.middleware.server_error"

@@ -5,10 +5,13 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult, get_date_max
 from taggit.models import Tag
 
 from blog import redirects, search
@@ -167,7 +170,11 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database and cache state as JSON; 503 when either is down."""
+    """Database, cache and task queue state as JSON.
+
+    503 when the database or the cache is down; a stuck or failing task
+    queue makes the status "degraded" but the site still serves (200).
+    """
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -181,7 +188,36 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:
         checks["cache"] = f"error: {exc.__class__.__name__}"
     healthy = all(value == "ok" for value in checks.values())
+    queue = task_queue_health() if checks["database"] == "ok" else None
+    status = "ok" if healthy else "error"
+    if healthy and queue["status"] != "ok":
+        status = "degraded"
     return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks},
+        {"status": status, **checks, "tasks": queue},
         status=200 if healthy else 503,
+        headers={"Cache-Control": "no-store"},
     )
+
+
+def task_queue_health(*, stuck_after=datetime.timedelta(minutes=10)) -> dict:
+    """Tasks due for `stuck_after` without a worker taking them (is
+    `manage.py db_worker` running?) and tasks that failed in the last day."""
+    now = timezone.now()
+    cutoff = now - stuck_after
+    stuck = (
+        DBTaskResult.objects.ready()
+        .filter(
+            Q(run_after__lt=cutoff)
+            | Q(run_after=get_date_max(), enqueued_at__lt=cutoff)
+        )
+        .count()
+    )
+    failed = DBTaskResult.objects.filter(
+        status=TaskResultStatus.FAILED,
+        finished_at__gte=now - datetime.timedelta(days=1),
+    ).count()
+    return {
+        "status": "ok" if not (stuck or failed) else "degraded",
+        "waiting_too_long": stuck,
+        "failed_last_day": failed,
+    }

@@ -175,4 +175,4 @@ def test_page_query_count_is_fixed(client, django_assert_num_queries, page, post
 def test_healthz_reports_database_and_cache(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response.json()["database"] == response.json()["cache"] == "ok"

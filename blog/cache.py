@@ -1,0 +1,106 @@
+"""A Redis cache that keeps the site up while Redis is down."""
+
+import logging
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+class ResilientRedisCache(RedisCache):
+    """Django's RedisCache, except that an unreachable Redis is a cache miss.
+
+    Django's backend raises on every connection error, which would turn a
+    Redis outage into a site-wide 500. Here reads answer "not cached", writes
+    are dropped, `incr` raises ValueError (what a missing key raises), and
+    the error is logged at most once every ten seconds per process. Keep the
+    socket timeouts short (settings.py) so that a dead Redis costs little.
+    """
+
+    _last_logged = 0.0
+
+    def _failed(self, operation: str, exc: RedisError) -> None:
+        now = time.monotonic()
+        if now - ResilientRedisCache._last_logged >= 10:
+            ResilientRedisCache._last_logged = now
+            logger.warning(
+                "Redis cache %s failed; serving without it: %s", operation, exc
+            )
+
+    def get(self, key, default=None, version=None):
+        try:
+            return super().get(key, default, version)
+        except RedisError as exc:
+            self._failed("get", exc)
+            return default
+
+    def get_many(self, keys, version=None):
+        try:
+            return super().get_many(keys, version)
+        except RedisError as exc:
+            self._failed("get_many", exc)
+            return {}
+
+    def has_key(self, key, version=None):
+        try:
+            return super().has_key(key, version)
+        except RedisError as exc:
+            self._failed("has_key", exc)
+            return False
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().add(key, value, timeout, version)
+        except RedisError as exc:
+            self._failed("add", exc)
+            return False
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            super().set(key, value, timeout, version)
+        except RedisError as exc:
+            self._failed("set", exc)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().set_many(data, timeout, version)
+        except RedisError as exc:
+            self._failed("set_many", exc)
+            return list(data)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().touch(key, timeout, version)
+        except RedisError as exc:
+            self._failed("touch", exc)
+            return False
+
+    def delete(self, key, version=None):
+        try:
+            return super().delete(key, version)
+        except RedisError as exc:
+            self._failed("delete", exc)
+            return False
+
+    def delete_many(self, keys, version=None):
+        try:
+            super().delete_many(keys, version)
+        except RedisError as exc:
+            self._failed("delete_many", exc)
+
+    def incr(self, key, delta=1, version=None):
+        try:
+            return super().incr(key, delta, version)
+        except RedisError as exc:
+            self._failed("incr", exc)
+            raise ValueError("The cache is unavailable.") from exc
+
+    def clear(self):
+        try:
+            return super().clear()
+        except RedisError as exc:
+            self._failed("clear", exc)
+            return False

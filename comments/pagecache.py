@@ -1,0 +1,42 @@
+"""Keeps the anonymous page cache right when comments and likes change.
+
+Saving a comment that is not public (held, spam, unconfirmed) does not bump
+the content version: a spam flood must not empty the cache. A comment leaving
+the public state must therefore go through `Comment.set_state`, whose
+`comment_state_changed` signal bumps it.
+"""
+
+from django.db.models.signals import post_delete, post_save
+
+from blog.pagecache import bump_content_version
+from comments.models import Comment, PostLike
+from comments.signals import comment_state_changed
+
+
+def comment_saved(sender, instance: Comment, **kwargs) -> None:
+    if instance.is_public:
+        bump_content_version()
+
+
+def comment_state_moved(sender, **kwargs) -> None:
+    bump_content_version()
+
+
+def comment_or_like_deleted(sender, **kwargs) -> None:
+    bump_content_version()
+
+
+def like_saved(sender, **kwargs) -> None:
+    bump_content_version()
+
+
+def connect_signals() -> None:
+    post_save.connect(comment_saved, sender=Comment, dispatch_uid="pagecache")
+    post_delete.connect(
+        comment_or_like_deleted, sender=Comment, dispatch_uid="pagecache"
+    )
+    post_save.connect(like_saved, sender=PostLike, dispatch_uid="pagecache")
+    post_delete.connect(
+        comment_or_like_deleted, sender=PostLike, dispatch_uid="pagecache"
+    )
+    comment_state_changed.connect(comment_state_moved, dispatch_uid="pagecache")
