@@ -11,8 +11,13 @@ What is never served from nor stored in the cache: anything but GET/HEAD,
 requests carrying a session or messages cookie (signed-in users, flash
 messages), the admin and /healthz, and responses that are not 200, set a
 cookie, touch the session or the messages, use a CSP nonce, vary on anything
-but Cookie and Accept-Encoding, or say `Cache-Control: private`, `no-cache`
-or `no-store` (a comment form prefilled from the reader's cookie does).
+but Cookie and Accept-Encoding, carry their own ETag or Last-Modified (the
+feeds answer conditional requests themselves), or say `Cache-Control:
+private`, `no-cache` or `no-store` (a comment form prefilled from the
+reader's cookie does).
+
+Changes made without model signals (queryset.update(), bulk_create(), raw
+SQL) must call `forget_all_pages()`; the WordPress import does.
 
 Scheduled posts: a cached page lives at most until the next scheduled post's
 publish time (kept in the cache, refreshed when posts change), so a home page
@@ -77,6 +82,13 @@ def bump_content_version() -> None:
     """
     _bump()
     transaction.on_commit(_bump)
+
+
+def forget_all_pages() -> None:
+    """For bulk changes that send no signals (imports, queryset updates)."""
+    bump_content_version()
+    refresh_next_publication()
+    transaction.on_commit(refresh_next_publication)
 
 
 def _bump() -> None:
@@ -153,6 +165,10 @@ class PageCacheMiddleware:
     @staticmethod
     def response_is_cacheable(request: HttpRequest, response: HttpResponse) -> bool:
         if response.status_code != 200 or response.streaming or response.cookies:
+            return False
+        # A view that sets its own validators (the feeds) answers conditional
+        # requests itself and knows its freshness better than a counter.
+        if response.has_header("ETag") or response.has_header("Last-Modified"):
             return False
         cache_control = response.get("Cache-Control", "").lower()
         if any(word in cache_control for word in ("private", "no-cache", "no-store")):
@@ -245,10 +261,10 @@ def content_changed(sender, **kwargs) -> None:
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a sign-in, not a change to any page
-    bump_content_version()
     if sender._meta.label == "blog.Post":
-        refresh_next_publication()
-        transaction.on_commit(refresh_next_publication)
+        forget_all_pages()
+    else:
+        bump_content_version()
 
 
 def connect_signals() -> None:

@@ -28,11 +28,6 @@ PRODUCTION_ENV = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {
         key: value
@@ -184,7 +179,7 @@ def healthz_probe() -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_says_degraded_for_stuck_and_failed_tasks(client):
+def test_healthz_says_degraded_for_stuck_and_failed_tasks(client, database_tasks):
     stuck = healthz_probe.enqueue()
     healthz_probe.enqueue()  # just enqueued: not stuck
     failed = healthz_probe.enqueue()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from blog import pagecache
 from blog.wordpress import ExportError, WordPressImport
 
 
@@ -66,6 +67,9 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was written.")
+        else:
+            # Bulk writes send no signals: drop every cached page ourselves.
+            pagecache.forget_all_pages()
 
     def show_progress(self, done: int, total: int) -> None:
         end = "\n" if done >= total else ""
