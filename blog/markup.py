@@ -13,6 +13,7 @@ pays twice for the same text.
 
 import html
 import logging
+import re
 from functools import lru_cache
 
 import markdown
@@ -115,5 +116,10 @@ def plain_text(source: str) -> str:
     return html.unescape(strip_tags(markdownify(source))).strip()
 
 
+HEADING = re.compile(r"<h[1-6][^>]*>.*?</h[1-6]>", re.DOTALL)
+
+
 def plain_summary(source: str, words: int = 50) -> str:
-    return Truncator(" ".join(plain_text(source).split())).words(words, truncate=" …")
+    """The opening words of the text, headings left out (they read as noise)."""
+    text = html.unescape(strip_tags(HEADING.sub(" ", markdownify(source))))
+    return Truncator(" ".join(text.split())).words(words, truncate=" …")

@@ -68,7 +68,7 @@ def test_comment_markdown_is_a_smaller_subset_with_nofollow_links():
     assert 'rel="nofollow ugc noopener"' in html
 
 
-def test_plain_summary_is_text_without_markup():
+def test_plain_summary_is_text_without_markup_or_headings():
     assert markup.plain_summary("## Title\n\nSome **bold** & text", words=3) == (
-        "Title Some bold …"
+        "Some bold & …"
     )
