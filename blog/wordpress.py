@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import email.utils
+import functools
 import html
 import ipaddress
 import re
@@ -137,6 +138,7 @@ class Channel:
     link: str = ""
 
 
+@functools.lru_cache(maxsize=512)
 def _local_name(tag: str) -> str:
     """`{namespace}name` as `prefix:name`, whichever WXR namespace spelling."""
     if not tag.startswith("{"):
@@ -744,9 +746,14 @@ class MediaFiles:
         self.missing: set[str] = set()
 
     def rewrite(self, url: str) -> str:
+        name = self.name_for(url)
+        return default_storage.url(name) if name else url
+
+    def name_for(self, url: str) -> str | None:
+        """The storage name the file behind `url` is copied to, if we have it."""
         relative = uploads_path(url)
         if not relative:
-            return url
+            return None
         source = (self.root / relative).resolve()
         if not source.is_relative_to(self.root) or not source.is_file():
             if url not in self.missing:
@@ -756,10 +763,10 @@ class MediaFiles:
                     url,
                 )
                 self.report.count("media files", "skipped")
-            return url
+            return None
         name = f"wordpress/{source.relative_to(self.root).as_posix()}"
         self.wanted[name] = source
-        return default_storage.url(name)
+        return name
 
     def copy(self) -> None:
         for name, source in sorted(self.wanted.items()):
@@ -1055,12 +1062,21 @@ class WordPressImport:
 
     def _import_posts(self, items: list[Item], scan: Scan) -> None:
         existing = self._existing_posts(items)
+        taken = set(
+            Post.objects.filter(
+                slug__in=[
+                    self._wanted_slug(item)
+                    for item in items
+                    if item.wp_id not in existing
+                ]
+            ).values_list("slug", flat=True)
+        )
         new_posts, changed_posts, moved = [], [], {}
         plans: list[tuple[Item, Post, list[int]]] = []
         now = timezone.now()
         fields = [
             "title", "author_id", "category_id", "body", "excerpt", "status",
-            "published_at", "allow_comments",
+            "published_at", "allow_comments", "featured_image", "featured_image_alt",
         ]  # fmt: skip
         for item in items:
             values = self._post_values(item, scan)
@@ -1069,7 +1085,7 @@ class WordPressImport:
             tag_ids = values.pop("tag_ids")
             post = existing.get(item.wp_id)
             if post is None:
-                post = Post(slug=self._free_slug(item), **values)
+                post = Post(slug=self._free_slug(item, taken), **values)
                 new_posts.append(post)
                 self.report.count("posts", "created")
             else:
@@ -1184,6 +1200,7 @@ class WordPressImport:
                 "posts without a known author given to the first author", label
             )
         return {
+            **self._featured_image(item, scan, title),
             "title": title,
             "author_id": author.pk,
             "category_id": self.categories[categories[0]] if categories else None,
@@ -1200,15 +1217,41 @@ class WordPressImport:
             "tag_ids": tag_ids,
         }
 
-    def _free_slug(self, item: Item) -> str:
-        """The post's WordPress slug, URL-safe and not used by another post."""
+    def _featured_image(self, item: Item, scan: Scan, title: str) -> dict:
+        """The post's featured image, when --media-dir holds its file."""
+        image = scan.attachments.get(_int(item.meta.get("_thumbnail_id")))
+        if image is None:
+            return {}
+        name = self.media.name_for(image.url) if self.media else None
+        if name is None:
+            self.report.note(
+                "featured images left out: their files are not under --media-dir",
+                plain(item.title) or f"#{item.wp_id}",
+            )
+            return {}
+        return {
+            "featured_image": name,
+            "featured_image_alt": (image.alt or image.title or title)[:300],
+        }
+
+    def _wanted_slug(self, item: Item) -> str:
+        # 190 characters keep /yyyy/mm/slug/ within a redirect's 200.
         fallback = clean_slug(plain(item.title), f"post-{item.wp_id}", max_length=190)
-        slug = clean_slug(item.name, fallback, max_length=190)
+        return clean_slug(item.name, fallback, max_length=190)
+
+    def _free_slug(self, item: Item, taken: set[str]) -> str:
+        """The post's WordPress slug, URL-safe and not used by another post.
+
+        `taken`: the slugs of this batch that other posts already use.
+        """
+        slug = self._wanted_slug(item)
         if item.name and slug != item.name:
             self.report.note("post slugs made URL-safe", f"{item.name} → {slug}")
         candidate, number = slug, 1
         while (
-            candidate in self.used_slugs or Post.objects.filter(slug=candidate).exists()
+            candidate in self.used_slugs
+            or candidate in taken
+            or (candidate != slug and Post.objects.filter(slug=candidate).exists())
         ):
             number += 1
             candidate = f"{slug[:180]}-{number}"
@@ -1331,17 +1374,13 @@ class WordPressImport:
                         f"#{wp_id} on {post.title}",
                     )
                 parents[id(row)] = parent
+            # Comments made here, not in WordPress, keep their own parents.
+            by_pk = {row["pk"]: row for row in rows if row["pk"] is not None}
             for row in rows:
-                if id(row) in native:
-                    parent_pk = row["parent_id"]
-                    parents[id(row)] = next(
-                        (
-                            r
-                            for r in rows
-                            if r["pk"] == parent_pk and parent_pk != row["pk"]
-                        ),
-                        None,
-                    )
+                if id(row) in native and row["parent_id"] != row["pk"]:
+                    parents[id(row)] = by_pk.get(row["parent_id"])
+                elif id(row) in native:
+                    parents[id(row)] = None
             threads.append((rows, parents))
 
         self._insert_comments(new_rows)

@@ -417,9 +417,22 @@ def test_media_files_are_copied_and_links_rewritten(export, tmp_path):
         'alt="A photo"> and <img src="http://old.example.com/wp-content/uploads/'
         '2019/05/gone.jpg" alt="">'
     )
-    path = export(wxr(item_xml(content=content)))
+    thumbnail = "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key>"
+    thumbnail += "<wp:meta_value>50</wp:meta_value></wp:postmeta>"
+    attachment = item_xml(50, title="Photo", post_type="attachment", status="inherit")
+    attachment = attachment.replace(
+        "</item>",
+        "<wp:attachment_url>http://old.example.com/wp-content/uploads/2019/05/"
+        "photo.jpg</wp:attachment_url><wp:postmeta><wp:meta_key>"
+        "_wp_attachment_image_alt</wp:meta_key><wp:meta_value>A red door"
+        "</wp:meta_value></wp:postmeta></item>",
+    )
+    path = export(wxr(item_xml(content=content, extra=thumbnail) + attachment))
     report = run_import(path, "--media-dir", str(tmp_path / "uploads"))
-    body = Post.objects.get().body
+    post = Post.objects.get()
+    assert post.featured_image.name == "wordpress/2019/05/photo.jpg"
+    assert post.featured_image_alt == "A red door"
+    body = post.body
     assert 'src="/media/wordpress/2019/05/photo.jpg"' in body
     assert "uploads/2019/05/gone.jpg" in body
     assert default_storage.open("wordpress/2019/05/photo.jpg").read() == (
@@ -541,3 +554,33 @@ def test_replies_past_the_maximum_depth_join_the_deepest_level():
     assert [computed[n]["parent_id"] for n in range(1, 8)] == [1, 1, 2, 2, 2, 2, 2]
     assert [computed[n]["order"] for n in range(1, 8)] == list(range(1, 8))
     assert reattached == {4, 5, 6, 7}
+
+
+def test_reimport_keeps_replies_written_here_in_their_threads(export, settings):
+    comments = comment_xml(1) + comment_xml(2, parent=1, date="2020-01-03")
+    path = export(wxr(item_xml(comments=comments)))
+    run_import(path)
+    post = Post.objects.get()
+    first = Comment.objects.get(comment="Comment number 1.")
+    reply = Comment(
+        content_object=post,
+        site_id=settings.SITE_ID,
+        user_name="Local reader",
+        comment="Written on Inkwell.",
+        submit_date=timezone.now(),
+        parent_id=first.pk,
+    )
+    reply.save()
+    before = {
+        c.pk: (c.thread_id, c.parent_id, c.level, c.order, c.nested_count)
+        for c in Comment.objects.all()
+    }
+    report = run_import(path)
+    after = {
+        c.pk: (c.thread_id, c.parent_id, c.level, c.order, c.nested_count)
+        for c in Comment.objects.all()
+    }
+    assert after == before
+    assert before[reply.pk] == (first.pk, first.pk, 1, 3, 0)
+    comments_row = next(r for r in report.splitlines() if r.startswith("comments"))
+    assert comments_row.split()[1:] == ["0", "0", "2", "0"]
