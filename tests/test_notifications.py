@@ -96,20 +96,32 @@ def test_confirmation_link_is_short_expiring_signed_json_not_a_pickle(post, mail
         signing.loads(token, salt=tokens.CONFIRM_SALT, max_age=-1)
 
 
-def test_links_in_mail_use_site_url_scheme_and_host(post, mailoutbox, settings):
+def test_every_mail_has_text_and_html_with_links_on_site_url(
+    post, client, mailoutbox, settings
+):
     settings.SITE_URL = "https://blog.example.com"
-    follower = make_comment(post=post, followup=True)
-    comment = make_comment(post=post, state=State.UNCONFIRMED)
+    make_comment(post=post, email="ann@example.org", followup=True)
+    unconfirmed = make_comment(post=post, state=State.UNCONFIRMED)
+    held = make_comment(post=post, email="carl@example.org", state=State.HELD)
 
-    submit(comment)
-    comment.set_state(State.PUBLIC)
+    submit(unconfirmed)  # confirmation
+    client.post(confirmation_path(mailoutbox[0]))  # author, follower
+    submit(held)  # author (awaits moderation)
+    held.set_state(State.PUBLIC)  # follower, approval
 
-    assert len(mailoutbox) == 3  # confirmation, author, follower
+    templates = {
+        "confirm your comment",
+        "New comment on",
+        "awaits moderation",
+        "is published",
+    }
+    assert len(mailoutbox) == 6
+    assert all(any(t in m.subject for m in mailoutbox) for t in templates)
     for message in mailoutbox:
+        assert message.body.strip()
         found = links(message) + LINK.findall(html_body(message))
         assert found
         assert all(link.startswith("https://blog.example.com/") for link in found)
-    assert follower.user_email in {m.to[0] for m in mailoutbox}
 
 
 def test_confirm_page_get_changes_nothing(post, client, mailoutbox):
@@ -439,6 +451,21 @@ def test_anonymous_comment_through_the_form_sends_only_our_confirmation(
         "ann@example.org",
         post.author.email,
     ]
+
+
+def test_over_the_limit_the_comment_is_saved_but_not_mailed(
+    client, mailoutbox, settings
+):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = True
+    settings.INKWELL_CONFIRMATION_MAILS_PER_ADDRESS = 2
+    post = make_post()
+
+    for number in range(3):
+        response = client.post(POST_URL, form_data(post, comment=f"Try {number}"))
+        assert response.status_code == 302
+
+    assert Comment.objects.filter(state=State.UNCONFIRMED).count() == 3
+    assert [m.to for m in mailoutbox] == [["ada@example.com"]] * 2
 
 
 def test_signed_in_comment_through_the_form_needs_no_confirmation(
