@@ -9,9 +9,10 @@ up again and ages out: no per-page deletion, no list of URLs to forget.
 
 What is never served from nor stored in the cache: anything but GET/HEAD,
 requests carrying a session or messages cookie (signed-in users, flash
-messages), the admin and /healthz, and responses that are not 200, set a
-cookie, touch the session or the messages, use a CSP nonce, vary on anything
-but Cookie and Accept-Encoding, carry their own ETag or Last-Modified (the
+messages) or another cookie registered with `bypass_for_cookie`, the admin
+and /healthz, and responses that are not 200, set a cookie, touch the
+session or the messages, use a CSP nonce, vary on anything but Cookie and
+Accept-Encoding, carry their own ETag or Last-Modified (the
 feeds answer conditional requests themselves), or say `Cache-Control:
 private`, `no-cache` or `no-store` (a comment form prefilled from the
 reader's cookie does).
@@ -53,10 +54,17 @@ from django.utils.http import http_date, quote_etag
 VERSION_KEY = "pagecache:content-version"
 NEXT_PUBLICATION_KEY = "pagecache:next-publication"
 EXCLUDED_PREFIXES = ("/admin/", "/healthz", "/media/", "/static/")
-BYPASS_COOKIES = ("messages",)
+# Cookies whose presence changes a page; other apps add theirs with
+# `bypass_for_cookie` (the comments app: remembered commenter, liker id).
+BYPASS_COOKIES = {"messages"}
 CSRF_PLACEHOLDER = b"__inkwell_csrf_token__"
 _TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 _ALLOWED_VARY = {"cookie", "accept-encoding"}
+
+
+def bypass_for_cookie(name: str) -> None:
+    """Requests carrying cookie `name` get pages of their own: never cached."""
+    BYPASS_COOKIES.add(name)
 
 
 def content_version() -> int:

@@ -8,9 +8,11 @@ the public state must therefore go through `Comment.set_state`, whose
 
 from django.db.models.signals import post_delete, post_save
 
-from blog.pagecache import bump_content_version
+from blog.pagecache import bump_content_version, bypass_for_cookie
+from comments.likes import VISITOR_COOKIE
 from comments.models import Comment, PostLike
 from comments.signals import comment_state_changed
+from comments.views import COMMENTER_COOKIE
 
 
 def comment_saved(sender, instance: Comment, **kwargs) -> None:
@@ -31,6 +33,9 @@ def like_saved(sender, **kwargs) -> None:
 
 
 def connect_signals() -> None:
+    # A remembered commenter gets the form filled in; a liker sees their like.
+    bypass_for_cookie(COMMENTER_COOKIE)
+    bypass_for_cookie(VISITOR_COOKIE)
     post_save.connect(comment_saved, sender=Comment, dispatch_uid="pagecache")
     post_delete.connect(
         comment_or_like_deleted, sender=Comment, dispatch_uid="pagecache"

@@ -12,7 +12,7 @@ from django.contrib.sites.models import Site
 from django.core.management import call_command
 from django.http import HttpResponse
 from django.middleware.csrf import _unmask_cipher_token, get_token
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from blog import pagecache
@@ -20,6 +20,7 @@ from blog.pagecache import CSRF_PLACEHOLDER, PageCacheMiddleware
 from comments.models import Comment, PostLike
 from comments.signals import comment_state_changed
 from tests.factories import make_category, make_post, make_user
+from tests.test_comments import form_data as comment_form_data
 from tests.test_wordpress_import import wxr
 
 pytestmark = pytest.mark.django_db
@@ -234,3 +235,38 @@ def test_the_wordpress_import_forgets_every_cached_page(tmp_path):
     with mock.patch("blog.pagecache.forget_all_pages") as forget:
         call_command("import_wordpress", str(export), stdout=io.StringIO())
     forget.assert_called_once_with()
+
+
+@pytest.mark.parametrize("cookie", ["inkwell_visitor", "inkwell_commenter"])
+def test_readers_with_their_own_cookies_get_their_own_pages(client, cookie):
+    post = make_post()
+    client.get(post.get_absolute_url())
+    client.cookies[cookie] = "their-own-value"
+    assert "X-Page-Cache" not in client.get(post.get_absolute_url())
+
+
+def test_a_liker_s_page_is_not_shown_to_others(client):
+    post = make_post()
+    liker = Client()
+    liker.post(f"/posts/{post.pk}/like/", {"intent": "like"})
+    assert "inkwell_visitor" in liker.cookies
+    assert 'aria-pressed="true"' in liker.get(post.get_absolute_url()).content.decode()
+    page = client.get(post.get_absolute_url())
+    assert page["X-Page-Cache"] == "miss"
+    assert 'aria-pressed="false"' in page.content.decode()
+
+
+def test_a_comment_posted_from_a_cached_page_passes_csrf_and_shows_at_once(
+    client, settings
+):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = False
+    post = make_post()
+    client.get(post.get_absolute_url())  # another reader fills the cache
+    reader = Client(enforce_csrf_checks=True)
+    page = reader.get(post.get_absolute_url())
+    assert page["X-Page-Cache"] == "hit"
+    token = re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', page.text)[1]
+    assert "csrftoken" in reader.cookies
+    data = {**comment_form_data(post), "csrfmiddlewaretoken": token}
+    assert reader.post("/comments/post/", data).status_code == 302
+    assert "A thoughtful comment." in client.get(post.get_absolute_url()).text
