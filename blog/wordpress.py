@@ -239,9 +239,10 @@ def _parse_item(element, with_comments: bool) -> Item:
     for child in element:
         name = _local_name(child.tag)
         if name == "category":
+            domain = child.get("domain") or "category"
             item.terms.append(
                 (
-                    child.get("domain", "category"),
+                    "post_tag" if domain == "tag" else domain,  # WXR 1.0: "tag"
                     (child.get("nicename") or "").strip(),
                     (child.text or "").strip(),
                 )

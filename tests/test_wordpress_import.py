@@ -130,106 +130,6 @@ def export(tmp_path):
     return write
 
 
-# The Theme Unit Test export ----------------------------------------------------
-
-
-@pytest.fixture
-def theme_unit_test():
-    return run_import(THEME_UNIT_TEST)
-
-
-def test_theme_unit_test_posts_keep_their_visibility(client, theme_unit_test):
-    # 49 published in WordPress, one of them password-protected: a draft here.
-    assert Post.objects.published().count() == 48
-    protected = Post.objects.get(slug="template-password-protected")
-    assert protected.status == Post.Status.DRAFT
-    assert "password-protected posts imported as drafts" in theme_unit_test
-    draft = Post.objects.get(title="Draft")
-    scheduled = Post.objects.get(slug="scheduled")
-    assert draft.status == Post.Status.DRAFT
-    assert scheduled.is_scheduled
-    assert scheduled.published_at == datetime.datetime(
-        2030, 1, 1, 19, 0, 18, tzinfo=datetime.UTC
-    )
-    for hidden in (draft, scheduled, protected):
-        assert client.get(hidden.get_absolute_url()).status_code == 404
-    published = Post.objects.get(slug="markup-image-alignment")
-    assert client.get(published.get_absolute_url()).status_code == 200
-    after = scheduled.published_at + datetime.timedelta(minutes=1)
-    with mock.patch.object(timezone, "now", return_value=after):
-        assert scheduled in Post.objects.published()
-
-
-def test_theme_unit_test_terms_and_authors(theme_unit_test):
-    assert Category.objects.count() == 67
-    by_id = Category.objects.by_id()
-    grandchild = Category.objects.get(slug="grandchild-category")
-    assert [c.slug for c in grandchild.ancestors(by_id)] == [
-        "parent-category",
-        "child-category-03",
-        "grandchild-category",
-    ]
-    assert grandchild.description == (
-        "This is a description for the Grandchild Category."
-    )
-    assert max(len(c.ancestors(by_id)) for c in by_id.values()) == 3
-    # The 110 declared tags, plus "columns", which a post uses undeclared.
-    assert Tag.objects.count() == 111
-    assert Tag.objects.filter(slug="columns").exists()
-    users = get_user_model().objects.order_by("username")
-    assert [u.username for u in users] == ["themedemos", "themereviewteam"]
-    assert not any(u.has_usable_password() for u in users)
-    post = Post.objects.get(slug="edge-case-many-categories")
-    assert post.category.slug == "classic"
-    assert "posts in several categories filed under the first one" in theme_unit_test
-    assert "sticky posts imported as ordinary posts" in theme_unit_test
-
-
-def test_theme_unit_test_comments_and_threads(theme_unit_test):
-    # 32 in the file: 5 are on pages, which Inkwell does not have.
-    assert Comment.objects.count() == 27
-    assert "comments on skipped items (pages and others) skipped" in theme_unit_test
-    held = Comment.objects.filter(state=Comment.State.HELD)
-    assert [c.user_name for c in held] == ["auser"]
-    assert not held.get().is_public
-    pings = Comment.objects.exclude(reason="").order_by("reason", "submit_date")
-    assert [c.reason for c in pings] == ["pingback"] * 2 + ["trackback"] * 2
-    assert pings[0].user_name.startswith("Ping 3 « What")
-
-    post = Post.objects.get(slug="template-comments")
-    chain = Comment.objects.filter(
-        object_pk=str(post.pk), comment__startswith="Comment Depth"
-    ).order_by("thread_id", "order")
-    assert [c.comment[:16] for c in chain] == [
-        f"Comment Depth {n:02d}" for n in range(1, 11)
-    ]
-    assert [c.level for c in chain] == [0, 1, 2, 3, 4, 4, 4, 4, 4, 4]
-    level_3 = chain[3]
-    assert all(c.parent_id == level_3.pk for c in chain[4:])
-    assert chain[0].nested_count == 9
-    assert "replies deeper than level 4 attached at level 4" in theme_unit_test
-
-
-def test_theme_unit_test_old_permalinks_redirect(client, theme_unit_test):
-    post = Post.objects.get(slug="markup-image-alignment")
-    for old in ("/2013/01/10/markup-image-alignment/", "/?p=1177"):
-        response = client.get(old)
-        assert response.status_code == 301, old
-        assert response["Location"] == post.get_absolute_url()
-
-
-def test_theme_unit_test_content_is_readable_html(theme_unit_test):
-    post = Post.objects.get(slug="post-format-image-caption")
-    assert "<figure>" in post.body
-    assert "<figcaption>" in post.body
-    html = post.body_html
-    assert "[caption" not in html
-    assert "<figcaption>" in html
-    gallery = Post.objects.get(slug="post-format-gallery")
-    assert "[gallery" not in gallery.body
-    assert gallery.body.count("<li><a href=") >= 2
-
-
 def test_second_import_creates_nothing_and_updates_an_edited_title(tmp_path):
     run_import(THEME_UNIT_TEST)
     before = counts()
@@ -584,3 +484,34 @@ def test_reimport_keeps_replies_written_here_in_their_threads(export, settings):
     assert before[reply.pk] == (first.pk, first.pk, 1, 3, 0)
     comments_row = next(r for r in report.splitlines() if r.startswith("comments"))
     assert comments_row.split()[1:] == ["0", "0", "2", "0"]
+
+
+def test_items_missing_optional_elements_are_imported(export):
+    minimal = """
+  <item>
+    <title>Bare</title>
+    <wp:post_id>9</wp:post_id>
+    <wp:post_type>post</wp:post_type>
+    <category domain="tag" nicename="old-style"><![CDATA[Old style]]></category>
+    <category><![CDATA[No nicename, ignored]]></category>
+  </item>"""
+    report = run_import(export(wxr(minimal, version="1.0")))
+    post = Post.objects.get()
+    assert (post.title, post.slug, post.status) == ("Bare", "bare", "published")
+    assert post.author.username == "alice"
+    assert post.published_at is not None
+    assert [t.name for t in post.tags.all()] == ["Old style"]
+    assert "published posts without a valid date published now" in report
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_on_a_terminal_only(export):
+    path = export(wxr(item_xml()))
+    terminal = Terminal()
+    call_command("import_wordpress", str(path), "--dry-run", stdout=terminal)
+    assert "\rReading items: 1/1\n" in terminal.getvalue()
+    assert "\r" not in run_import(path, "--dry-run")
