@@ -164,7 +164,7 @@ def arrange(comments: list[Comment], threads: list[int], post: Post) -> list[Com
         url = comment.user_url or ""
         comment.website = url if url.startswith(("https://", "http://")) else ""
         when = timezone.localtime(comment.submit_date)
-        comment.date_iso = when.isoformat()
+        comment.date_iso = when.isoformat(timespec="seconds")  # valid HTML
         comment.date_text = f"{when:%B} {when.day}, {when.year} at {when:%H:%M}"
         comment.ref = str(comment.pk)  # a string: no number localisation
         comment.permalink_url = permalink_url.format(comment.pk)

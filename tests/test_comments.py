@@ -1,5 +1,6 @@
 """Leave a Reply: the thread, posting, validation, replies, the remember cookie."""
 
+import re
 from unittest import mock
 
 import pytest
@@ -84,8 +85,10 @@ def test_closed_post_says_comments_are_closed(client):
 
 def test_signed_in_reader_sees_logged_in_as_instead_of_name_and_email(client):
     client.force_login(make_user(username="grace", first_name="Grace"))
-    page = discussion_html(client.get(make_post().get_absolute_url()))
+    response = client.get(make_post().get_absolute_url())
+    page = discussion_html(response)
     assert "Logged in as Grace." in page
+    assert "private" in response["Cache-Control"]
     assert 'name="name"' not in page
     assert 'name="email"' not in page
 
@@ -101,6 +104,13 @@ def test_comment_text_is_rendered_with_the_comment_markdown_subset(client):
     assert '<a href="https://example.org" rel="nofollow ugc noopener">link</a>' in page
     assert "<script>alert" not in page
     assert "<h1>Big" not in page
+
+
+def test_comment_dates_are_valid_html_datetimes(client):
+    post = make_post()
+    make_comment(post=post)
+    page = discussion_html(client.get(post.get_absolute_url()))
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]', page)
 
 
 def test_commenter_website_must_be_a_web_link(client):

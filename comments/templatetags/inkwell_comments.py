@@ -25,7 +25,9 @@ def get_discussion(context: template.Context, post: Post) -> dict:
     form = None
     if post.comments_open():
         initial = {}
-        if not request.user.is_authenticated:
+        if request.user.is_authenticated:
+            mark_private(request)  # "Logged in as …"
+        else:
             initial = remembered_commenter(request)
             if initial:
                 initial["remember"] = True
