@@ -231,6 +231,8 @@ MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image
 COMMENTS_APP = "django_comments_xtd"
 COMMENTS_XTD_MODEL = "comments.models.Comment"
 COMMENTS_XTD_FORM_CLASS = "comments.forms.CommentForm"
+# The deepest reply the library accepts, and the starting value of the
+# "maximum reply depth" in the admin's Discussion settings (which may lower it).
 COMMENTS_XTD_MAX_THREAD_LEVEL = 4  # levels 0..4: five deep
 COMMENTS_XTD_CONFIRM_EMAIL = True
 COMMENTS_XTD_THREADED_EMAILS = False
@@ -254,6 +256,21 @@ INKWELL_COMMENT_CONFIRMATION_MAX_AGE = 3 * 24 * 3600  # seconds
 INKWELL_CONFIRMATION_MAILS_PER_ADDRESS = 3
 INKWELL_CONFIRMATION_MAILS_PER_IP = 10
 INKWELL_CONFIRMATION_MAIL_WINDOW = 3600  # seconds
+
+# Comment moderation (comments/moderation.py). The rules an administrator
+# changes live in the admin ("Discussion settings"); these are the starting
+# values and the spam traps' limits.
+INKWELL_COMMENT_MIN_SECONDS = 3  # faster than this from form to post: held
+# (per "ip" or "email", comments allowed, window in seconds)
+INKWELL_COMMENT_RATE_LIMITS = [
+    ("ip", 5, 60),
+    ("ip", 30, 3600),
+    ("email", 3, 60),
+    ("email", 15, 3600),
+]
+INKWELL_MODERATION_LINK_MAX_AGE = 7 * 24 * 3600  # seconds
+AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
+AKISMET_TIMEOUT = 5  # seconds; past it the comment is held, not lost
 
 TAGGIT_CASE_INSENSITIVE = True
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_comments_xtd.forms import XtdCommentForm
 
 from blog.models import Post
-from comments.models import Comment, max_thread_level
+from comments.models import Comment, DiscussionSettings, max_thread_level
 
 # Hidden fields django_comments signs: a problem there means the form expired
 # or was altered, which the reader can only fix by sending it again.
@@ -77,6 +77,10 @@ class CommentForm(XtdCommentForm):
         fields["email"].error_messages["required"] = (
             "Please give your email address; it is not published."
         )
+        if not DiscussionSettings.current().require_name_email:
+            fields["name"].required = False
+            fields["email"].required = False
+            fields["email"].help_text = "Optional; not published."
         if self.user is not None:
             for name in ("name", "email", "remember"):
                 del fields[name]
@@ -110,6 +114,11 @@ class CommentForm(XtdCommentForm):
         self.parent = parent
         return reply_to
 
+    def clean_honeypot(self) -> str:
+        """Kept, not refused: a filled honeypot sends the comment to spam
+        (comments/moderation.py), so a bot learns nothing from the answer."""
+        return self.cleaned_data.get("honeypot", "")
+
     def has_security_errors(self) -> bool:
         return any(name in self.errors for name in SECURITY_FIELDS)
 
@@ -135,7 +144,7 @@ class CommentForm(XtdCommentForm):
         """The unsaved comment; the view decides its state and saves it."""
         data = self.cleaned_data
         user = self.user
-        name = data.get("name", "")
+        name = data.get("name") or "Anonymous"
         email = data.get("email", "")
         if user is not None:
             name = user.get_full_name() or user.get_username()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from blog.markup import render_comment
 from blog.models import Post
-from comments import tokens
+from comments import moderation, tokens
 from comments.models import Comment
 
 
@@ -25,11 +25,6 @@ def invalid_link(request: HttpRequest, *, expired: bool = False) -> HttpResponse
         {"expired": expired},
         status=410 if expired else 400,
     )
-
-
-def state_after_confirmation(comment: Comment) -> str:
-    """Where a comment goes once its author has proved their address."""
-    return Comment.State.PUBLIC
 
 
 @require_http_methods(["GET", "POST"])
@@ -61,7 +56,8 @@ def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
                 {"comment": comment, "post_url": post_url},
             )
         if request.method == "POST":
-            comment.set_state(state_after_confirmation(comment))
+            decision = moderation.state_after_confirmation(comment)
+            comment.set_state(decision.state, decision.reason)
 
     if request.method == "POST":
         if comment.state == Comment.State.PUBLIC:

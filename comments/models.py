@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django_comments_xtd.conf import settings as xtd_settings
@@ -39,12 +42,14 @@ class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):
 def max_thread_level() -> int:
     """The deepest level a comment on a post may sit at (0: no replies).
 
-    Read from django-comments-xtd's settings, as `XtdComment.save()` does, so
-    that what we offer and what the library accepts never disagree.
+    The administrator's "maximum reply depth" (Discussion settings), never
+    deeper than django-comments-xtd's own setting, which `XtdComment.save()`
+    enforces: what we offer and what the library accepts never disagree.
     """
     label = f"{Post._meta.app_label}.{Post._meta.model_name}"
     by_model = xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL_BY_APP_MODEL
-    return by_model.get(label, xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL)
+    ceiling = by_model.get(label, xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL)
+    return min(DiscussionSettings.current().max_thread_level, ceiling)
 
 
 class Comment(XtdComment):
@@ -151,3 +156,224 @@ class PostLike(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user or 'a visitor'} likes {self.post}"
+
+
+# Moderation (comments/moderation.py applies the rules, comments/admin.py is
+# the queue).
+
+
+def default_max_thread_level() -> int:
+    return settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+
+
+def default_threads_per_page() -> int:
+    return settings.INKWELL_COMMENT_THREADS_PER_PAGE
+
+
+class DiscussionSettings(models.Model):
+    """The site's comment rules, edited on one admin page ("Discussion").
+
+    There is one row (pk 1). `current()` reads it through the shared cache,
+    which `save()` refreshes once the transaction commits, so a change
+    reaches every process at once.
+    """
+
+    class HoldPolicy(models.TextChoices):
+        ALWAYS = "always", "Always: every comment waits for a moderator"
+        FIRST_TIME = "first_time", "Only from first-time commenters"
+        NEVER = "never", "Never: publish unless another rule holds it"
+
+    CACHE_KEY = "inkwell:discussion-settings:v1"
+    CACHE_TIMEOUT = 3600  # seconds; save() refreshes it long before
+
+    hold_policy = models.CharField(
+        "hold comments for moderation",
+        max_length=12,
+        choices=HoldPolicy.choices,
+        default=HoldPolicy.FIRST_TIME,
+        help_text="A first-time commenter is an email address with no approved "
+        "comment yet.",
+    )
+    hold_links = models.PositiveSmallIntegerField(
+        "hold comments with this many links",
+        default=2,
+        help_text="A comment with this many links or more waits for a moderator. "
+        "0 turns the rule off.",
+    )
+    moderation_words = models.TextField(
+        blank=True,
+        help_text="One word, phrase or IP address per line. A comment that contains "
+        "one in its text, name, email, website or IP waits for a moderator.",
+    )
+    disallowed_words = models.TextField(
+        blank=True,
+        help_text="One word, phrase or IP address per line, matched like the "
+        "moderation words; a match sends the comment to spam.",
+    )
+    close_after_days = models.PositiveIntegerField(
+        "close comments on posts older than (days)",
+        default=0,
+        help_text="0 keeps discussions open however old the post is.",
+    )
+    require_name_email = models.BooleanField(
+        "comment author must give a name and email",
+        default=True,
+        help_text="Untick to let readers comment without them (signed-in readers "
+        "always use their account's).",
+    )
+    max_thread_level = models.PositiveSmallIntegerField(
+        "maximum reply depth",
+        default=default_max_thread_level,
+        help_text="How deep replies nest: 0 allows no replies, 1 replies to "
+        "comments, 2 replies to replies, and so on, up to the site's limit "
+        "(COMMENTS_XTD_MAX_THREAD_LEVEL).",
+    )
+    threads_per_page = models.PositiveSmallIntegerField(
+        "comments per page",
+        default=default_threads_per_page,
+        validators=[MinValueValidator(1)],
+        help_text="Top-level comments (each with its replies) per page of a "
+        "discussion.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "discussion settings"
+        verbose_name_plural = "discussion settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="one_discussion_settings")
+        ]
+
+    def __str__(self) -> str:
+        return "Discussion settings"
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+        transaction.on_commit(
+            lambda: cache.set(self.CACHE_KEY, self, self.CACHE_TIMEOUT)
+        )
+
+    def clean(self) -> None:
+        # django-comments-xtd refuses to save replies deeper than its own
+        # setting, read once at start-up: that is the ceiling.
+        ceiling = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
+        if self.max_thread_level > ceiling:
+            raise ValidationError(
+                {"max_thread_level": f"The deepest this site allows is {ceiling}."}
+            )
+
+    @classmethod
+    def current(cls) -> DiscussionSettings:
+        """The settings in force: from the cache, else one query."""
+
+        found = cache.get(cls.CACHE_KEY)
+        if found is None:
+            found = cls.objects.filter(pk=1).first() or cls(pk=1)
+            # add(), not set(): a save() that committed meanwhile has already
+            # put the newer row there, and must win.
+            cache.add(cls.CACHE_KEY, found, cls.CACHE_TIMEOUT)
+        return found
+
+    @staticmethod
+    def word_list(text: str) -> list[str]:
+        return [line.strip().lower() for line in text.splitlines() if line.strip()]
+
+
+class BanQuerySet(models.QuerySet):
+    def matching(self, email: str, ip_address: str | None) -> BanQuerySet:
+        condition = Q(pk__in=[])
+        if email:
+            condition |= Q(email__iexact=email.strip())
+        if ip_address:
+            condition |= Q(ip_address=ip_address)
+        return self.filter(condition)
+
+
+class Ban(models.Model):
+    """A commenter whose new comments go straight to spam."""
+
+    email = models.EmailField(
+        blank=True, db_index=True, help_text="Comments from this address."
+    )
+    ip_address = models.GenericIPAddressField(
+        "IP address",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Comments from this IP address.",
+    )
+    note = models.CharField(
+        max_length=200, blank=True, help_text="Why; only moderators see it."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(email="") | Q(ip_address__isnull=False),
+                name="ban_has_email_or_ip",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return " / ".join(part for part in [self.email, self.ip_address] if part)
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class ModerationLog(models.Model):
+    """One moderation action: who did what to which comment, when, from where.
+
+    Rows made by an email link keep the link's nonce, which is unique: a link
+    that has been used once cannot be used again.
+    """
+
+    class Via(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        EMAIL = "email", "Email link"
+        SYSTEM = "system", "Automatic"
+
+    comment = models.ForeignKey(
+        Comment,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_log",
+    )
+    comment_pk = models.PositiveBigIntegerField(
+        help_text="Kept when the comment is deleted."
+    )
+    action = models.CharField(max_length=40)
+    old_state = models.CharField(max_length=12, blank=True)
+    new_state = models.CharField(max_length=12, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    via = models.CharField(max_length=10, choices=Via.choices)
+    nonce = models.CharField(max_length=32, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "moderation log entry"
+        verbose_name_plural = "moderation log"
+
+    def __str__(self) -> str:
+        return f"{self.action} comment {self.comment_pk}"

@@ -1,20 +1,47 @@
 """The rules that decide what happens to a new comment, in one place.
 
 `decide()` runs after the form has validated and before anything is saved. It
-either returns the state the comment starts in (with the reason a rule chose
-it) or raises `Refused` with a message for the reader. Moderation rules
-(banned addresses, links, rate limits, ...) are added here.
+either returns the state the comment starts in, with the rule that chose it
+as the reason moderators see, or raises `Refused` with a message for the
+reader (the form comes back with their text).
+
+The rules themselves are `evaluate()`, a pure function of what the reader
+sent, what we know about them and the discussion settings, so that each rule
+is tested on its own. `decide()` gathers those facts (one query for bans, one
+for "has this address an approved comment"), applies the cache-backed rate
+limits and, when AKISMET_API_KEY is set, asks Akismet.
+
+What each trap does, and why:
+- closed post: refused, with a message (nothing to moderate).
+- rate limited: refused, with the form back and the text kept. Holding would
+  fill the queue and mail every moderator once per comment of a flood.
+- banned, honeypot, disallowed word, Akismet "spam": spam (kept, not shown,
+  so a moderator can rescue a false positive; the bot learns nothing).
+- too fast, moderation word, N links, first-time commenter, hold-all, and
+  Akismet unreachable: held for a moderator; never lost.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import re
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from blog.models import Post
-from comments.models import Comment
+from comments.models import Ban, Comment, DiscussionSettings, ModerationLog
+
+logger = logging.getLogger(__name__)
+
+State = Comment.State
 
 
 class Refused(Exception):
@@ -27,6 +54,10 @@ class Decision:
     reason: str = ""
 
 
+def discussion() -> DiscussionSettings:
+    return DiscussionSettings.current()
+
+
 def confirmation_required() -> bool:
     """Whether anonymous commenters confirm their address by email first.
 
@@ -36,13 +67,342 @@ def confirmation_required() -> bool:
     return getattr(settings, "COMMENTS_XTD_CONFIRM_EMAIL", True)
 
 
-def decide(comment: Comment, *, post: Post, request: HttpRequest) -> Decision:
+def comments_open(post: Post, rules: DiscussionSettings | None = None) -> bool:
+    """Whether readers may comment on `post`: the one test used everywhere.
+
+    The post's own switch (and being public), then the site-wide "close
+    comments on posts older than N days".
+    """
     if not post.comments_open():
-        raise Refused("Comments are closed on this post.")
-    if request.user.is_authenticated:
-        return Decision(Comment.State.PUBLIC)
-    if confirmation_required():
-        return Decision(
-            Comment.State.UNCONFIRMED, "Waiting for the commenter's email confirmation."
+        return False
+    rules = rules or discussion()
+    if rules.close_after_days and post.published_at is not None:
+        return post.published_at >= timezone.now() - timedelta(
+            days=rules.close_after_days
         )
-    return Decision(Comment.State.PUBLIC)
+    return True
+
+
+def max_thread_level() -> int:
+    """The deepest level a comment may sit at (0: no replies)."""
+    return discussion().max_thread_level
+
+
+def threads_per_page() -> int:
+    return max(1, discussion().threads_per_page)
+
+
+# The rules, as a pure function
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the reader sent, and what we know about them."""
+
+    name: str = ""
+    email: str = ""
+    url: str = ""
+    text: str = ""
+    ip_address: str | None = None
+    honeypot: str = ""
+    seconds_to_post: float | None = None  # since the form was shown
+    trusted: bool = False  # a moderator, or the post's author, signed in
+    banned: bool = False
+    approved_before: bool = False  # this address has an approved comment
+
+
+LINK = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
+
+
+def count_links(text: str) -> int:
+    return len(LINK.findall(text))
+
+
+def find_word(words: list[str], submission: Submission) -> str | None:
+    """The first listed word or phrase found in the comment, name, email,
+    website or IP, as a whole word (so "ass" does not match "class")."""
+    haystack = "\n".join(
+        [
+            submission.text,
+            submission.name,
+            submission.email,
+            submission.url,
+            submission.ip_address or "",
+        ]
+    ).lower()
+    for word in words:
+        if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", haystack):
+            return word
+    return None
+
+
+def evaluate(submission: Submission, rules: DiscussionSettings) -> Decision:
+    """The state a new comment starts in, and the rule that chose it.
+
+    Spam rules come before hold rules, so that the strongest verdict wins.
+    """
+    if submission.trusted:
+        return Decision(State.PUBLIC)
+    if submission.banned:
+        return Decision(State.SPAM, "banned")
+    if submission.honeypot.strip():
+        return Decision(State.SPAM, "honeypot")
+    word = find_word(DiscussionSettings.word_list(rules.disallowed_words), submission)
+    if word:
+        return Decision(State.SPAM, f"disallowed word: {word}")
+    minimum = settings.INKWELL_COMMENT_MIN_SECONDS
+    if submission.seconds_to_post is not None and submission.seconds_to_post < minimum:
+        return Decision(State.HELD, "too fast")
+    word = find_word(DiscussionSettings.word_list(rules.moderation_words), submission)
+    if word:
+        return Decision(State.HELD, f"moderation word: {word}")
+    links = count_links(submission.text)
+    if rules.hold_links and links >= rules.hold_links:
+        return Decision(State.HELD, f"{links} links")
+    policy = DiscussionSettings.HoldPolicy
+    if rules.hold_policy == policy.ALWAYS:
+        return Decision(State.HELD, "all comments are held")
+    if rules.hold_policy == policy.FIRST_TIME and not submission.approved_before:
+        return Decision(State.HELD, "first-time commenter")
+    return Decision(State.PUBLIC)
+
+
+# Facts from the database and the request
+
+
+def is_trusted(user, post: Post) -> bool:
+    """Signed-in people whose comments need no moderation."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.pk == post.author_id or can_moderate_all(user)
+
+
+def can_moderate_all(user) -> bool:
+    return user.is_superuser or user.has_perm("django_comments.can_moderate")
+
+
+def is_banned(email: str, ip_address: str | None) -> bool:
+    return Ban.objects.matching(email, ip_address).exists()
+
+
+def has_approved_comment(email: str) -> bool:
+    if not email:
+        return False
+    return Comment.objects.filter(
+        user_email__iexact=email.strip(), state=State.PUBLIC
+    ).exists()
+
+
+def seconds_since_form(request: HttpRequest) -> float | None:
+    """How long the reader had the form: from its signed timestamp.
+
+    Only called after the form validated, so the timestamp's security hash
+    has been checked and the value is ours.
+    """
+    try:
+        shown_at = int(request.POST.get("timestamp", ""))
+    except ValueError:
+        return None
+    return time.time() - shown_at
+
+
+# Rate limits, in the shared cache (every process sees the same counts)
+
+
+def within_limit(scope: str, value: str, limit: int, window: int) -> bool:
+    """Count one more comment for `value` in a fixed window; False past `limit`."""
+    now = time.time()
+    bucket = int(now // window)
+    remaining = math.ceil((bucket + 1) * window - now)
+    hashed = salted_hmac("inkwell.comments.rate", value.strip().lower()).hexdigest()
+    key = f"inkwell:comment-rate:{scope}:{window}:{hashed[:20]}:{bucket}"
+    cache.add(key, 0, timeout=remaining)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=remaining)
+        count = 1
+    cache.touch(key, remaining)  # the file cache's incr() resets the timeout
+    return count <= limit
+
+
+def rate_limited(email: str, ip_address: str | None) -> bool:
+    limited = False
+    for scope, limit, window in settings.INKWELL_COMMENT_RATE_LIMITS:
+        value = ip_address if scope == "ip" else email
+        # Every window is counted, even past the first one that is full.
+        if value and not within_limit(scope, value, limit, window):
+            limited = True
+    return limited
+
+
+# Akismet (only when AKISMET_API_KEY is set)
+
+
+class AkismetUnavailable(Exception):
+    pass
+
+
+def akismet_http_client():
+    """The HTTP client Akismet calls go through (tests swap in a fake one)."""
+    import httpx
+
+    return httpx.Client(timeout=settings.AKISMET_TIMEOUT)
+
+
+def akismet_says_spam(comment: Comment, post: Post, request: HttpRequest) -> bool:
+    import akismet
+
+    config = akismet.Config(key=settings.AKISMET_API_KEY, url=settings.SITE_URL)
+    try:
+        with akismet_http_client() as http_client:
+            client = akismet.SyncClient(config=config, http_client=http_client)
+            verdict = client.comment_check(
+                user_ip=comment.ip_address or "",
+                user_agent=request.headers.get("user-agent", ""),
+                referrer=request.headers.get("referer", ""),
+                permalink=f"{settings.SITE_URL}{post.get_absolute_url()}",
+                comment_type="reply" if comment.parent_id else "comment",
+                comment_author=comment.user_name,
+                comment_author_email=comment.user_email,
+                comment_author_url=comment.user_url,
+                comment_content=comment.comment,
+                blog_lang=settings.LANGUAGE_CODE,
+            )
+    except Exception as error:  # network, HTTP status, bad answer: all the same
+        logger.warning("Akismet check failed: %s", error)
+        raise AkismetUnavailable from error
+    return bool(verdict)
+
+
+# The decision
+
+
+def decide(comment: Comment, *, post: Post, request: HttpRequest) -> Decision:
+    rules = discussion()
+    if not comments_open(post, rules):
+        raise Refused("Comments are closed on this post.")
+    user = request.user
+    trusted = is_trusted(user, post)
+    if not trusted and rate_limited(comment.user_email, comment.ip_address):
+        raise Refused(
+            "You have sent several comments in a short time, so this one was not "
+            "saved. Please wait a few minutes and send it again; your text is below."
+        )
+    submission = Submission(
+        name=comment.user_name,
+        email=comment.user_email,
+        url=comment.user_url,
+        text=comment.comment,
+        ip_address=comment.ip_address,
+        honeypot=request.POST.get("honeypot", ""),
+        seconds_to_post=seconds_since_form(request),
+        trusted=trusted,
+        banned=not trusted and is_banned(comment.user_email, comment.ip_address),
+        approved_before=not trusted and has_approved_comment(comment.user_email),
+    )
+    decision = evaluate(submission, rules)
+    if decision.state != State.SPAM and not trusted and settings.AKISMET_API_KEY:
+        try:
+            if akismet_says_spam(comment, post, request):
+                decision = Decision(State.SPAM, "Akismet")
+        except AkismetUnavailable:
+            if decision.state == State.PUBLIC:
+                decision = Decision(State.HELD, "Akismet unavailable")
+    if (
+        decision.state != State.SPAM
+        and not user.is_authenticated
+        and confirmation_required()
+    ):
+        # The hold reason waits with the comment: confirming the address
+        # does not skip moderation (state_after_confirmation).
+        return Decision(State.UNCONFIRMED, decision.reason)
+    return decision
+
+
+def state_after_confirmation(comment: Comment) -> Decision:
+    """Where a comment goes once its author has proved their address."""
+    if is_banned(comment.user_email, comment.ip_address):
+        return Decision(State.SPAM, "banned")
+    if comment.reason:
+        return Decision(State.HELD, comment.reason)
+    return Decision(State.PUBLIC)
+
+
+# Moderators' actions, from the admin or an email link
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    state: str | None  # None: back to where the comment was before
+    from_states: tuple[str, ...]  # the states it applies to
+    reason: str = ""  # stored unless the comment becomes public
+
+
+ACTIONS = {
+    action.name: action
+    for action in [
+        Action("approve", "Approve", State.PUBLIC, (State.HELD, State.UNCONFIRMED)),
+        Action("unapprove", "Unapprove", State.HELD, (State.PUBLIC,), "unapproved"),
+        Action(
+            "spam",
+            "Mark as spam",
+            State.SPAM,
+            (State.PUBLIC, State.HELD, State.UNCONFIRMED, State.TRASH),
+            "marked as spam by a moderator",
+        ),
+        Action("not_spam", "Not spam", None, (State.SPAM,), "not spam"),
+        Action(
+            "trash",
+            "Move to trash",
+            State.TRASH,
+            (State.PUBLIC, State.HELD, State.UNCONFIRMED, State.SPAM),
+            "trashed by a moderator",
+        ),
+        Action("restore", "Restore", None, (State.TRASH,), "restored"),
+    ]
+}
+
+
+def previous_state(comment: Comment) -> str:
+    """The state before the comment was last moved to spam or the trash."""
+    entry = (
+        ModerationLog.objects.filter(comment=comment, new_state=comment.state)
+        .exclude(old_state__in=["", State.SPAM, State.TRASH])
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return entry.old_state if entry is not None else State.HELD
+
+
+def apply_action(
+    comment: Comment,
+    name: str,
+    *,
+    by=None,
+    via: str = ModerationLog.Via.ADMIN,
+    nonce: str | None = None,
+) -> bool:
+    """Do moderator action `name` on `comment` and log it; False if it does
+    not apply to the comment's state. Goes through `set_state`, so the
+    signals fire (approval mail, page caches)."""
+    action = ACTIONS[name]
+    if comment.state not in action.from_states:
+        return False
+    old_state = comment.state
+    new_state = action.state or previous_state(comment)
+    reason = "" if new_state == State.PUBLIC else action.reason
+    comment.set_state(new_state, reason, by=by)
+    ModerationLog.objects.create(
+        comment=comment,
+        comment_pk=comment.pk,
+        action=name,
+        old_state=old_state,
+        new_state=new_state,
+        user=by,
+        via=via,
+        nonce=nonce,
+    )
+    return True

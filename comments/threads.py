@@ -11,20 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from blog import markup
 from blog.models import Post
-from comments.models import Comment, max_thread_level
+from comments.models import Comment, DiscussionSettings, max_thread_level
+from comments.moderation import comments_open
 
 OPEN_REPLIES = mark_safe('<ol class="comment-list comment-list--replies">')
 
 
 def threads_per_page() -> int:
-    return getattr(settings, "INKWELL_COMMENT_THREADS_PER_PAGE", 50)
+    """The administrator's "comments per page" (Discussion settings)."""
+    return max(1, DiscussionSettings.current().threads_per_page)
 
 
 @dataclass
@@ -148,7 +149,7 @@ def arrange(comments: list[Comment], threads: list[int], post: Post) -> list[Com
         if comment.parent_id != comment.pk and comment.parent_id in by_id:
             children.setdefault(comment.parent_id, []).append(comment)
     max_level = max_thread_level()
-    open_for_replies = post.comments_open()
+    open_for_replies = comments_open(post)
     ordered: list[Comment] = []
     todo = [(by_id[pk], 0) for pk in reversed(threads) if pk in by_id]
     while todo:

@@ -227,7 +227,7 @@ def reply(request: HttpRequest, comment_id: int) -> HttpResponse:
     )
     if Outline.of(post).page_of(parent.pk) is None:
         raise Http404("This comment is not shown any more.")
-    if not post.comments_open():
+    if not moderation.comments_open(post):
         return form_page(
             request, None, post=post, parent=parent, problem="Comments are closed."
         )

@@ -64,3 +64,15 @@ def database_tasks(settings):
 def _fast_password_hashing(settings):
     """Factories create users with passwords; the real hasher costs ~0.3 s each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def lenient_moderation(settings, db):
+    """Comments sent through the form are published: for tests about posting
+    and mail, not about moderation (tests/test_moderation.py has those rules:
+    first-time commenters held, too fast, rate limits)."""
+    from comments.models import DiscussionSettings
+
+    settings.INKWELL_COMMENT_MIN_SECONDS = 0
+    settings.INKWELL_COMMENT_RATE_LIMITS = []
+    DiscussionSettings.objects.create(hold_policy="never")

@@ -36,6 +36,11 @@ def form_data(post: Post, **fields) -> dict:
     return data
 
 
+@pytest.fixture(autouse=True)
+def _publishing_rules(lenient_moderation):
+    """These tests are about posting, not about the moderation rules."""
+
+
 @pytest.fixture
 def no_confirmation(settings):
     settings.COMMENTS_XTD_CONFIRM_EMAIL = False
@@ -316,11 +321,12 @@ def test_field_errors_are_tied_to_their_inputs(client):
     assert 'aria-invalid="true"' in page
 
 
-def test_filled_honeypot_is_refused(client):
+def test_filled_honeypot_sends_the_comment_to_spam(client):
     post = make_post()
     response = client.post(POST_URL, form_data(post, honeypot="buy now"))
-    assert_form_back(response, "will be treated as spam")
-    assert Comment.objects.count() == 0
+    assert response.status_code == 302
+    comment = Comment.objects.get()
+    assert (comment.state, comment.reason) == (Comment.State.SPAM, "honeypot")
 
 
 # Threads and the reply page

@@ -432,7 +432,7 @@ def test_altered_unsubscribe_link_is_refused(post, client):
 
 
 def test_anonymous_comment_through_the_form_sends_only_our_confirmation(
-    client, mailoutbox, settings
+    client, mailoutbox, settings, lenient_moderation
 ):
     settings.COMMENTS_XTD_CONFIRM_EMAIL = True
     post = make_post(author=make_user(username="writer"))
@@ -469,7 +469,7 @@ def test_over_the_limit_the_comment_is_saved_but_not_mailed(
 
 
 def test_signed_in_comment_through_the_form_needs_no_confirmation(
-    client, mailoutbox, settings
+    client, mailoutbox, settings, lenient_moderation
 ):
     settings.COMMENTS_XTD_CONFIRM_EMAIL = True
     post = make_post(author=make_user(username="writer"))

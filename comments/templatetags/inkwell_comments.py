@@ -11,6 +11,7 @@ from django.db.models import Count
 from blog.models import Post
 from comments.forms import CommentForm
 from comments.models import Comment
+from comments.moderation import comments_open
 from comments.threads import Discussion
 from comments.views import mark_private, remembered_commenter
 
@@ -23,7 +24,7 @@ def get_discussion(context: template.Context, post: Post) -> dict:
     request = context["request"]
     discussion = Discussion.of(post, request.GET.get("cpage", 1))
     form = None
-    if post.comments_open():
+    if comments_open(post):
         initial = {}
         if request.user.is_authenticated:
             mark_private(request)  # "Logged in as …"
