@@ -257,7 +257,7 @@ def test_a_liker_s_page_is_not_shown_to_others(client):
 
 
 def test_a_comment_posted_from_a_cached_page_passes_csrf_and_shows_at_once(
-    client, settings
+    client, settings, lenient_moderation
 ):
     settings.COMMENTS_XTD_CONFIRM_EMAIL = False
     post = make_post()
