@@ -1334,7 +1334,7 @@ class WordPressImport:
 
         new_rows: list[dict] = []
         updates: list = []
-        threads: list[tuple[list[dict], dict[int, int | None]]] = []
+        threads: list[tuple[list[dict], dict[int, dict | None]]] = []
         for item, post, _ in plans:
             rows = by_post.get(str(post.pk), [])
             if not item.comments and not rows:
@@ -1366,7 +1366,7 @@ class WordPressImport:
                     self.report.count("comments", "created")
                 wp_rows[wp.wp_id] = row
                 wp_parents[wp.wp_id] = wp.parent
-            parents: dict[int, object] = {}
+            parents: dict[int, dict | None] = {}
             for wp_id, row in wp_rows.items():
                 parent = wp_rows.get(wp_parents[wp_id])
                 if wp_parents[wp_id] and parent is None:
@@ -1408,7 +1408,6 @@ class WordPressImport:
                 computed = data[row["pk"]]
                 if row.get("thread_id") is None:
                     row.update(computed)
-                    row["new"] = True
                 elif any(row[name] != value for name, value in computed.items()):
                     xtd_updates.append(XtdComment(pk=row["pk"], **computed))
         self._insert_thread_rows(new_rows)

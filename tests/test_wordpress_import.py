@@ -276,6 +276,14 @@ def test_comment_states_pings_and_skip_pings(export):
         "Third blog": "trackback",
     }
     assert Comment.objects.count() == 6
+    approved = export(
+        path.read_text().replace("<wp:comment_approved>0<", "<wp:comment_approved>1<")
+    )
+    report = run_import(approved)
+    held = Comment.objects.get(comment="Comment number 2.")
+    assert (held.state, held.is_public) == ("public", True)
+    comments_row = next(r for r in report.splitlines() if r.startswith("comments"))
+    assert comments_row.split()[1:] == ["0", "1", "5", "0"]
 
 
 def test_dry_run_reports_and_writes_nothing(export):
