@@ -59,3 +59,10 @@ serve: install
 	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) PORT=$(PORT) $(BIN)/gunicorn -c blog/gunicorn.py blog.wsgi
+
+# The performance harness (bench/run.py): its own data in a fresh database,
+# server time per page, then gunicorn under wrk; writes bench/results.json.
+bench: install
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "make bench needs Debian's wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/run.py
