@@ -19,7 +19,7 @@ def discussion(settings):
 
 
 def test_reply_moves_the_form_under_the_comment_and_posts_there(
-    page, live_server, settings, axe
+    page, live_server, settings, axe, lenient_moderation
 ):
     post, first = discussion(settings)
     page.goto(post.get_absolute_url())
@@ -51,7 +51,9 @@ def test_reply_moves_the_form_under_the_comment_and_posts_there(
     )
 
 
-def test_reply_page_works_without_javascript(browser, live_server, settings):
+def test_reply_page_works_without_javascript(
+    browser, live_server, settings, lenient_moderation
+):
     post, first = discussion(settings)
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     try:
