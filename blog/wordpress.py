@@ -556,6 +556,9 @@ def convert_content(
     is_blocks = "<!-- wp:" in text
     text = BLOCK_COMMENT.sub("", text)
     text = expand_shortcodes(text, post_id, attachments)
+    # A URL alone on its line is an embed in WordPress (a video, a tweet);
+    # we fetch nothing from other sites, so readers get a link to it.
+    text = EMBED_LINE.sub(r'\1<a href="\2">\2</a>\3', text)
     if not is_blocks:
         text = wpautop(text)
     if rewrite_url is not None:
@@ -564,6 +567,7 @@ def convert_content(
 
 
 URL = re.compile(r"""(?:https?:)?//[^\s"'<>()\[\]]+""")
+EMBED_LINE = re.compile(r"""^([ \t]*)(https?://[^\s<>"]+)([ \t]*)$""", re.M)
 
 
 def plain(text: str) -> str:
@@ -1003,7 +1007,7 @@ class WordPressImport:
         terms = [t for (taxonomy, _), t in scan.terms.items() if taxonomy == "post_tag"]
         by_slug = {tag.slug: tag for tag in Tag.objects.all()}
         by_name = {tag.name.lower(): tag for tag in by_slug.values()}
-        new_tags = []
+        new_tags, counted = [], set()
         for term in terms:
             slug = clean_slug(term.nicename, "tag", max_length=100)
             name = (plain(term.name) or slug)[:100]
@@ -1020,8 +1024,9 @@ class WordPressImport:
                 new_tags.append(tag)
                 by_slug[slug] = by_name[name.lower()] = tag
                 self.report.count("tags", "created")
-            else:
+            elif id(tag) not in counted:
                 self.report.count("tags", "unchanged")
+            counted.add(id(tag))
             self.tags[term.nicename] = tag
         Tag.objects.bulk_create(new_tags)
         self.tags = {nicename: tag.pk for nicename, tag in self.tags.items()}

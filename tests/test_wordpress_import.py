@@ -406,6 +406,11 @@ def test_converted_content_renders_through_the_one_markdown_renderer():
     assert "<script>" not in html
     assert "<p>Text with *stars* and_underscores_</p>" in html
     assert "<p>End</p>" in html
+    embed = convert_content("Watch:\n\nhttps://video.example.com/v/1\n\nAfter")
+    assert (
+        '<p><a href="https://video.example.com/v/1">https://video.example.com/v/1'
+        "</a></p>" in embed
+    )
 
 
 # Threads -----------------------------------------------------------------------
