@@ -10,7 +10,7 @@ from django.db.models.signals import post_delete, post_save
 
 from blog.pagecache import bump_content_version, bypass_for_cookie
 from comments.likes import VISITOR_COOKIE
-from comments.models import Comment, PostLike
+from comments.models import Comment, DiscussionSettings, PostLike
 from comments.signals import comment_state_changed
 from comments.views import COMMENTER_COOKIE
 
@@ -28,7 +28,7 @@ def comment_or_like_deleted(sender, **kwargs) -> None:
     bump_content_version()
 
 
-def like_saved(sender, **kwargs) -> None:
+def like_or_settings_saved(sender, **kwargs) -> None:
     bump_content_version()
 
 
@@ -40,7 +40,11 @@ def connect_signals() -> None:
     post_delete.connect(
         comment_or_like_deleted, sender=Comment, dispatch_uid="pagecache"
     )
-    post_save.connect(like_saved, sender=PostLike, dispatch_uid="pagecache")
+    post_save.connect(like_or_settings_saved, sender=PostLike, dispatch_uid="pagecache")
+    # Depth, comments per page, closing after N days: every post page changes.
+    post_save.connect(
+        like_or_settings_saved, sender=DiscussionSettings, dispatch_uid="pagecache"
+    )
     post_delete.connect(
         comment_or_like_deleted, sender=PostLike, dispatch_uid="pagecache"
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from blog import pagecache
 from blog.pagecache import CSRF_PLACEHOLDER, PageCacheMiddleware
-from comments.models import Comment, PostLike
+from comments.models import Comment, DiscussionSettings, PostLike
 from comments.signals import comment_state_changed
 from tests.factories import make_category, make_post, make_user
 from tests.test_comments import form_data as comment_form_data
@@ -109,6 +109,12 @@ def test_comment_and_like_changes_bump_the_content_version():
     like = PostLike(post=post, visitor="abc")
     assert version_moves(like.save)
     assert version_moves(like.delete)
+
+
+def test_discussion_settings_changes_bump_the_content_version():
+    discussion = DiscussionSettings.current()
+    discussion.max_thread_level = 2
+    assert version_moves(discussion.save)
 
 
 def test_a_new_held_comment_keeps_the_cache():
