@@ -238,6 +238,9 @@ COMMENTS_XTD_CONFIRM_EMAIL = True
 COMMENTS_XTD_THREADED_EMAILS = False
 COMMENTS_XTD_LIST_ORDER = ("thread_id", "order")
 COMMENT_MAX_LENGTH = 3000  # characters; the form says so when exceeded
+# A comment failing the CSRF check comes back with its text (other pages:
+# Django's own 403).
+CSRF_FAILURE_VIEW = "comments.views.csrf_failure"
 INKWELL_COMMENT_THREADS_PER_PAGE = 50  # top-level threads per discussion page
 COMMENTS_XTD_APP_MODEL_OPTIONS = {
     "default": {

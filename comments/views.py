@@ -13,7 +13,9 @@ from django.core import signing
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.views import csrf
 from django.views.decorators.http import require_POST
 from django_comments_xtd.models import MaxThreadLevelExceededException
 
@@ -257,3 +259,24 @@ def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
     if page is None:
         raise Http404("This comment is not shown any more.")
     return redirect(f"{post.get_absolute_url()}?cpage={page}#c{comment.pk}")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a comment whose security cookie had gone (a long
+    time writing, cookies cleared) comes back with its text, ready to send
+    again; other requests get Django's own page."""
+    if request.method == "POST" and request.path == reverse("comments-post"):
+        post = _target_post(request.POST)
+        if post is not None and (post.is_public or request.user.is_staff):
+            form = CommentForm(post, data=request.POST, user=request.user)
+            form.is_valid()
+            return form_page(
+                request,
+                form.refreshed(),
+                post=post,
+                problem="Your browser's security check for this site had "
+                "expired, so your comment was not saved. Your text is below: "
+                "send it again.",
+                status=403,
+            )
+    return csrf.csrf_failure(request, reason=reason)

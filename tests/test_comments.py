@@ -432,3 +432,31 @@ def test_forged_commenter_cookie_is_ignored(client):
     assert 'name="name" autocomplete="name" maxlength="50" required' in (
         response.content.decode()
     )
+
+
+def test_comment_failing_the_csrf_check_comes_back_with_its_text(
+    lenient_moderation,
+):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    post = make_post()
+    response = client.post(POST_URL, form_data(post))
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "security check for this site had expired" in page
+    assert "A thoughtful comment." in page
+    assert Comment.objects.count() == 0
+    # The page carries a fresh token: sending it again works.
+    token = client.cookies["csrftoken"].value
+    resent = client.post(POST_URL, {**form_data(post), "csrfmiddlewaretoken": token})
+    assert resent.status_code == 302
+    assert Comment.objects.count() == 1
+
+
+def test_other_csrf_failures_get_djangos_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/search/")
+    assert response.status_code == 403
+    assert "CSRF verification failed" in response.content.decode()
