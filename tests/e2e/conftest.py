@@ -166,7 +166,7 @@ def page(
 ) -> Iterator[Page]:
     """A fresh browser tab on the live server, watched and screenshotted."""
     context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     page.on("console", browser_watch.on_console)
     page.on("pageerror", browser_watch.on_page_error)
