@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, Count, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -115,6 +115,32 @@ class PostQuerySet(models.QuerySet):
                 return self.all()
             return self.filter(self.published_condition() | Q(author=user))
         return self.published()
+
+    def related_to(self, post: Post, limit: int = 4) -> PostQuerySet:
+        """Published posts near `post`: most shared tags first, then its category.
+
+        Always exactly one query (the post's tags go in as a subquery), so the
+        post page's query count does not depend on the post.
+        """
+        tag_ids = post.tags.all().values("pk")
+        same_category = (
+            Q(category_id=post.category_id) if post.category_id else Q(pk__in=[])
+        )
+        return (
+            self.published()
+            .filter(Q(tags__in=tag_ids) | same_category)
+            .exclude(pk=post.pk)
+            .annotate(
+                shared_tags=Count("tags", filter=Q(tags__in=tag_ids), distinct=True),
+                same_category=Case(
+                    When(same_category, then=Value(1)),
+                    default=Value(0),
+                    output_field=models.IntegerField(),
+                ),
+            )
+            .only("title", "slug", "published_at", "created_at")
+            .order_by("-shared_tags", "-same_category", "-published_at", "-pk")[:limit]
+        )
 
     def for_listing(self) -> PostQuerySet:
         """What a list of summaries shows, fetched in a fixed number of queries."""

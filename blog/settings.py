@@ -218,6 +218,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Blog
 INKWELL_SITE_NAME = os.environ.get("SITE_NAME", "Inkwell")
+INKWELL_SITE_DESCRIPTION = os.environ.get(
+    "SITE_DESCRIPTION", "Posts and reader discussions."
+)
 INKWELL_POSTS_PER_PAGE = 10
 
 # Markdown editing (django-markdownx): one renderer for pages, feeds, preview.

@@ -14,7 +14,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 from taggit.models import Tag
 
-from blog import redirects, search
+from blog import redirects, search, seo
 from blog.models import Category, Post
 
 
@@ -36,7 +36,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if moved_to:
         return redirect(moved_to, permanent=True)
     page = paginate(request, Post.objects.published().for_listing())
-    return render(request, "blog/home.html", {"page": page})
+    meta = seo.listing_meta(request, page, title=settings.INKWELL_SITE_NAME)
+    return render(request, "blog/home.html", {"page": page, "page_meta": meta})
 
 
 def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpResponse:
@@ -61,15 +62,18 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
             .order_by("published_at", "pk")
             .first()
         )
+    tags = list(post.tags.all())
     return render(
         request,
         "blog/post_detail.html",
         {
             "post": post,
             "breadcrumb": breadcrumb,
-            "tags": list(post.tags.all()),
+            "tags": tags,
             "previous_post": previous_post,
             "next_post": next_post,
+            "related_posts": list(Post.objects.related_to(post)),
+            "page_meta": seo.post_meta(post, breadcrumb, tags),
         },
     )
 
@@ -82,16 +86,26 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     posts = Post.objects.published().filter(
         category__in=category.descendant_ids(categories)
     )
+    breadcrumb = category.ancestors(categories)
+    page = paginate(request, posts.for_listing())
     return render(
         request,
         "blog/category_detail.html",
         {
             "category": category,
-            "breadcrumb": category.ancestors(categories),
+            "breadcrumb": breadcrumb,
             "subcategories": [
                 c for c in categories.values() if c.parent_id == category.pk
             ],
-            "page": paginate(request, posts.for_listing()),
+            "page": page,
+            "page_meta": seo.listing_meta(
+                request,
+                page,
+                title=category.name,
+                description=category.description
+                or f"Posts filed under {category.name}.",
+                breadcrumb=breadcrumb,
+            ),
         },
     )
 
@@ -99,8 +113,15 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     posts = Post.objects.published().filter(tags__in=[tag]).for_listing()
+    page = paginate(request, posts)
+    meta = seo.listing_meta(
+        request,
+        page,
+        title=f"Tagged “{tag.name}”",
+        description=f"Posts tagged “{tag.name}”.",
+    )
     return render(
-        request, "blog/tag_detail.html", {"tag": tag, "page": paginate(request, posts)}
+        request, "blog/tag_detail.html", {"tag": tag, "page": page, "page_meta": meta}
     )
 
 
@@ -109,10 +130,15 @@ def author_detail(request: HttpRequest, username: str) -> HttpResponse:
     posts = Post.objects.published().filter(author=author).for_listing()
     if not posts.exists():
         raise Http404("This author has not published anything yet.")
+    page = paginate(request, posts)
+    name = author.get_full_name() or author.get_username()
+    meta = seo.listing_meta(
+        request, page, title=f"Posts by {name}", description=f"Posts by {name}."
+    )
     return render(
         request,
         "blog/author_detail.html",
-        {"author": author, "page": paginate(request, posts)},
+        {"author": author, "page": page, "page_meta": meta},
     )
 
 
@@ -124,10 +150,17 @@ def _archive(
         published_at__gte=datetime.datetime.combine(start, datetime.time(), tz),
         published_at__lt=datetime.datetime.combine(end, datetime.time(), tz),
     )
+    page = paginate(request, posts.for_listing())
+    meta = seo.listing_meta(
+        request,
+        page,
+        title=f"Archive: {label}",
+        description=f"Posts published in {label}.",
+    )
     return render(
         request,
         "blog/archive.html",
-        {"label": label, "page": paginate(request, posts.for_listing())},
+        {"label": label, "page": page, "page_meta": meta},
     )
 
 
@@ -153,10 +186,17 @@ def search_page(request: HttpRequest) -> HttpResponse:
     if query:
         page = paginate(request, search.matching_posts(query))
         search.add_snippets(page, query)
+    meta = seo.listing_meta(
+        request,
+        page,
+        title=f"Search: {query}" if query else "Search",
+        description=f"Posts matching “{query}”." if query else "",
+        params={"q": query} if query else None,
+    )
     return render(
         request,
         "blog/search.html",
-        {"query": query, "shortened": shortened, "page": page},
+        {"query": query, "shortened": shortened, "page": page, "page_meta": meta},
     )
 
 
