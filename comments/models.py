@@ -334,6 +334,10 @@ class Ban(models.Model):
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        if not self.email.strip() and not self.ip_address:
+            raise ValidationError("Give an email address, an IP address or both.")
+
 
 class ModerationLog(models.Model):
     """One moderation action: who did what to which comment, when, from where.

@@ -32,6 +32,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -395,14 +396,62 @@ def apply_action(
     new_state = action.state or previous_state(comment)
     reason = "" if new_state == State.PUBLIC else action.reason
     comment.set_state(new_state, reason, by=by)
-    ModerationLog.objects.create(
+    log(comment, name, by=by, via=via, old_state=old_state, nonce=nonce)
+    return True
+
+
+def log(
+    comment: Comment,
+    action: str,
+    *,
+    by=None,
+    via: str = ModerationLog.Via.ADMIN,
+    old_state: str | None = None,
+    new_state: str | None = None,
+    nonce: str | None = None,
+) -> ModerationLog:
+    return ModerationLog.objects.create(
         comment=comment,
         comment_pk=comment.pk,
-        action=name,
-        old_state=old_state,
-        new_state=new_state,
-        user=by,
+        action=action,
+        old_state=comment.state if old_state is None else old_state,
+        new_state=comment.state if new_state is None else new_state,
+        user=by if by is not None and by.is_authenticated else None,
         via=via,
         nonce=nonce,
     )
-    return True
+
+
+def ban_commenters(comments, *, by=None, trash: bool = False) -> tuple[int, int]:
+    """Ban the authors of `comments` by email and IP; with `trash`, move every
+    comment of theirs that readers could see or that waits to the trash.
+
+    Returns (bans made, comments trashed).
+    """
+    pairs = {
+        ((email or "").strip().lower(), ip or None)
+        for email, ip in comments.values_list("user_email", "ip_address")
+    }
+    made = 0
+    for email, ip in sorted(pairs, key=str):
+        if not email and not ip:
+            continue
+        _ban, created = Ban.objects.get_or_create(
+            email=email,
+            ip_address=ip,
+            defaults={"created_by": by, "note": "banned from the moderation queue"},
+        )
+        made += created
+    trashed = 0
+    if trash:
+        emails = {email for email, _ip in pairs if email}
+        ips = {ip for _email, ip in pairs if ip}
+        theirs = Comment.objects.filter(
+            Q(user_email__in=emails) | Q(ip_address__in=ips),
+            state__in=[State.PUBLIC, State.HELD, State.UNCONFIRMED],
+        ).select_related(None)
+        for comment in theirs:
+            trashed += apply_action(comment, "trash", by=by)
+    for comment in comments.select_related(None).prefetch_related(None):
+        log(comment, "ban", by=by)
+    return made, trashed

@@ -236,6 +236,7 @@ def test_changelist_queries_do_not_grow_with_posts(
     for number in range(posts):
         make_post(author=author, tags=(f"tag-{number}",), category=make_category())
 
-    # Session, user, permissions, the page of posts, counts, filters, dates.
-    with django_assert_num_queries(11):
+    # Session, user, permissions, the page of posts, counts, filters, dates,
+    # and the header's count of comments awaiting the author's moderation.
+    with django_assert_num_queries(12):
         assert author_client.get(CHANGELIST).status_code == 200
