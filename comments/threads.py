@@ -136,13 +136,14 @@ def arrange(comments: list[Comment], threads: list[int], post: Post) -> list[Com
     Sets on each comment what the template shows, worked out here once in
     Python rather than by filters and tags per comment: `author`, `website`,
     `ref`, `html`, `date_iso`, `date_text`, `by_post_author`, `can_reply`,
-    `permalink_url`, `reply_url`, and `after`: the markup that follows the
-    comment (a list of replies opens, or the item and the lists ending
-    there close).
+    `permalink_url`, `reply_url`, `moderate_url`, and `after`: the markup
+    that follows the comment (a list of replies opens, or the item and the
+    lists ending there close).
     """
     # Two reversals for the whole page instead of two per comment.
-    permalink_url = _url_pattern("comments-permalink")
-    reply_url = _url_pattern("comments-reply")
+    permalink_url = _url_pattern("comments-permalink", "comment_id")
+    reply_url = _url_pattern("comments-reply", "comment_id")
+    moderate_url = _url_pattern("admin:comments_comment_change", "object_id")
     by_id = {comment.pk: comment for comment in comments}
     children: dict[int, list[Comment]] = {}
     for comment in comments:
@@ -170,6 +171,7 @@ def arrange(comments: list[Comment], threads: list[int], post: Post) -> list[Com
         comment.ref = str(comment.pk)  # a string: no number localisation
         comment.permalink_url = permalink_url.format(comment.pk)
         comment.reply_url = reply_url.format(comment.pk)
+        comment.moderate_url = moderate_url.format(comment.pk)
         ordered.append(comment)
         todo.extend((kid, depth + 1) for kid in reversed(kids))
     for index, current in enumerate(ordered):
@@ -182,6 +184,6 @@ def arrange(comments: list[Comment], threads: list[int], post: Post) -> list[Com
     return ordered
 
 
-def _url_pattern(name: str) -> str:
+def _url_pattern(name: str, kwarg: str) -> str:
     marker = 987654321
-    return reverse(name, kwargs={"comment_id": marker}).replace(str(marker), "{}")
+    return reverse(name, kwargs={kwarg: marker}).replace(str(marker), "{}")

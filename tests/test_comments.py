@@ -460,3 +460,20 @@ def test_other_csrf_failures_get_djangos_page():
     response = Client(enforce_csrf_checks=True).post("/search/")
     assert response.status_code == 403
     assert "CSRF verification failed" in response.content.decode()
+
+
+def test_moderators_get_moderation_links_by_the_right_permission(client):
+    """xtd's stock tree asks for perms.comments.can_moderate, which nobody
+    has: the permission is django_comments.can_moderate."""
+    moderator = make_user(groups=("Moderators",))
+    assert moderator.has_perm("django_comments.can_moderate")
+    assert not moderator.has_perm("comments.can_moderate")
+    post = make_post()
+    comment = make_comment(post=post)
+    admin_link = f'href="/admin/comments/comment/{comment.pk}/change/"'
+
+    assert admin_link not in client.get(post.get_absolute_url()).content.decode()
+    client.force_login(make_user())
+    assert admin_link not in client.get(post.get_absolute_url()).content.decode()
+    client.force_login(moderator)
+    assert admin_link in client.get(post.get_absolute_url()).content.decode()
