@@ -12,9 +12,13 @@ def serious(violations: list[dict]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", ["home", "post"])
+@pytest.mark.parametrize("name", ["home", "post", "search"])
 def test_page_has_no_serious_accessibility_violation(page, axe, site, name):
-    url = {"home": "/", "post": site.article.get_absolute_url()}[name]
+    url = {
+        "home": "/",
+        "post": site.article.get_absolute_url(),
+        "search": "/search/?q=back+spasm",
+    }[name]
     page.goto(url)
 
     assert serious(axe(page, name)) == []

@@ -14,6 +14,8 @@ def test_public_pages_are_valid_html(page, html_checker, site, browser_watch):
         "author": "/author/inkwell/",
         "archive-year": f"/{published.year}/",
         "archive-month": f"/{published.year}/{published.month:02d}/",
+        "search": "/search/?q=back+spasm",
+        "search-nothing-found": "/search/?q=zebra",
         "404": "/no-such-page/",
     }
     browser_watch.expect_status("/no-such-page/", 404)
