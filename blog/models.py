@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
@@ -12,6 +14,8 @@ from markdownx.models import MarkdownxField
 from taggit.managers import TaggableManager
 
 from blog import markup, redirects
+
+logger = logging.getLogger(__name__)
 
 
 class CategoryQuerySet(models.QuerySet):
@@ -262,9 +266,11 @@ class Post(models.Model):
             super().save(*args, **kwargs)
             if before is not None and before.slug != self.slug:
                 # Readers and search engines know the published address.
-                redirects.add_redirect(
-                    before.get_absolute_url(), self.get_absolute_url()
-                )
+                old_url, new_url = before.get_absolute_url(), self.get_absolute_url()
+                try:
+                    redirects.add_redirect(old_url, new_url)
+                except ValueError:  # a path too long for the redirects table
+                    logger.warning("No redirect from %s to %s", old_url, new_url)
 
     def get_absolute_url(self) -> str:
         when = timezone.localtime(

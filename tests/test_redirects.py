@@ -95,3 +95,11 @@ def test_old_paths_of_other_kinds_redirect_through_the_middleware(client):
     response = client.get("/2014/03/old-wordpress-slug/")
     assert response.status_code == 301
     assert response["Location"] == post.get_absolute_url()
+
+
+def test_a_slug_too_long_for_a_redirect_still_saves(client):
+    post = make_post(slug="short")
+    post.slug = "s" * 200
+    post.save()
+    assert not Redirect.objects.exists()
+    assert client.get(post.get_absolute_url()).status_code == 200

@@ -56,6 +56,19 @@ def test_postgresql_vector_follows_updates_that_bypass_save(client):
     post = make_post(title="Before", body="Plain words.")
     Post.objects.filter(pk=post.pk).update(body="Now about zeppelins.")
     assert result_titles(client, "zeppelin") == ["Before"]
+    Post.objects.bulk_create(
+        [
+            Post(
+                title="Imported",
+                slug="imported",
+                author=post.author,
+                body="Airships galore.",
+                status=Post.Status.PUBLISHED,
+                published_at=post.published_at,
+            )
+        ]
+    )
+    assert result_titles(client, "airship") == ["Imported"]
 
 
 @on_sqlite
