@@ -13,9 +13,11 @@
    by Debian's `wrk` on 127.0.0.1, with the page cache on and then off:
    requests/s, p50 and p99 for the post page with 50 and 500 comments, the
    home page, a static file of similar size (WhiteNoise) and posting a
-   comment; then the peak RSS (VmHWM) of each worker.
+   comment (bench/settings.py turns the per-IP rate limits off for that);
+   then the peak RSS (VmHWM) of each worker.
 
 Prints a table and writes bench/results.json. Takes 3 to 5 minutes.
+BENCH_KEEP=1 keeps the working folder (database, gunicorn.log) for a look.
 """
 
 from __future__ import annotations
@@ -257,21 +259,39 @@ def comment_post_script(post_url: str) -> tuple[Path, str]:
         honeypot="",
     )
     body = urlencode(data)
+    run = time.monotonic_ns()  # the same text twice would be saved once
     script = WORKDIR / "post_comment.lua"
     script.write_text(
         f"""
 counter = 0
+id = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "{csrf_cookie}"
 request = function()
   counter = counter + 1
-  local body = "{body}&comment=Bench+comment+" .. counter .. "+" .. math.random(1, 1e9)
+  local body = "{body}&comment=Bench+comment+{run}-" .. id .. "-" .. counter
   return wrk.format(nil, "/comments/post/", nil, body)
 end
 """
     )
     return script, "/comments/post/"
+
+
+def comment_states() -> dict[str, int]:
+    from django.db.models import Count
+
+    from comments.models import Comment
+
+    # A new connection: SQLite could otherwise answer from an old snapshot.
+    connection.close()
+    rows = Comment.objects.order_by().values("state").annotate(n=Count("pk"))
+    return {row["state"]: row["n"] for row in rows}
 
 
 class Gunicorn:
@@ -281,7 +301,11 @@ class Gunicorn:
         self.page_cache = page_cache
 
     def __enter__(self) -> Gunicorn:
-        env = {**os.environ, "PAGE_CACHE": "1" if self.page_cache else "0"}
+        env = {
+            **os.environ,
+            "PAGE_CACHE": "1" if self.page_cache else "0",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+        }
         self.log = open(WORKDIR / "gunicorn.log", "a")
         self.process = subprocess.Popen(
             [
@@ -380,7 +404,13 @@ def load(urls: dict[str, str], seconds: int) -> dict:
                 rows[name] = wrk(path, seconds)
             if resolves("/comments/post/"):
                 script, path = comment_post_script(post_50)
+                before = comment_states()
                 rows["post a comment"] = wrk(path, seconds, script)
+                rows["post a comment"]["saved"] = {
+                    state: count - before.get(state, 0)
+                    for state, count in comment_states().items()
+                    if count != before.get(state, 0)
+                }
             rss = server.peak_rss_mb()
         results[mode] = {"targets": rows, "worker_peak_rss_mb": rss}
     return results
@@ -410,6 +440,9 @@ def print_table(report: dict) -> None:
                 f"{name:<40}{row['requests_per_s']:>9.1f}{row['p50_ms']:>8.1f}ms"
                 f"{row['p99_ms']:>8.1f}ms{row['non_2xx_3xx']:>8}"
             )
+        saved = result["targets"].get("post a comment", {}).get("saved")
+        if saved is not None:
+            print(f"comments saved while posting, by state: {saved}")
         rss = ", ".join(f"{mb:.1f} MB" for mb in result["worker_peak_rss_mb"])
         print(f"peak RSS per worker (VmHWM): {rss}")
     print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
@@ -447,4 +480,7 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     finally:
-        shutil.rmtree(WORKDIR, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):
+            print(f"Kept {WORKDIR} (database, cache, gunicorn.log)")
+        else:
+            shutil.rmtree(WORKDIR, ignore_errors=True)
