@@ -9,13 +9,14 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from blog.markup import render_comment
 from blog.models import Post
-from comments import moderation, tokens
-from comments.models import Comment
+from comments import moderation, notifications, tokens
+from comments.models import Comment, ModerationLog
 
 
 def invalid_link(request: HttpRequest, *, expired: bool = False) -> HttpResponse:
@@ -104,3 +105,78 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         Comment.objects.filter(pk__in=mine).update(followup=False)
         return render(request, "comments/unsubscribe_done.html", {"post": post})
     return render(request, "comments/unsubscribe.html", {"post": post})
+
+
+# One-click moderation from the mail about a held comment. The link's
+# signed token is what authenticates it: no sign-in, so a phone's mail app
+# works. The page shows the comment and a button, and only the button acts.
+
+
+def moderation_page(
+    request: HttpRequest, template: str, context: dict, status: int = 200
+) -> HttpResponse:
+    response = render(request, f"comments/{template}", context, status=status)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def moderate(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        claim = tokens.read_moderation_token(token)
+    except tokens.ExpiredToken:
+        return moderation_page(
+            request, "moderate_invalid.html", {"expired": True}, status=410
+        )
+    except tokens.InvalidToken:
+        return moderation_page(request, "moderate_invalid.html", {}, status=400)
+    action = moderation.ACTIONS.get(claim.action)
+    if action is None:
+        return moderation_page(request, "moderate_invalid.html", {}, status=400)
+
+    with transaction.atomic():
+        # Locked, so that two clicks cannot both act.
+        comment = (
+            Comment.objects.select_related(None)
+            .select_for_update()
+            .filter(pk=claim.comment_id)
+            .first()
+        )
+        if comment is None:
+            return moderation_page(request, "moderate_invalid.html", {}, status=400)
+        moderator = next(
+            (
+                user
+                for email, user in notifications.moderators_for(comment).items()
+                if tokens.same_email(email, claim.email_hash)
+            ),
+            None,
+        )
+        if moderator is None:  # not (or no longer) one of its moderators
+            return moderation_page(
+                request, "moderate_invalid.html", {"not_yours": True}, status=403
+            )
+        context = {
+            "comment": comment,
+            "comment_html": render_comment(comment.comment),
+            "target": comment.content_object,
+            "action": action,
+            "moderator": moderator,
+            "review_url": notifications.review_path(comment),
+        }
+        used = ModerationLog.objects.filter(nonce=claim.nonce).exists()
+        if used or comment.state != claim.state:
+            # Already moderated, by this link or otherwise: say where it is.
+            return moderation_page(
+                request, "moderate_done.html", {**context, "already": True}
+            )
+        if request.method == "POST":
+            moderation.apply_action(
+                comment,
+                action.name,
+                by=moderator,
+                via=ModerationLog.Via.EMAIL,
+                nonce=claim.nonce,
+            )
+            return moderation_page(request, "moderate_done.html", context)
+    return moderation_page(request, "moderate.html", context)

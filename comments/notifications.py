@@ -11,7 +11,9 @@ own views, which Inkwell does not route.
   (rate limited per address and per IP, so nobody can aim it at someone).
 - When a comment becomes public for the first time, the readers who asked
   to be told about that discussion get one mail each.
-- A post's author hears of every new comment on it, approved or held.
+- A post's author hears of every new approved comment on it.
+- A held comment is mailed to every moderator and to the post's author, with
+  Approve, Spam and Trash links that work without signing in.
 - A reader whose held comment is approved is told so.
 """
 
@@ -20,7 +22,9 @@ import math
 import time
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
@@ -252,6 +256,73 @@ def notify_approved(comment: Comment) -> bool:
     return True
 
 
+# Held comments: every moderator and the post's author, with one-click links
+
+
+def moderators_for(comment: Comment) -> dict[str, object]:
+    """Who is asked to moderate `comment`, one user per address: superusers,
+    the Moderators group, anyone granted django_comments.can_moderate, and
+    the post's author."""
+    can_moderate = {
+        "permissions__codename": "can_moderate",
+        "permissions__content_type__app_label": "django_comments",
+    }
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__name="Moderators")
+            | Q(**{f"user_{key}": value for key, value in can_moderate.items()})
+            | Q(**{f"groups__{key}": value for key, value in can_moderate.items()})
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    found = {user.email.strip().lower(): user for user in reversed(list(users))}
+    author = getattr(comment.content_object, "author", None)
+    if author is not None and author.is_active and author.email:
+        found.setdefault(author.email.strip().lower(), author)
+    return found
+
+
+MODERATION_LINKS = ("approve", "spam", "trash")
+
+
+def notify_moderators(comment: Comment) -> int:
+    """Mail a held comment to each moderator, with Approve, Spam and Trash
+    links that work without signing in (comments/mail_views.py)."""
+    context = comment_context(comment)
+    target = context["target"]
+    max_age = settings.INKWELL_MODERATION_LINK_MAX_AGE
+    sent = 0
+    for email, user in moderators_for(comment).items():
+        links = {
+            action: absolute_url(
+                reverse(
+                    "comments-moderate",
+                    args=[tokens.make_moderation_token(comment, action, email)],
+                )
+            )
+            for action in MODERATION_LINKS
+        }
+        send_templated_mail(
+            to=email,
+            subject=f"A comment on “{target}” awaits moderation",
+            template="comment_held",
+            context={
+                **context,
+                "recipient": user,
+                "links": links,
+                "review_url": absolute_url(review_path(comment)),
+                "valid_for_days": max(1, round(max_age / 86400)),
+            },
+        )
+        sent += 1
+    return sent
+
+
 # Signal receivers, connected in CommentsConfig.ready()
 
 
@@ -262,17 +333,21 @@ def on_comment_submitted(sender, comment: Comment, request=None, **kwargs) -> No
         )
         send_confirmation_request(comment, ip_address)
         return
-    if comment.state in {State.PUBLIC, State.HELD}:
-        notify_post_author(comment)
+    if comment.state == State.HELD:
+        notify_moderators(comment)  # the post's author among them
     if comment.state == State.PUBLIC:
+        notify_post_author(comment)
         notify_followers(comment)
 
 
 def on_comment_state_changed(
     sender, comment: Comment, old_state: str, new_state: str, by=None, **kwargs
 ) -> None:
-    if old_state == State.UNCONFIRMED and new_state in {State.PUBLIC, State.HELD}:
-        notify_post_author(comment)  # the author had not heard of it yet
+    # The author (and the moderators, for a held one) had not heard of it yet.
+    if old_state == State.UNCONFIRMED and new_state == State.PUBLIC:
+        notify_post_author(comment)
+    if old_state == State.UNCONFIRMED and new_state == State.HELD:
+        notify_moderators(comment)
     # Published for the first time (a comment restored from the trash was
     # public before, and its followers have already been told).
     if new_state == State.PUBLIC and old_state in {

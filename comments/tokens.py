@@ -7,6 +7,7 @@ of the address, and each kind has its own salt so that one kind of token
 cannot stand in for another.
 """
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -85,4 +86,62 @@ def read_unsubscribe_token(token: str) -> Unsubscription:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
         return Unsubscription(post_id=int(data["p"]), email_hash=str(data["e"]))
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise InvalidToken from exc
+
+
+# One-click moderation from the mail about a held comment
+
+MODERATE_SALT = "inkwell.comments.moderate"
+
+
+def make_moderation_token(comment, action: str, email: str) -> str:
+    """A link that does `action` to `comment`, for the moderator at `email`.
+
+    It names the state the comment was in when the mail was written: once the
+    comment has moved (whoever moved it), every link of that mail is spent.
+    Its random nonce is written to the moderation log when it is used, so it
+    cannot be used twice either.
+    """
+    return signing.dumps(
+        {
+            "c": comment.pk,
+            "a": action,
+            "r": email_hash(email),
+            "s": comment.state,
+            "n": secrets.token_hex(8),
+        },
+        salt=MODERATE_SALT,
+    )
+
+
+@dataclass(frozen=True)
+class ModerationClaim:
+    comment_id: int
+    action: str
+    email_hash: str
+    state: str
+    nonce: str
+
+
+def read_moderation_token(token: str) -> ModerationClaim:
+    """What a moderation link names; raises InvalidToken or ExpiredToken."""
+    try:
+        data = signing.loads(
+            token,
+            salt=MODERATE_SALT,
+            max_age=settings.INKWELL_MODERATION_LINK_MAX_AGE,
+        )
+    except signing.SignatureExpired as exc:
+        raise ExpiredToken from exc
+    except signing.BadSignature as exc:
+        raise InvalidToken from exc
+    try:
+        return ModerationClaim(
+            comment_id=int(data["c"]),
+            action=str(data["a"]),
+            email_hash=str(data["r"]),
+            state=str(data["s"]),
+            nonce=str(data["n"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
         raise InvalidToken from exc

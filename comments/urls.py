@@ -10,6 +10,7 @@ urlpatterns = [
     path("feed/<int:post_id>/", feeds.PostCommentsFeed(), name="comments-feed"),
     path("<int:comment_id>/", views.permalink, name="comments-permalink"),
     path("confirm/<str:token>/", mail_views.confirm_comment, name="comments-confirm"),
+    path("moderate/<str:token>/", mail_views.moderate, name="comments-moderate"),
     path(
         "unsubscribe/<str:token>/",
         mail_views.unsubscribe,

@@ -206,7 +206,7 @@ def test_an_approved_comment_makes_an_address_known():
 
 
 def test_rate_limit_counts_per_ip_and_per_email(settings):
-    settings.INKWELL_COMMENT_RATE_LIMITS = [("ip", 2, 60), ("email", 3, 60)]
+    settings.INKWELL_COMMENT_RATE_LIMITS = [("ip", 2, 3600), ("email", 3, 3600)]
     assert not moderation.rate_limited("a@example.org", "192.0.2.1")
     assert not moderation.rate_limited("b@example.org", "192.0.2.1")
     # The IP's third comment in the minute is one too many.
@@ -281,7 +281,7 @@ def test_disallowed_word_in_the_name_goes_to_spam(client, no_confirmation):
 
 
 def test_too_many_comments_are_refused_with_the_text_kept(client, settings):
-    settings.INKWELL_COMMENT_RATE_LIMITS = [("ip", 2, 60)]
+    settings.INKWELL_COMMENT_RATE_LIMITS = [("ip", 2, 3600)]
     post = make_post()
     for number in range(2):
         client.post(POST_URL, sent(post, comment=f"Comment {number}"))
