@@ -8,9 +8,12 @@ back, with their text and a clear message.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -108,16 +111,18 @@ def _save(comment: Comment, parent: Comment | None) -> None:
 
 
 def _duplicate_of(comment: Comment) -> Comment | None:
-    """The same text sent twice (a double click, a reload): the first one."""
-    place = {"parent_id": comment.parent_id} if comment.parent_id else {"level": 0}
+    """The same text sent again to the same post within a day, from the same
+    address or the same IP (a double click, a reload, a bot): the first one."""
+    sender = Q(user_email=comment.user_email) if comment.user_email else Q(pk=None)
+    if comment.ip_address:
+        sender |= Q(ip_address=comment.ip_address)
     return (
         Comment.objects.filter(
+            sender,
             content_type=comment.content_type,
             object_pk=comment.object_pk,
-            **place,
-            user_email=comment.user_email,
             comment=comment.comment,
-            submit_date__date=comment.submit_date.date(),
+            submit_date__gte=comment.submit_date - timedelta(days=1),
         )
         .exclude(state__in=[Comment.State.SPAM, Comment.State.TRASH])
         .order_by("pk")

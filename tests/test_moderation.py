@@ -491,3 +491,33 @@ def test_the_depth_cannot_exceed_what_the_library_accepts(admin_client, settings
 def test_a_moderator_cannot_change_the_settings(client):
     client.force_login(make_user(groups=("Moderators",)))
     assert client.get(f"{SETTINGS_URL}1/change/").status_code == 403
+
+
+# Duplicates
+
+
+def test_the_same_text_from_the_same_ip_is_saved_once(client, lenient_moderation):
+    post = make_post()
+    client.post(POST_URL, sent(post, email="one@example.org", comment="Buy pills"))
+    client.post(POST_URL, sent(post, email="two@example.org", comment="Buy pills"))
+    assert Comment.objects.count() == 1
+
+
+def test_the_same_text_from_the_same_address_is_saved_once(client, lenient_moderation):
+    post = make_post()
+    client.post(POST_URL, sent(post), REMOTE_ADDR="192.0.2.1")
+    client.post(POST_URL, sent(post), REMOTE_ADDR="192.0.2.2")
+    assert Comment.objects.count() == 1
+
+
+def test_the_same_text_a_day_later_or_on_another_post_is_saved(
+    client, lenient_moderation
+):
+    post, other = make_post(), make_post()
+    earlier = make_comment(post=post, email="ada@example.com", body="Same words")
+    Comment.objects.filter(pk=earlier.pk).update(
+        submit_date=timezone.now() - timedelta(days=2)
+    )
+    client.post(POST_URL, sent(post, comment="Same words"))
+    client.post(POST_URL, sent(other, comment="Same words"))
+    assert Comment.objects.filter(comment="Same words").count() == 3
