@@ -229,3 +229,16 @@ def test_a_link_to_a_deleted_comment_is_refused(held, client):
     approve = link(held, "approve")
     held.delete()
     assert client.post(approve).status_code == 400
+
+
+def test_the_button_works_with_csrf_checks_on(held):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    approve = link(held, "approve")
+    page = browser.get(approve).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', page)[1]
+    assert browser.post(approve).status_code == 403  # no token: refused
+    assert state_of(held) == State.HELD
+    browser.post(approve, {"csrfmiddlewaretoken": token})
+    assert state_of(held) == State.PUBLIC
