@@ -26,6 +26,16 @@ class ExpiredToken(InvalidToken):
     """The link was genuine but is older than it may be."""
 
 
+def load(token: str, salt: str, max_age: int | None = None):
+    """The signed JSON payload of a link; raises InvalidToken or ExpiredToken."""
+    try:
+        return signing.loads(token, salt=salt, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise ExpiredToken from exc
+    except signing.BadSignature as exc:
+        raise InvalidToken from exc
+
+
 def email_hash(email: str) -> str:
     """A keyed hash of an address: binds a link to it without showing it."""
     normalized = (email or "").strip().lower()
@@ -50,16 +60,7 @@ class Confirmation:
 
 def read_confirmation_token(token: str) -> Confirmation:
     """What a confirmation link names; raises InvalidToken or ExpiredToken."""
-    try:
-        data = signing.loads(
-            token,
-            salt=CONFIRM_SALT,
-            max_age=settings.INKWELL_COMMENT_CONFIRMATION_MAX_AGE,
-        )
-    except signing.SignatureExpired as exc:
-        raise ExpiredToken from exc
-    except signing.BadSignature as exc:
-        raise InvalidToken from exc
+    data = load(token, CONFIRM_SALT, settings.INKWELL_COMMENT_CONFIRMATION_MAX_AGE)
     try:
         return Confirmation(comment_id=int(data["c"]), email_hash=str(data["e"]))
     except (KeyError, TypeError, ValueError) as exc:
@@ -125,16 +126,7 @@ class ModerationClaim:
 
 def read_moderation_token(token: str) -> ModerationClaim:
     """What a moderation link names; raises InvalidToken or ExpiredToken."""
-    try:
-        data = signing.loads(
-            token,
-            salt=MODERATE_SALT,
-            max_age=settings.INKWELL_MODERATION_LINK_MAX_AGE,
-        )
-    except signing.SignatureExpired as exc:
-        raise ExpiredToken from exc
-    except signing.BadSignature as exc:
-        raise InvalidToken from exc
+    data = load(token, MODERATE_SALT, settings.INKWELL_MODERATION_LINK_MAX_AGE)
     try:
         return ModerationClaim(
             comment_id=int(data["c"]),
