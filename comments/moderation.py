@@ -24,21 +24,19 @@ What each trap does, and why:
 from __future__ import annotations
 
 import logging
-import math
 import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from blog.models import Post
 from comments.models import Ban, Comment, DiscussionSettings, ModerationLog
+from comments.ratelimit import within_limit
 
 logger = logging.getLogger(__name__)
 
@@ -210,29 +208,12 @@ def seconds_since_form(request: HttpRequest) -> float | None:
 # Rate limits, in the shared cache (every process sees the same counts)
 
 
-def within_limit(scope: str, value: str, limit: int, window: int) -> bool:
-    """Count one more comment for `value` in a fixed window; False past `limit`."""
-    now = time.time()
-    bucket = int(now // window)
-    remaining = math.ceil((bucket + 1) * window - now)
-    hashed = salted_hmac("inkwell.comments.rate", value.strip().lower()).hexdigest()
-    key = f"inkwell:comment-rate:{scope}:{window}:{hashed[:20]}:{bucket}"
-    cache.add(key, 0, timeout=remaining)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=remaining)
-        count = 1
-    cache.touch(key, remaining)  # the file cache's incr() resets the timeout
-    return count <= limit
-
-
 def rate_limited(email: str, ip_address: str | None) -> bool:
     limited = False
     for scope, limit, window in settings.INKWELL_COMMENT_RATE_LIMITS:
         value = ip_address if scope == "ip" else email
         # Every window is counted, even past the first one that is full.
-        if value and not within_limit(scope, value, limit, window):
+        if value and not within_limit(f"comment:{scope}", value, limit, window):
             limited = True
     return limited
 

@@ -18,12 +18,9 @@ own views, which Inkwell does not route.
 """
 
 import logging
-import math
-import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -31,6 +28,7 @@ from django.urls import NoReverseMatch, reverse
 from blog.markup import render_comment
 from comments import tokens
 from comments.models import Comment
+from comments.ratelimit import within_limit
 from comments.tasks import send_email
 
 logger = logging.getLogger(__name__)
@@ -86,35 +84,20 @@ def comment_context(comment: Comment) -> dict:
 # Confirmation of anonymous comments
 
 
-def within_limit(scope: str, value: str, limit: int) -> bool:
-    """Count one more mail for `value` in this window; False past `limit`.
-
-    Fixed windows in the shared cache (file cache on one machine, Redis on
-    many), so every process sees the same counts.
-    """
-    window = settings.INKWELL_CONFIRMATION_MAIL_WINDOW
-    now = time.time()
-    bucket = int(now // window)
-    remaining = math.ceil((bucket + 1) * window - now)
-    key = f"inkwell:confirm-mail:{scope}:{tokens.email_hash(value)}:{bucket}"
-    cache.add(key, 0, timeout=remaining)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=remaining)
-        count = 1
-    # The file cache's incr() rewrites the entry with the default timeout.
-    cache.touch(key, remaining)
-    return count <= limit
-
-
 def confirmation_mail_allowed(email: str, ip_address: str | None) -> bool:
+    window = settings.INKWELL_CONFIRMATION_MAIL_WINDOW
     if ip_address and not within_limit(
-        "ip", ip_address, settings.INKWELL_CONFIRMATION_MAILS_PER_IP
+        "confirm-mail:ip",
+        ip_address,
+        settings.INKWELL_CONFIRMATION_MAILS_PER_IP,
+        window,
     ):
         return False
     return within_limit(
-        "address", email, settings.INKWELL_CONFIRMATION_MAILS_PER_ADDRESS
+        "confirm-mail:address",
+        email,
+        settings.INKWELL_CONFIRMATION_MAILS_PER_ADDRESS,
+        window,
     )
 
 
