@@ -56,7 +56,7 @@ from taggit.models import Tag, TaggedItem
 from blog import markup
 from blog.models import Category, Post
 from comments import notifications
-from comments.models import Comment, PostLike
+from comments.models import Comment, DiscussionSettings, PostLike
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import make_comment, make_post, make_user
 
@@ -601,6 +601,16 @@ def test_comment_form_and_emails(probe, settings, mailoutbox):
     settings.COMMENTS_XTD_CONFIRM_EMAIL = True
     settings.INKWELL_CONFIRMATION_MAILS_PER_ADDRESS = 1000
     settings.INKWELL_CONFIRMATION_MAILS_PER_IP = 1000
+    # One reader posting fast: no rate limit, no "too fast", nothing held.
+    settings.INKWELL_COMMENT_RATE_LIMITS = []
+    settings.INKWELL_COMMENT_MIN_SECONDS = 0
+    DiscussionSettings.objects.update_or_create(
+        pk=1,
+        defaults={
+            "hold_policy": DiscussionSettings.HoldPolicy.NEVER,
+            "hold_links": 0,
+        },
+    )
     page = probe.page
     post = make_post(title="Talk to me", author=make_user(username="writer"))
 
