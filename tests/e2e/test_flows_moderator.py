@@ -1,11 +1,15 @@
 """A moderator works the queue in the admin; each result is checked on the
 public post page: an approved reply appears nested under its parent, a
 comment marked as spam disappears, and a banned commenter's next comment
-never shows."""
+never shows; a held reply is approved from the link in the moderators' mail."""
+
+import re
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
 from comments.models import Ban, Comment
+from tests.e2e.test_accessibility import serious
 from tests.factories import make_comment, make_post, make_user
 
 
@@ -77,3 +81,48 @@ def test_moderator_approves_spams_and_bans_from_the_queue(
         assert Comment.objects.get(comment="Again!").state == Comment.State.SPAM
     finally:
         reader.close()
+
+
+def test_moderator_approves_a_held_reply_from_the_email_link(
+    page, settings, mailoutbox, axe, html_checker
+):
+    """A first-time commenter's reply is held and mailed to the moderators;
+    the Approve link shows the comment and a button, and only the button
+    publishes it, nested under its parent."""
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = False
+    settings.INKWELL_COMMENT_MIN_SECONDS = 0
+    make_user(username="mod", groups=("Moderators",))
+    post = make_post(title="Ask the moderator")
+    parent = make_comment(post=post, name="Ada", body="First!")
+
+    page.goto(post.get_absolute_url())
+    page.get_by_role("link", name="Reply to Ada").first.click()
+    page.get_by_role("textbox", name="Name", exact=True).fill("Grace")
+    page.get_by_role("textbox", name="Email", exact=True).fill("grace@example.com")
+    page.get_by_role("textbox", name="Comment", exact=True).fill("New here, hello.")
+    page.get_by_role("button", name="Post Comment").click()
+    expect(page.locator(".messages")).to_contain_text("awaiting moderation")
+    reply = Comment.objects.get(comment="New here, hello.")
+    assert reply.state == Comment.State.HELD
+
+    [mail] = [m for m in mailoutbox if m.to == ["mod@example.com"]]
+    [approve] = re.findall(r"^Approve it: (\S+)$", mail.body, re.MULTILINE)
+    response = page.goto(urlsplit(approve).path)
+    moderate_html = response.text()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Approve this comment?")
+    violations = serious(axe(page, "moderate-from-email"))
+    reply.refresh_from_db()
+    assert reply.state == Comment.State.HELD  # opening the link did nothing
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Done")
+    done_html = page.content()
+    page.get_by_role("link", name="See it on the site").click()
+    expect(page.locator(f"#c{parent.pk} .comment-list #c{reply.pk}")).to_contain_text(
+        "New here, hello."
+    )
+
+    assert violations == []
+    assert (
+        html_checker({"moderate-from-email": moderate_html, "moderated": done_html})
+        == ""
+    )
