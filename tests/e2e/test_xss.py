@@ -676,6 +676,7 @@ def test_comment_form_and_emails(probe, settings, mailoutbox):
             state=Comment.State.HELD,
         )
         notifications.notify_post_author(comment)
+        notifications.notify_moderators(comment)
         notifications.send_confirmation_request(comment, "192.0.2.10")
         comment.state = Comment.State.PUBLIC
         notifications.notify_followers(comment)
@@ -685,7 +686,12 @@ def test_comment_form_and_emails(probe, settings, mailoutbox):
         html = next(body for body, kind in message.alternatives if kind == "text/html")
         probe.show(html, "email", f"email {message.subject!r} to {message.to[0]}")
         kinds[message.subject.split("“")[0].strip()] += 1
-    assert len(kinds) == 4, kinds
+        # A held comment's mail lets its moderator act from a page that
+        # shows the comment.
+        link = re.search(r"https?://[^/\s]+(/comments/moderate/[^/\s]+/)", message.body)
+        if link:
+            probe.visit(link.group(1), "moderation link page")
+    assert len(kinds) == 4 and LEDGER.pages["moderation link page"], kinds
     LEDGER.went_in(
         VECTORS, "email: comment text", "email: commenter name", "email: post title"
     )
