@@ -1,9 +1,13 @@
-"""Likes on posts: "3 bloggers like this", the Like button and its URL.
+"""Likes: "3 bloggers like this" on posts, "Liked by 2 people" on comments.
 
 Signed-in readers are known by their account. Anonymous readers get a random
-id in a first-party cookie the first time they like something, so each may
-like a post once; every like or unlike also counts against a per-IP rate
-limit kept in the cache (shared by every process, like the page cache).
+id in a first-party cookie the first time they like a post, so each may like
+a post once; comments can be liked by signed-in readers only, stored as
+django-comments-xtd's own "I liked it" flags. Every like or unlike counts
+against a per-IP rate limit kept in the cache (shared by every process).
+
+Every change to likes goes through `like_post` or `like_comment`: the place to
+invalidate cached pages.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, Max, Q, Value, When, Window
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.http import require_POST
+from django_comments.models import CommentFlag
+from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 
 from blog.models import Post
-from comments.models import PostLike
+from comments.models import Comment, PostLike
 
 VISITOR_COOKIE = "inkwell_visitor"
 VISITOR_COOKIE_AGE = 365 * 24 * 60 * 60
@@ -225,5 +231,135 @@ def like_post(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@dataclass
+class CommentLike:
+    """One comment's likes, as its thread item and the JSON answer show them."""
+
+    count: int
+    liked: bool = False
+    can_like: bool = False
+    url: str = ""
+
+    @property
+    def line(self) -> str:
+        if self.count == 0:
+            return ""
+        if self.count == 1:
+            return "Liked by 1 person"
+        return f"Liked by {self.count:,} people"
+
+    # Ready-made attribute values: the thread template has no tags per comment.
+    @property
+    def pressed(self) -> str:
+        return "true" if self.liked else "false"
+
+    @property
+    def intent(self) -> str:
+        return "unlike" if self.liked else "like"
+
+    def as_json(self) -> dict:
+        return {"count": self.count, "liked": self.liked, "line": self.line}
+
+
+def attach_comment_likes(post: Post, comments: list, request: HttpRequest) -> None:
+    """Set `like` (a CommentLike) on each comment of a discussion page.
+
+    One query for the likes of every comment on the post and the reader's
+    own, run even for a post without comments, so that the page's query count
+    stays the same whatever the discussion.
+    """
+    user = request.user
+    rows = (
+        CommentFlag.objects.filter(
+            flag=LIKEDIT_FLAG,
+            comment_id__in=Comment.objects.for_post(post).values("pk"),
+        )
+        .values("comment_id")
+        .annotate(
+            count=Count("pk"),
+            mine=Max(Case(When(user_id=user.pk, then=Value(1)), default=Value(0)))
+            if user.is_authenticated
+            else Value(0),
+        )
+        .order_by()
+    )
+    found = {row["comment_id"]: row for row in rows}
+    can_like = user.is_authenticated and post.is_public
+    marker = 987654321
+    url = reverse("likes:like_comment", args=[marker]).replace(str(marker), "{}")
+    for comment in comments:
+        row = found.get(comment.pk, {})
+        comment.like = CommentLike(
+            count=row.get("count", 0),
+            liked=bool(row.get("mine")),
+            can_like=can_like,
+            url=url.format(comment.pk),
+        )
+
+
+def set_comment_like(comment: Comment, user, want: bool | None) -> bool:
+    """Like (True), unlike (False) or toggle (None) a comment for `user`.
+
+    As django-comments-xtd's own feedback does, a like replaces a dislike.
+    """
+    mine = CommentFlag.objects.filter(comment=comment, user=user, flag=LIKEDIT_FLAG)
+    if want is None:
+        want = not mine.exists()
+    if not want:
+        mine.delete()
+        return False
+    try:
+        with transaction.atomic():
+            CommentFlag.objects.create(comment=comment, user=user, flag=LIKEDIT_FLAG)
+    except IntegrityError:
+        pass  # already liked
+    CommentFlag.objects.filter(
+        comment=comment, user=user, flag=DISLIKEDIT_FLAG
+    ).delete()
+    return True
+
+
+@require_POST
+def like_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """A comment's Like button, for signed-in readers; form post or JSON."""
+    comment = get_object_or_404(
+        Comment.objects.approved().for_posts().select_related(None), pk=comment_id
+    )
+    get_object_or_404(Post.objects.published(), pk=comment.object_pk)
+    wants_json = (
+        request.get_preferred_type(["text/html", "application/json"])
+        == "application/json"
+    )
+    back = reverse("comments-permalink", args=[comment.pk])
+
+    def refused(message: str, status: int) -> HttpResponse:
+        if wants_json:
+            return JsonResponse({"message": message}, status=status)
+        messages.error(request, message)
+        return redirect(back)
+
+    if not request.user.is_authenticated:
+        return refused("Sign in to like comments.", 403)
+    if over_rate_limit(request):
+        return refused(
+            "Too many likes from your network in the last few minutes. "
+            "Nothing was changed; please try again later.",
+            429,
+        )
+    liked = set_comment_like(
+        comment, request.user, INTENTS.get(request.POST.get("intent"))
+    )
+    message = "Thanks for the like!" if liked else "Your like was removed."
+    if wants_json:
+        count = CommentFlag.objects.filter(comment=comment, flag=LIKEDIT_FLAG).count()
+        data = CommentLike(count=count, liked=liked).as_json()
+        return JsonResponse({**data, "message": message})
+    messages.success(request, message)
+    return redirect(back)
+
+
 app_name = "likes"
-urlpatterns = [path("posts/<int:pk>/like/", like_post, name="like_post")]
+urlpatterns = [
+    path("posts/<int:pk>/like/", like_post, name="like_post"),
+    path("comments/<int:comment_id>/like/", like_comment, name="like_comment"),
+]

@@ -7,11 +7,13 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_comments.models import CommentFlag
+from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 
 from blog.models import Post
 from comments import likes
-from comments.models import PostLike
-from tests.factories import make_post, make_user
+from comments.models import Comment, PostLike
+from tests.factories import make_comment, make_discussion, make_post, make_user
 from tests.test_public_pages import PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
@@ -290,3 +292,135 @@ def test_post_page_query_count_does_not_grow_with_likes(
     assert f"{total} blogger" in page
     assert page.count("<li>user") == min(likers, likes.NAMES_SHOWN)
     assert ('aria-pressed="true"' in page) == visitor.endswith("liker")
+
+
+# Comments: signed-in readers like them, as django-comments-xtd's feedback flags.
+
+
+def comment_like_url(comment) -> str:
+    return reverse("likes:like_comment", args=[comment.pk])
+
+
+def test_signed_in_reader_likes_and_unlikes_a_comment(client):
+    comment = make_comment()
+    reader = make_user()
+    client.force_login(reader)
+
+    response = client.post(comment_like_url(comment), {"intent": "like"}, follow=True)
+    assert response.redirect_chain[-1][0].endswith(f"#c{comment.pk}")
+    flag = CommentFlag.objects.get(comment=comment)
+    assert (flag.user, flag.flag) == (reader, LIKEDIT_FLAG)
+    page = response.content.decode()
+    assert "Thanks for the like!" in page
+    assert "Liked by 1 person" in page
+    assert 'value="unlike" aria-pressed="true"' in page
+
+    client.post(comment_like_url(comment), {"intent": "like"})
+    assert CommentFlag.objects.filter(comment=comment).count() == 1
+    client.post(comment_like_url(comment))  # clicking again unlikes
+    assert not CommentFlag.objects.exists()
+
+
+def test_a_comment_like_replaces_a_dislike(client):
+    comment = make_comment()
+    reader = make_user()
+    CommentFlag.objects.create(comment=comment, user=reader, flag=DISLIKEDIT_FLAG)
+    client.force_login(reader)
+    client.post(comment_like_url(comment), {"intent": "like"})
+    assert list(CommentFlag.objects.values_list("flag", flat=True)) == [LIKEDIT_FLAG]
+
+
+def test_comment_like_answers_json(client):
+    comment = make_comment()
+    CommentFlag.objects.create(comment=comment, user=make_user(), flag=LIKEDIT_FLAG)
+    client.force_login(make_user())
+    response = client.post(comment_like_url(comment), {"intent": "like"}, **JSON)
+    assert response.json() == {
+        "count": 2,
+        "liked": True,
+        "line": "Liked by 2 people",
+        "message": "Thanks for the like!",
+    }
+
+
+def test_anonymous_readers_see_comment_likes_but_cannot_like(client):
+    comment = make_comment()
+    other = make_comment(post=comment.content_object)
+    CommentFlag.objects.create(comment=comment, user=make_user(), flag=LIKEDIT_FLAG)
+    page = client.get(comment.content_object.get_absolute_url()).content.decode()
+    assert '<p class="comment-like__line">Liked by 1 person</p>' in page
+    assert comment_like_url(comment) not in page
+    assert comment_like_url(other) not in page
+
+    response = client.post(comment_like_url(comment), follow=True)
+    assert "Sign in to like comments." in response.content.decode()
+    response = client.post(comment_like_url(comment), **JSON)
+    assert response.status_code == 403
+    assert CommentFlag.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "case", ["held comment", "draft post", "unknown comment", "get"]
+)
+def test_only_approved_comments_on_published_posts_can_be_liked(admin_client, case):
+    comment = {
+        "held comment": lambda: make_comment(state=Comment.State.HELD),
+        "draft post": lambda: make_comment(post=make_post(status=Post.Status.DRAFT)),
+        "unknown comment": lambda: make_comment(),
+        "get": lambda: make_comment(),
+    }[case]()
+    url = comment_like_url(comment)
+    if case == "unknown comment":
+        url = reverse("likes:like_comment", args=[comment.pk + 1000])
+    if case == "get":
+        assert admin_client.get(url).status_code == 405
+    else:
+        assert admin_client.post(url).status_code == 404
+    assert not CommentFlag.objects.exists()
+
+
+def test_comment_likes_share_the_ip_rate_limit(client, monkeypatch):
+    monkeypatch.setattr(likes, "RATE_LIMIT", 1)
+    post = make_post()
+    comment = make_comment(post=post)
+    client.force_login(make_user())
+    client.post(like_url(post))
+    response = client.post(comment_like_url(comment), **JSON)
+    assert response.status_code == 429
+    assert not CommentFlag.objects.exists()
+
+
+def test_comment_likes_require_the_csrf_token():
+    comment = make_comment()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user())
+    assert client.post(comment_like_url(comment)).status_code == 403
+    assert not CommentFlag.objects.exists()
+
+
+@pytest.mark.parametrize("flags", [0, 40])
+def test_comment_likes_keep_the_post_page_query_count(
+    client, django_assert_num_queries, flags
+):
+    post = make_post()
+    reader = make_user()
+    comments = make_discussion(post=post, comments=20)
+    likers = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"liker{number}", password="!")
+        for number in range(flags // len(comments))
+    )
+    CommentFlag.objects.bulk_create(
+        CommentFlag(comment_id=c.pk, user=u, flag=LIKEDIT_FLAG, flag_date=c.submit_date)
+        for c in comments
+        for u in likers
+    )
+    CommentFlag.objects.create(
+        comment_id=comments[3].pk, user=reader, flag=LIKEDIT_FLAG
+    )
+    client.force_login(reader)
+
+    with django_assert_num_queries(PAGE_QUERIES["post"] + 2):
+        page = client.get(post.get_absolute_url()).content.decode()
+    assert page.count('class="comment-like"') == 20
+    assert page.count('aria-pressed="true"') == 1
+    assert page.count(f"Liked by {len(likers) + 1}") == 1

@@ -1,4 +1,8 @@
-"""{% post_likes post %}: the Like button and "3 bloggers like this".
+"""Likes in templates.
+
+{% post_likes post %}: the post's Like button and "3 bloggers like this".
+{% attach_comment_likes post page.comments %}: sets `comment.like` on each
+comment of the discussion page, one query for all.
 
 A tag library, so that blog templates can show likes without the blog app
 importing the comments app.
@@ -6,7 +10,7 @@ importing the comments app.
 
 from django import template
 
-from comments.likes import like_summary
+from comments import likes
 
 register = template.Library()
 
@@ -19,6 +23,13 @@ def post_likes(context: template.Context, post) -> dict:
     return {
         "show": True,
         "post": post,
-        "likes": like_summary(post, context["request"]),
+        "likes": likes.like_summary(post, context["request"]),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def attach_comment_likes(context: template.Context, post, comments) -> str:
+    """Give each comment of the page a `like` for the thread template."""
+    likes.attach_comment_likes(post, comments, context["request"])
+    return ""

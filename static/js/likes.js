@@ -1,21 +1,22 @@
-// The Like button without a page reload. Without JavaScript the form posts
-// and the server redirects back to #likes; with it, fetch() asks for JSON and
-// the widget is updated in place. No inline script: this file is all there is.
+// Like buttons (the post's and the comments') without a page reload. Without
+// JavaScript the form posts and the server redirects back; with it, fetch()
+// asks for JSON and the widget ([data-likes-widget]: the button, its line,
+// the likers' names, a status) is updated in place. No inline script.
 (function () {
   "use strict";
 
   function render(widget, data) {
-    var button = widget.querySelector(".likes__button");
+    var button = widget.querySelector("button[name='intent']");
     var line = widget.querySelector("[data-likes-line]");
     var names = widget.querySelector("[data-likes-names]");
     if (typeof data.liked === "boolean") {
       button.setAttribute("aria-pressed", data.liked ? "true" : "false");
       button.value = data.liked ? "unlike" : "like";
     }
-    if (typeof data.line === "string") {
+    if (line && typeof data.line === "string") {
       line.textContent = data.line;
     }
-    if (Array.isArray(data.names)) {
+    if (names && Array.isArray(data.names)) {
       names.replaceChildren.apply(
         names,
         data.names.map(function (name) {
@@ -33,8 +34,8 @@
       return;
     }
     form.dataset.likesReady = "true";
-    var widget = form.closest(".likes");
-    var button = form.querySelector(".likes__button");
+    var widget = form.closest("[data-likes-widget]");
+    var button = form.querySelector("button[name='intent']");
     var status = widget.querySelector("[data-likes-status]");
 
     form.addEventListener("submit", function (event) {

@@ -1,9 +1,13 @@
 """A reader likes a post in a real browser, with and without JavaScript."""
 
+from urllib.parse import urlsplit
+
+from django.test import Client
+from django_comments.models import CommentFlag
 from playwright.sync_api import expect
 
 from comments.models import PostLike
-from tests.factories import make_post, make_user
+from tests.factories import make_comment, make_post, make_user
 
 
 def test_like_button_updates_in_place(page, live_server, axe, browser_watch):
@@ -55,3 +59,37 @@ def test_like_button_works_without_javascript(browser, live_server):
     finally:
         context.close()
     assert PostLike.objects.filter(post=post).count() == 1
+
+
+def test_signed_in_reader_likes_a_comment_in_place(
+    page, live_server, axe, browser_watch
+):
+    post = make_post(title="A discussed post")
+    comment = make_comment(post=post, name="Ada", body="Well said.")
+    make_comment(post=post, name="Brian", body="I disagree.")
+    reader = make_user(username="reader")
+    signed_in = Client()
+    signed_in.force_login(reader)
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": signed_in.cookies["sessionid"].value,
+                "domain": urlsplit(live_server.url).hostname,
+                "path": "/",
+            }
+        ]
+    )
+    page.goto(post.get_absolute_url())
+    page.evaluate("window.stillTheSamePage = true")
+    item = page.locator(f"#c{comment.pk}")
+    button = item.get_by_role("button", name="Like the comment by Ada")
+    expect(button).to_have_attribute("aria-pressed", "false")
+
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(item.locator(".comment-like__line")).to_have_text("Liked by 1 person")
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert CommentFlag.objects.filter(comment=comment, user=reader).count() == 1
+    assert axe(page, "comment-liked") == []
+    browser_watch.assert_clean()
