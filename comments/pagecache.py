@@ -7,6 +7,8 @@ the public state must therefore go through `Comment.set_state`, whose
 """
 
 from django.db.models.signals import post_delete, post_save
+from django_comments.models import CommentFlag
+from django_comments_xtd.models import LIKEDIT_FLAG
 
 from blog.pagecache import bump_content_version, bypass_for_cookie
 from comments.likes import VISITOR_COOKIE
@@ -32,6 +34,12 @@ def like_or_settings_saved(sender, **kwargs) -> None:
     bump_content_version()
 
 
+def comment_like_changed(sender, instance: CommentFlag, **kwargs) -> None:
+    """Threads show "Liked by N people"; other flags (moderation) show nowhere."""
+    if instance.flag == LIKEDIT_FLAG:
+        bump_content_version()
+
+
 def connect_signals() -> None:
     # A remembered commenter gets the form filled in; a liker sees their like.
     bypass_for_cookie(COMMENTER_COOKIE)
@@ -49,3 +57,9 @@ def connect_signals() -> None:
         comment_or_like_deleted, sender=PostLike, dispatch_uid="pagecache"
     )
     comment_state_changed.connect(comment_state_moved, dispatch_uid="pagecache")
+    post_save.connect(
+        comment_like_changed, sender=CommentFlag, dispatch_uid="pagecache"
+    )
+    post_delete.connect(
+        comment_like_changed, sender=CommentFlag, dispatch_uid="pagecache"
+    )

@@ -424,3 +424,38 @@ def test_comment_likes_keep_the_post_page_query_count(
     assert page.count('class="comment-like"') == 20
     assert page.count('aria-pressed="true"') == 1
     assert page.count(f"Liked by {len(likers) + 1}") == 1
+
+
+# The anonymous page cache (blog/pagecache.py) must not mix readers' likes.
+
+
+def test_cached_post_page_never_shows_another_readers_like(client):
+    post = make_post()
+    url = post.get_absolute_url()
+    stranger = Client()
+    stranger.get(url)  # the CSRF cookie: later pages may be cached
+    client.get(url)
+    client.post(like_url(post), {"intent": "like"}, **JSON)
+
+    for _ in range(2):  # what the page cache holds for anonymous readers
+        page = stranger.get(url).content.decode()
+        assert 'aria-pressed="false"' in page
+        assert "1 blogger likes this." in page
+    for _ in range(2):
+        page = client.get(url).content.decode()
+        assert 'aria-pressed="true"' in page
+    assert 'aria-pressed="false"' in stranger.get(url).content.decode()
+
+
+def test_a_comment_like_shows_on_cached_pages_at_once(client):
+    comment = make_comment()
+    url = comment.content_object.get_absolute_url()
+    assert client.get(url)["X-Page-Cache"] == "miss"
+    assert client.get(url)["X-Page-Cache"] == "hit"
+
+    member = Client()
+    member.force_login(make_user())
+    member.post(comment_like_url(comment), {"intent": "like"})
+    assert "Liked by 1 person" in client.get(url).content.decode()
+    member.post(comment_like_url(comment), {"intent": "unlike"})
+    assert "Liked by" not in client.get(url).content.decode()
