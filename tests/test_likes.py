@@ -419,7 +419,8 @@ def test_comment_likes_keep_the_post_page_query_count(
     )
     client.force_login(reader)
 
-    with django_assert_num_queries(PAGE_QUERIES["post"] + 2):
+    # The reader's session and account, and the moderation permission check.
+    with django_assert_num_queries(PAGE_QUERIES["post"] + 4):
         page = client.get(post.get_absolute_url()).content.decode()
     assert page.count('class="comment-like"') == 20
     assert page.count('aria-pressed="true"') == 1
