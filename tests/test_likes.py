@@ -180,8 +180,17 @@ def test_the_page_wires_the_button_without_inline_script(client):
     assert client.get("/static/js/likes.js").status_code == 200
 
 
+@pytest.fixture
+def window_start(monkeypatch) -> float:
+    """The clock stopped at the start of a rate-limit window, so that a slow
+    run cannot cross into the next window halfway through a test."""
+    start = likes.time.time() // likes.RATE_WINDOW * likes.RATE_WINDOW
+    monkeypatch.setattr(likes.time, "time", lambda: start)
+    return start
+
+
 def test_rate_limit_per_ip_refuses_with_a_message_and_saves_nothing(
-    client, monkeypatch
+    client, monkeypatch, window_start
 ):
     monkeypatch.setattr(likes, "RATE_LIMIT", 3)
     posts = [make_post() for _ in range(4)]
@@ -205,14 +214,14 @@ def test_rate_limit_per_ip_refuses_with_a_message_and_saves_nothing(
     assert PostLike.objects.filter(post=posts[3]).count() == 1
 
 
-def test_rate_limit_window_passes(client, monkeypatch):
+def test_rate_limit_window_passes(client, monkeypatch, window_start):
     monkeypatch.setattr(likes, "RATE_LIMIT", 1)
     post = make_post()
     client.post(like_url(post))
     client.post(like_url(post))
     assert PostLike.objects.count() == 1  # the unlike was refused
 
-    later = likes.time.time() + likes.RATE_WINDOW
+    later = window_start + likes.RATE_WINDOW
     monkeypatch.setattr(likes.time, "time", lambda: later)
     client.post(like_url(post))
     assert PostLike.objects.count() == 0
@@ -379,7 +388,7 @@ def test_only_approved_comments_on_published_posts_can_be_liked(admin_client, ca
     assert not CommentFlag.objects.exists()
 
 
-def test_comment_likes_share_the_ip_rate_limit(client, monkeypatch):
+def test_comment_likes_share_the_ip_rate_limit(client, monkeypatch, window_start):
     monkeypatch.setattr(likes, "RATE_LIMIT", 1)
     post = make_post()
     comment = make_comment(post=post)
