@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_ipv46_address
 from django.db import IntegrityError, transaction
@@ -33,6 +31,7 @@ from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 
 from blog.models import Post
 from comments.models import Comment, PostLike
+from comments.ratelimit import within_limit
 
 VISITOR_COOKIE = "inkwell_visitor"
 VISITOR_COOKIE_AGE = 365 * 24 * 60 * 60
@@ -132,22 +131,9 @@ def like_summary(post: Post, request: HttpRequest) -> LikeSummary:
 
 
 def over_rate_limit(request: HttpRequest) -> bool:
-    """Count this like or unlike against the IP's allowance; True when spent.
-
-    A fixed window per key; the explicit touch() matters because some cache
-    backends reset the timeout when incr() rewrites the value.
-    """
-    window = int(time.time() // RATE_WINDOW)
-    key = f"likes:ip:{client_ip(request) or 'unknown'}:{window}"
-    cache.add(key, 0, RATE_WINDOW * 2)
-    try:
-        hits = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, RATE_WINDOW * 2)
-        hits = 1
-    else:
-        cache.touch(key, RATE_WINDOW * 2)
-    return hits > RATE_LIMIT
+    """Count this like or unlike against the IP's allowance; True when spent."""
+    address = client_ip(request) or "unknown"
+    return not within_limit("like", address, RATE_LIMIT, RATE_WINDOW)
 
 
 def set_like(post: Post, request: HttpRequest, want: bool | None) -> tuple[bool, str]:
