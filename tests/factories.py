@@ -1,7 +1,9 @@
 """Small keyword-only factories: each test states only what it depends on."""
 
 import itertools
+import time
 from datetime import timedelta
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -10,6 +12,7 @@ from django.contrib.sites.models import Site
 from django.utils import timezone
 
 from blog.models import Category, Post
+from comments.forms import CommentForm
 from comments.models import Comment
 
 _counter = itertools.count(1)
@@ -162,3 +165,22 @@ def make_discussion(
             [(row[0],) for row in rows],
         )
     return list(Comment.objects.filter(pk__in=[base.pk for base in bases]))
+
+
+def comment_form_data(post, *, seconds_ago: int = 0, **fields) -> dict:
+    """What a reader's browser sends: the signed hidden fields, shown
+    `seconds_ago`, plus the reader's answers (override any with `fields`)."""
+    form = CommentForm(post)
+    with mock.patch("time.time", return_value=time.time() - seconds_ago):
+        security = form.generate_security_data()
+    data = {key: str(value) for key, value in security.items()}
+    data.update(
+        reply_to="0",
+        name="Ada Reader",
+        email="ada@example.com",
+        url="",
+        comment="A thoughtful comment.",
+        honeypot="",
+    )
+    data.update({key: str(value) for key, value in fields.items()})
+    return data

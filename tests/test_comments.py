@@ -8,10 +8,9 @@ from django.urls import reverse
 from django_comments_xtd.conf import settings as xtd_settings
 
 from blog.models import Post
-from comments.forms import CommentForm
 from comments.models import Comment
 from comments.signals import comment_submitted
-from tests.factories import make_comment, make_post, make_user
+from tests.factories import comment_form_data, make_comment, make_post, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -19,21 +18,7 @@ POST_URL = "/comments/post/"
 
 
 def form_data(post: Post, **fields) -> dict:
-    """What the browser sends: the signed hidden fields plus the reader's answers."""
-    data = {
-        key: str(value)
-        for key, value in CommentForm(post).generate_security_data().items()
-    }
-    data.update(
-        reply_to="0",
-        name="Ada Reader",
-        email="ada@example.com",
-        url="",
-        comment="A thoughtful comment.",
-        honeypot="",
-    )
-    data.update({key: str(value) for key, value in fields.items()})
-    return data
+    return comment_form_data(post, **fields)
 
 
 @pytest.fixture(autouse=True)

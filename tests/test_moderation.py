@@ -10,10 +10,9 @@ import pytest
 from django.utils import timezone
 
 from comments import moderation, ratelimit, tokens
-from comments.forms import CommentForm
 from comments.models import Ban, Comment, DiscussionSettings
 from comments.moderation import Decision, Submission, evaluate
-from tests.factories import make_comment, make_post, make_user
+from tests.factories import comment_form_data, make_comment, make_post, make_user
 
 State = Comment.State
 pytestmark = pytest.mark.django_db
@@ -222,21 +221,8 @@ POST_URL = "/comments/post/"
 
 
 def sent(post, *, seconds_ago: int = 60, **fields) -> dict:
-    """The form as a reader sends it, shown `seconds_ago`."""
-    form = CommentForm(post)
-    with mock.patch("time.time", return_value=time.time() - seconds_ago):
-        security = form.generate_security_data()
-    data = {key: str(value) for key, value in security.items()}
-    data.update(
-        reply_to="0",
-        name="Ada Reader",
-        email="ada@example.com",
-        url="",
-        comment="A thoughtful comment.",
-        honeypot="",
-    )
-    data.update({key: str(value) for key, value in fields.items()})
-    return data
+    """The form as a reader sends it, shown `seconds_ago` (past the speed trap)."""
+    return comment_form_data(post, seconds_ago=seconds_ago, **fields)
 
 
 @pytest.fixture
