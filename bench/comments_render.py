@@ -13,31 +13,14 @@ queries of each; ours must be at least ten times faster.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import sandbox
 
-WORKDIR = tempfile.TemporaryDirectory(prefix="inkwell-bench-")
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="blog.settings",
-    DATABASE_URL=f"sqlite:///{WORKDIR.name}/bench.sqlite3",
-    CACHE_DIR=f"{WORKDIR.name}/cache",
-    DJANGO_DEBUG="0",  # as in production: no template debug, no query log
-    DJANGO_SECRET_KEY="bench-only-secret-key-not-used-anywhere-else-0123456789",
-    DJANGO_ALLOWED_HOSTS="testserver",
-    LOG_LEVEL="WARNING",
-)
-
-import django  # noqa: E402
-
-django.setup()
+WORKDIR = sandbox.start()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import AnonymousUser  # noqa: E402

@@ -13,35 +13,14 @@ the target is under 500 ms.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import sandbox
 
-WORKDIR = tempfile.TemporaryDirectory(prefix="inkwell-bench-")
-os.environ.update(
-    DJANGO_SETTINGS_MODULE="blog.settings",
-    DATABASE_URL=f"sqlite:///{WORKDIR.name}/bench.sqlite3",
-    CACHE_DIR=f"{WORKDIR.name}/cache",
-    DJANGO_DEBUG="0",  # as in production: no template debug, no query log
-    DJANGO_SECRET_KEY="bench-only-secret-key-not-used-anywhere-else-0123456789",
-    DJANGO_ALLOWED_HOSTS="testserver",
-    LOG_LEVEL="WARNING",
-)
-
-import warnings  # noqa: E402
-
-import django  # noqa: E402
-
-django.setup()
-# WhiteNoise looks for collected static files, which a bench does not need.
-warnings.filterwarnings("ignore", message="No directory at")
+WORKDIR = sandbox.start()
 
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.management import call_command  # noqa: E402
