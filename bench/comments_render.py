@@ -39,8 +39,11 @@ urlpatterns = [
     path("", include("blog.urls")),
 ]
 
+# What the post page renders of the thread (_discussion.html): the page of
+# comments, their likes, then _thread.html.
 OURS = Template(
-    "{% load inkwell_comments %}{% get_discussion post as discussion %}"
+    "{% load inkwell_comments inkwell_likes %}{% get_discussion post as discussion %}"
+    "{% attach_comment_likes post discussion.page.comments %}"
     '{% include "comments/_thread.html" with comments=discussion.page.comments %}'
 )
 STOCK = Template("{% load comments_xtd %}{% render_xtdcomment_tree for post %}")
