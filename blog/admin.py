@@ -82,7 +82,8 @@ class PostAdmin(MarkdownxModelAdmin):
     ]
 
     class Media:
-        js = ["js/editor-upload.js"]  # shows why a picture upload was refused
+        # Why a picture upload was refused; names for the autocomplete boxes.
+        js = ["js/editor-upload.js", "js/admin-a11y.js"]
 
     @admin.display(description="status", ordering="status")
     def status_label(self, post: Post) -> str:

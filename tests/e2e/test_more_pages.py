@@ -63,26 +63,6 @@ def test_reply_page_and_long_thread_are_valid_html(page, site, html_checker):
     assert html_checker(documents) == ""
 
 
-# Violations inside Django's own admin markup, which our templates do not
-# render: the autocomplete box (select2 names its combobox by an empty
-# element until something is chosen) and the admin's breadcrumb links (white
-# on light blue, not underlined). Everything else on the editor page must pass.
-DJANGO_ADMIN_MARKUP = (".select2", "#select2-", ".breadcrumbs")
-
-
-def outside_django_admin_markup(violations: list[dict]) -> list[dict]:
-    kept = []
-    for violation in violations:
-        nodes = [
-            node
-            for node in violation["nodes"]
-            if not " ".join(node["target"]).startswith(DJANGO_ADMIN_MARKUP)
-        ]
-        if nodes:
-            kept.append({**violation, "nodes": nodes})
-    return kept
-
-
 def test_admin_post_editor_accessibility(browser, live_server, axe):
     make_user(username="writer", groups=("Authors",))
     # axe sets inline styles as it measures, which the admin's CSP blocks
@@ -98,7 +78,7 @@ def test_admin_post_editor_accessibility(browser, live_server, axe):
     finally:
         context.close()
 
-    assert serious(outside_django_admin_markup(violations)) == []
+    assert serious(violations) == []
 
 
 def test_key_pages_at_desktop_and_phone_widths(page, site, browser_watch):
