@@ -228,7 +228,6 @@ MARKDOWNX_MARKDOWNIFY_FUNCTION = "blog.markup.markdownify"
 MARKDOWNX_MEDIA_PATH = "uploads/%Y/%m/"
 MARKDOWNX_UPLOAD_MAX_SIZE = 5 * 1024 * 1024
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (2400, 2400), "quality": 85}
-MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 
 # Comments (django-comments-xtd, through our comments app).
 COMMENTS_APP = "django_comments_xtd"
