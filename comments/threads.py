@@ -3,24 +3,95 @@
 Two queries whatever the number of comments: a light one (ids and parents of
 every approved comment on the post) that finds the threads, the pages and
 which comments are visible, and one for the comments of the page asked for,
-with their users. The tree is walked in Python and handed to the template as
-a flat list, so the page renders in one template pass.
+read as plain rows with their users' names (no model instances).
+
+The thread's markup is built here, in Python, one string per comment: the
+post page shows up to a thousand comments, and a template pass costs tens of
+lookups per comment where a format string costs one call. What the reader
+may do (reply, moderate, like) is added per reader. Anonymous readers all
+see the same thread, so its finished markup is kept in the shared cache
+under the site's content version (blog.pagecache): it is built once per
+change to the site rather than once per request, and any change (a comment
+approved, a like, a renamed user, new discussion settings) makes every
+process build it anew.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
+from html import escape
 
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from blog import markup
 from blog.models import Post
+from blog.pagecache import content_version
+from comments import likes
 from comments.models import Comment, DiscussionSettings, max_thread_level
 from comments.moderation import comments_open
 
-OPEN_REPLIES = mark_safe('<ol class="comment-list comment-list--replies">')
+# Rendered threads of anonymous readers; a new content version replaces them.
+THREAD_CACHE_TIMEOUT = 24 * 60 * 60
+MODERATE_PERMISSION = "django_comments.can_moderate"
+
+# The markup of one comment, in three parts around the reader's actions. Every
+# value put in is escaped (or is markup we made: the sanitised comment text).
+COMMENT_HEAD = (
+    '<li id="c{ref}" class="comment{classes}">\n'
+    '  <article class="comment__body" aria-labelledby="c{ref}-author">\n'
+    '    <footer class="comment__meta">\n'
+    '      <span class="comment__author" id="c{ref}-author">{author}</span>{badge}\n'
+    '      <a class="comment__permalink" href="{permalink}"><time datetime="{iso}">'
+    "{when}</time></a>"
+)
+# ...then, for moderators, MODERATE...
+COMMENT_BODY = '\n    </footer>\n    <div class="comment__content">{html}</div>\n'
+# ...then REPLY where the reader may reply, LIKE_FORM or LIKE_LINE, and:
+COMMENT_END = "  </article>\n{after}\n"
+AUTHOR_LINK = '<a href="{url}" rel="nofollow ugc noopener">{name}</a>'
+BADGE = ' <span class="comment__badge">Author</span>'
+MODERATE = (
+    '\n      <a class="comment__moderate" href="{url}">Moderate<span '
+    'class="visually-hidden"> the comment by {name}</span></a>'
+)
+REPLY = (
+    '    <p class="comment__actions"><a class="comment__reply" href="{url}" '
+    'data-reply-to="{ref}" data-reply-name="{name}" aria-label="Reply to {name}">'
+    "Reply</a></p>\n"
+)
+LIKE_FORM = (
+    '    <form class="comment-like" method="post" action="{url}" data-likes '
+    'data-likes-widget><input type="hidden" name="csrfmiddlewaretoken" '
+    'value="{token}"><button class="likes__button comment-like__button" '
+    'type="submit" name="intent" value="{intent}" aria-pressed="{pressed}">Like'
+    '<span class="visually-hidden"> the comment by {name}</span></button> '
+    '<span class="comment-like__line" data-likes-line>{line}</span> '
+    '<span class="comment-like__status" role="status" data-likes-status></span>'
+    "</form>\n"
+)
+LIKE_LINE = '    <p class="comment-like__line">{line}</p>\n'
+OPEN_REPLIES = '<ol class="comment-list comment-list--replies">'
+
+# What is read of each comment of the page.
+FIELDS = (
+    "pk",
+    "parent_id",
+    "level",
+    "user_id",
+    "user_name",
+    "user_url",
+    "comment",
+    "submit_date",
+    "user__first_name",
+    "user__last_name",
+    "user__username",
+)
 
 
 def threads_per_page() -> int:
@@ -79,6 +150,179 @@ class Outline:
         return self.threads.index(thread) // threads_per_page() + 1
 
 
+@dataclass(slots=True)
+class Item:
+    """One comment as the thread shows it, its text escaped and rendered.
+
+    `head` and `body` are the comment's markup before and after the place of
+    the moderation link; `after` opens its list of replies or closes its item
+    and the lists that end there. `like` is set by likes.attach_comment_likes.
+    """
+
+    pk: int
+    parent_id: int
+    level: int
+    user_id: int | None
+    name: str
+    depth: int = 0
+    can_reply: bool = False
+    head: str = ""
+    body: str = ""
+    after: str = ""
+    like: likes.CommentLike | None = None
+
+
+def _item(row: dict, post: Post, urls: dict[str, str], tz: datetime.tzinfo) -> Item:
+    """An `Item` from a row of FIELDS: the comment's markup, ready to join."""
+    name = row["user_name"]
+    if row["user_id"]:
+        # django_comments' userinfo: the full name, else the name given,
+        # else the username.
+        full = f"{row['user__first_name']} {row['user__last_name']}".strip()
+        name = full or name or row["user__username"]
+    ref = str(row["pk"])  # a string: no number localisation
+    safe_name = escape(name)
+    # Imported comments may hold any URL; only web links become links.
+    url = row["user_url"] or ""
+    if url.startswith(("https://", "http://")):
+        author = AUTHOR_LINK.format(url=escape(url), name=safe_name)
+    else:
+        author = safe_name
+    by_author = bool(row["user_id"]) and row["user_id"] == post.author_id
+    when = row["submit_date"].astimezone(tz)
+    head = COMMENT_HEAD.format(
+        ref=ref,
+        classes=" comment--by-author" if by_author else "",
+        author=author,
+        badge=BADGE if by_author else "",
+        permalink=urls["permalink"].format(ref),
+        iso=when.isoformat(timespec="seconds"),  # valid HTML: no microseconds
+        when=escape(f"{when:%B} {when.day}, {when.year} at {when:%H:%M}"),
+    )
+    body = COMMENT_BODY.format(html=markup.render_comment(row["comment"]))
+    return Item(
+        row["pk"],
+        row["parent_id"],
+        row["level"],
+        row["user_id"],
+        name,
+        head=head,
+        body=body,
+    )
+
+
+def _urls() -> dict[str, str]:
+    """The URL patterns a comment links to, reversed once per page."""
+    return {
+        "permalink": _url_pattern("comments-permalink", "comment_id"),
+        "reply": _url_pattern("comments-reply", "comment_id"),
+        "moderate": _url_pattern("admin:comments_comment_change", "object_id"),
+        "like": _url_pattern("likes:like_comment", "comment_id"),
+    }
+
+
+def _url_pattern(name: str, kwarg: str) -> str:
+    marker = 987654321
+    return reverse(name, kwargs={kwarg: marker}).replace(str(marker), "{}")
+
+
+def arrange(rows: list[dict], threads: list[int], post: Post) -> list[Item]:
+    """The comments of `rows` in reading order, as `Item`s with their depth
+    and the markup that follows each."""
+    urls = _urls()
+    tz = timezone.get_current_timezone()
+    items = {row["pk"]: _item(row, post, urls, tz) for row in rows}
+    children: dict[int, list[Item]] = {}
+    for item in items.values():
+        if item.parent_id != item.pk and item.parent_id in items:
+            children.setdefault(item.parent_id, []).append(item)
+    max_level = max_thread_level()
+    open_for_replies = comments_open(post)
+    ordered: list[Item] = []
+    todo = [(items[pk], 0) for pk in reversed(threads) if pk in items]
+    while todo:
+        item, depth = todo.pop()
+        kids = children.get(item.pk, [])
+        item.depth = depth
+        item.can_reply = open_for_replies and item.level < max_level
+        ordered.append(item)
+        todo.extend((kid, depth + 1) for kid in reversed(kids))
+    for index, item in enumerate(ordered):
+        if item.pk in children:
+            item.after = OPEN_REPLIES
+            continue
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        ends = item.depth - (following.depth if following is not None else 0)
+        item.after = "</li>" + "</ol></li>" * ends
+    return ordered
+
+
+def comment_row(comment: Comment) -> dict:
+    """A comment model instance as a row of FIELDS (the reply page's parent)."""
+    user = comment.user if comment.user_id else None
+    return {
+        "pk": comment.pk,
+        "parent_id": comment.parent_id,
+        "level": comment.level,
+        "user_id": comment.user_id,
+        "user_name": comment.user_name,
+        "user_url": comment.user_url,
+        "comment": comment.comment,
+        "submit_date": comment.submit_date,
+        "user__first_name": user.first_name if user else None,
+        "user__last_name": user.last_name if user else None,
+        "user__username": user.get_username() if user else None,
+    }
+
+
+def render(
+    items: list[Item],
+    *,
+    can_moderate: bool = False,
+    show_reply: bool = True,
+    csrf_token: str = "",
+) -> SafeString:
+    """The thread's markup: an ordered list, replies nested in their parent.
+
+    Moderation links follow `can_moderate`, django_comments' own permission
+    (xtd's stock tree asks for `comments.can_moderate`, which does not exist).
+    Like forms need `csrf_token`; without `like` set on the items, no likes
+    are shown.
+    """
+    if not items:
+        return mark_safe("")
+    urls = _urls()
+    parts = ['<ol class="comment-list">\n']
+    for item in items:
+        name = escape(item.name)
+        ref = str(item.pk)
+        parts.append(item.head)
+        if can_moderate:
+            parts.append(MODERATE.format(url=urls["moderate"].format(ref), name=name))
+        parts.append(item.body)
+        if item.can_reply and show_reply:
+            parts.append(
+                REPLY.format(url=urls["reply"].format(ref), ref=ref, name=name)
+            )
+        like = item.like
+        if like is not None and like.can_like:
+            parts.append(
+                LIKE_FORM.format(
+                    url=escape(like.url),
+                    token=escape(csrf_token),
+                    intent=like.intent,
+                    pressed=like.pressed,
+                    name=name,
+                    line=escape(like.line),
+                )
+            )
+        elif like is not None and like.count:
+            parts.append(LIKE_LINE.format(line=escape(like.line)))
+        parts.append(COMMENT_END.format(after=item.after))
+    parts.append("</ol>")
+    return mark_safe("".join(parts))
+
+
 @dataclass
 class Discussion:
     """One page of a post's discussion, ready for the template."""
@@ -87,7 +331,8 @@ class Discussion:
     count: int
     number: int
     num_pages: int
-    comments: list[Comment]
+    comments: list[Item]
+    html: SafeString = field(default_factory=lambda: mark_safe(""))
 
     @property
     def has_other_pages(self) -> bool:
@@ -106,11 +351,7 @@ class Discussion:
         """The discussion's page `page`; a bad or out-of-range number shows
         the nearest page rather than failing."""
         outline = Outline.of(post)
-        try:
-            number = int(page)
-        except (TypeError, ValueError):
-            number = 1
-        number = min(max(number, 1), outline.num_pages)
+        number = min(_page_number(page), outline.num_pages)
         per_page = threads_per_page()
         threads = outline.threads[(number - 1) * per_page : number * per_page]
         first, last = (threads[0], threads[-1]) if threads else (0, 0)
@@ -120,70 +361,64 @@ class Discussion:
             Comment.objects.approved()
             .for_post(post)
             .filter(thread_id__gte=first, thread_id__lte=last)
-            .select_related(None)
-            .select_related("user")
             .order_by("thread_id", "order", "pk")
+            .values(*FIELDS)
         )
-        comments = arrange(
-            [row for row in rows if row.pk in outline.thread_of], threads, post
-        )
+        visible = [row for row in rows if row["pk"] in outline.thread_of]
+        comments = arrange(visible, threads, post)
         return cls(post, outline.count, number, outline.num_pages, comments)
 
+    @classmethod
+    def for_reader(cls, post: Post, page: object, request: HttpRequest) -> Discussion:
+        """The page as this reader sees it, its thread rendered in `html`.
 
-def arrange(comments: list[Comment], threads: list[int], post: Post) -> list[Comment]:
-    """The comments in reading order, each marked up for the flat template.
-
-    Sets on each comment what the template shows, worked out here once in
-    Python rather than by filters and tags per comment: `author`, `website`,
-    `ref`, `html`, `date_iso`, `date_text`, `by_post_author`, `can_reply`,
-    `permalink_url`, `reply_url`, `moderate_url`, and `after`: the markup
-    that follows the comment (a list of replies opens, or the item and the
-    lists ending there close).
-    """
-    # Two reversals for the whole page instead of two per comment.
-    permalink_url = _url_pattern("comments-permalink", "comment_id")
-    reply_url = _url_pattern("comments-reply", "comment_id")
-    moderate_url = _url_pattern("admin:comments_comment_change", "object_id")
-    by_id = {comment.pk: comment for comment in comments}
-    children: dict[int, list[Comment]] = {}
-    for comment in comments:
-        if comment.parent_id != comment.pk and comment.parent_id in by_id:
-            children.setdefault(comment.parent_id, []).append(comment)
-    max_level = max_thread_level()
-    open_for_replies = comments_open(post)
-    ordered: list[Comment] = []
-    todo = [(by_id[pk], 0) for pk in reversed(threads) if pk in by_id]
-    while todo:
-        comment, depth = todo.pop()
-        kids = children.get(comment.pk, [])
-        comment.depth = depth
-        comment.has_children = bool(kids)
-        comment.can_reply = open_for_replies and comment.level < max_level
-        comment.author = comment.name
-        comment.html = markup.render_comment(comment.comment)
-        comment.by_post_author = comment.user_id == post.author_id
-        # Imported comments may hold any URL; only web links become links.
-        url = comment.user_url or ""
-        comment.website = url if url.startswith(("https://", "http://")) else ""
-        when = timezone.localtime(comment.submit_date)
-        comment.date_iso = when.isoformat(timespec="seconds")  # valid HTML
-        comment.date_text = f"{when:%B} {when.day}, {when.year} at {when:%H:%M}"
-        comment.ref = str(comment.pk)  # a string: no number localisation
-        comment.permalink_url = permalink_url.format(comment.pk)
-        comment.reply_url = reply_url.format(comment.pk)
-        comment.moderate_url = moderate_url.format(comment.pk)
-        ordered.append(comment)
-        todo.extend((kid, depth + 1) for kid in reversed(kids))
-    for index, current in enumerate(ordered):
-        if current.has_children:
-            current.after = OPEN_REPLIES
-            continue
-        following = ordered[index + 1] if index + 1 < len(ordered) else None
-        ends = current.depth - (following.depth if following is not None else 0)
-        current.after = mark_safe("</li>" + "</ol></li>" * ends)
-    return ordered
+        Three queries (outline, page, likes), or none for an anonymous reader
+        when the thread is in the shared cache.
+        """
+        user = request.user
+        if user.is_authenticated:
+            discussion = cls.of(post, page)
+            likes.attach_comment_likes(post, discussion.comments, request)
+            discussion.html = render(
+                discussion.comments,
+                # The link leads to the admin, which is for staff only.
+                can_moderate=user.is_staff and user.has_perm(MODERATE_PERMISSION),
+                csrf_token=get_token(request),
+            )
+            return discussion
+        key = ":".join(
+            map(
+                str,
+                (
+                    "thread",
+                    content_version(),
+                    post.pk,
+                    _page_number(page),
+                    # Both may change with the clock or the settings alone.
+                    comments_open(post),
+                    max_thread_level(),
+                ),
+            )
+        )
+        cached = cache.get(key)
+        if cached is not None:
+            count, number, num_pages, html = cached
+            return cls(post, count, number, num_pages, [], mark_safe(html))
+        discussion = cls.of(post, page)
+        likes.attach_comment_likes(post, discussion.comments, request)
+        discussion.html = render(discussion.comments)
+        entry = (
+            discussion.count,
+            discussion.number,
+            discussion.num_pages,
+            str(discussion.html),
+        )
+        cache.set(key, entry, THREAD_CACHE_TIMEOUT)
+        return discussion
 
 
-def _url_pattern(name: str, kwarg: str) -> str:
-    marker = 987654321
-    return reverse(name, kwargs={kwarg: marker}).replace(str(marker), "{}")
+def _page_number(page: object) -> int:
+    try:
+        return max(int(page), 1)
+    except (TypeError, ValueError):
+        return 1

@@ -23,11 +23,11 @@ from django.views.decorators.http import require_POST
 from django_comments_xtd.models import MaxThreadLevelExceededException
 
 from blog.models import Post
-from comments import moderation
+from comments import moderation, threads
 from comments.forms import CommentForm
 from comments.models import Comment, max_thread_level
 from comments.signals import comment_submitted
-from comments.threads import Outline, arrange
+from comments.threads import Outline
 
 COMMENTER_COOKIE = "inkwell_commenter"
 COMMENTER_SALT = "inkwell.comments.commenter"
@@ -66,8 +66,10 @@ def form_page(
     status: int = 200,
 ) -> HttpResponse:
     mark_private(request)
+    parent_thread = ""
     if parent is not None and post is not None:
-        arrange([parent], [parent.pk], post)
+        items = threads.arrange([threads.comment_row(parent)], [parent.pk], post)
+        parent_thread = threads.render(items, show_reply=False)
     response = render(
         request,
         "comments/form_page.html",
@@ -75,7 +77,7 @@ def form_page(
             "post": post,
             "form": form,
             "parent": parent,
-            "parent_comments": [parent] if parent is not None else [],
+            "parent_thread": parent_thread,
             "problem": problem,
             "text": request.POST.get("comment", ""),
         },

@@ -1,5 +1,7 @@
 """The post page costs the same number of queries whatever its discussion."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
@@ -7,22 +9,29 @@ from django.template import RequestContext, Template
 from django.test.signals import template_rendered
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
+from django.utils import timezone
+from django_comments.models import CommentFlag
+from django_comments_xtd.models import LIKEDIT_FLAG
 
 from comments.models import DiscussionSettings
-from tests.factories import make_discussion, make_post, make_user
+from tests.factories import make_comment, make_discussion, make_post, make_user
 from tests.test_public_pages import PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
 
-# Two of them are the discussion's: its outline and the comments of the page.
+# Three of them are the discussion's: its outline, the comments of the page and
+# their likes. An anonymous reader's next request finds the rendered thread in
+# the cache and makes none of them.
 POST_PAGE_QUERIES = PAGE_QUERIES["post"]
+THREAD_QUERIES = 3
 
 
 @pytest.mark.parametrize("registered", [False, True], ids=["anonymous", "registered"])
 @pytest.mark.parametrize("comments", [0, 10, 1000])
 def test_post_page_query_count_does_not_grow_with_comments(
-    client, django_assert_num_queries, comments, registered
+    client, django_assert_num_queries, settings, comments, registered
 ):
+    settings.INKWELL_PAGE_CACHE = False  # the thread's own cache is measured
     post = make_post()
     users = (make_user(), None) if registered else ()
     make_discussion(post=post, comments=comments, users=users)
@@ -30,9 +39,27 @@ def test_post_page_query_count_does_not_grow_with_comments(
         response = client.get(post.get_absolute_url())
     assert response.status_code == 200
     # 50 threads of four comments on the first page.
-    assert response.content.decode().count('class="comment__body"') == min(
-        comments, 200
-    )
+    shown = min(comments, 200)
+    assert response.content.decode().count('class="comment__body"') == shown
+    # Nor the discussion settings, in the cache since the first request.
+    with django_assert_num_queries(POST_PAGE_QUERIES - THREAD_QUERIES - 1):
+        again = client.get(post.get_absolute_url())
+    assert again.content.decode().count('class="comment__body"') == shown
+
+
+def test_signed_in_readers_get_their_thread_fresh(client, django_assert_num_queries):
+    """A signed-in reader's thread carries their own like buttons: it is
+    rendered for them, every time, never taken from the shared cache."""
+    post = make_post()
+    make_discussion(post=post, comments=10)
+    client.force_login(make_user())
+    client.get(post.get_absolute_url())
+    response = client.get(post.get_absolute_url())
+    assert response.content.decode().count('class="comment-like"') == 10
+    # Signed in, the session and the user are read too; the discussion
+    # settings are in the cache by now.
+    with django_assert_num_queries(POST_PAGE_QUERIES + 2 - 1):
+        client.get(post.get_absolute_url())
 
 
 # The stock tree needs django-comments-xtd's URLs (its Reply links).
@@ -45,7 +72,9 @@ urlpatterns = [
 @pytest.mark.urls(__name__)
 def test_thread_renders_in_one_pass_where_the_stock_tree_pays_per_comment(rf):
     """xtd's comment_tree.html checks a permission per comment by a registered
-    user (two queries each) and renders a template per comment with replies."""
+    user (two queries each) and renders a template per comment with replies;
+    ours reads the page in three queries, renders no template per comment,
+    and serves the next anonymous reader from the cache."""
     post = make_post()
     make_discussion(post=post, comments=40, users=(make_user(),))
     request = rf.get(post.get_absolute_url())
@@ -66,13 +95,77 @@ def test_thread_renders_in_one_pass_where_the_stock_tree_pays_per_comment(rf):
     stock_queries, stock_templates, stock_html = cost(
         "{% load comments_xtd %}{% render_xtdcomment_tree for post %}"
     )
-    our_queries, our_templates, our_html = cost(
-        "{% load inkwell_comments %}{% get_discussion post as discussion %}"
-        '{% include "comments/_thread.html" with comments=discussion.page.comments %}'
-    )
+    ours = "{% load inkwell_comments %}{% get_discussion post as d %}{{ d.page.html }}"
+    our_queries, our_templates, our_html = cost(ours)
     assert stock_html.count('class="comment') >= 40
     assert our_html.count('class="comment__body"') == 40
     assert stock_queries >= 80
     assert stock_templates >= 10
-    assert our_queries == 2
-    assert our_templates == 2  # the string template and _thread.html
+    assert our_queries == THREAD_QUERIES
+    assert our_templates == 1  # the string template alone
+    assert cost(ours) == (0, 1, our_html)
+
+
+# The cache of rendered threads (anonymous readers) must never show stale or
+# someone else's markup. The full-page cache is off so that it alone answers.
+
+
+@pytest.fixture
+def thread_cache_only(settings):
+    settings.INKWELL_PAGE_CACHE = False
+
+
+def thread_of(client, post) -> str:
+    page = client.get(post.get_absolute_url()).content.decode()
+    return page[page.index('id="comments"') : page.index('id="respond"')]
+
+
+def test_cached_thread_shows_every_change_on_the_next_request(
+    client, thread_cache_only
+):
+    author = make_user(first_name="Ada", last_name="Lovelace")
+    post = make_post()
+    first = make_comment(post=post, user=author, body="First words.")
+    held = make_comment(post=post, body="Held back.", state="held")
+    assert "Ada Lovelace" in thread_of(client, post)
+    assert "Held back." not in thread_of(client, post)  # from the cache
+
+    held.set_state("public")
+    assert "Held back." in thread_of(client, post)
+    author.first_name = "Augusta"
+    author.save()
+    assert "Augusta Lovelace" in thread_of(client, post)
+    CommentFlag.objects.create(comment=first, user=make_user(), flag=LIKEDIT_FLAG)
+    assert "Liked by 1 person" in thread_of(client, post)
+    first.set_state("trash")
+    assert "First words." not in thread_of(client, post)
+
+
+def test_staff_markup_never_reaches_the_anonymous_cache(client, thread_cache_only):
+    post = make_post()
+    comment = make_comment(post=post)
+    admin_link = f"/admin/comments/comment/{comment.pk}/change/"
+    client.force_login(make_user(groups=("Moderators",)))
+    moderated = thread_of(client, post)
+    assert admin_link in moderated
+    assert 'class="comment-like"' in moderated
+    client.logout()
+    anonymous = thread_of(client, post)
+    assert admin_link not in anonymous
+    assert 'class="comment-like"' not in anonymous
+    assert "csrfmiddlewaretoken" not in anonymous
+
+
+def test_cached_thread_stops_offering_reply_when_comments_close(
+    client, thread_cache_only, monkeypatch
+):
+    """Closing after N days happens by the clock alone, with no change saved."""
+    from comments import moderation
+
+    DiscussionSettings.objects.create(close_after_days=10)
+    post = make_post(published_at=timezone.now() - timedelta(days=9))
+    make_comment(post=post)
+    assert 'class="comment__reply"' in thread_of(client, post)
+    later = timezone.now() + timedelta(days=2)
+    monkeypatch.setattr(moderation.timezone, "now", lambda: later)
+    assert 'class="comment__reply"' not in thread_of(client, post)

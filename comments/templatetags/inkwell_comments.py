@@ -20,9 +20,10 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def get_discussion(context: template.Context, post: Post) -> dict:
-    """The post's discussion page (?cpage=) and the reply form, prefilled."""
+    """The post's discussion page (?cpage=), its thread rendered for this
+    reader, and the reply form, prefilled."""
     request = context["request"]
-    discussion = Discussion.of(post, request.GET.get("cpage", 1))
+    discussion = Discussion.for_reader(post, request.GET.get("cpage", 1), request)
     form = None
     if comments_open(post):
         initial = {}

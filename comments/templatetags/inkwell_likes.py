@@ -1,8 +1,7 @@
 """Likes in templates.
 
 {% post_likes post %}: the post's Like button and "3 bloggers like this".
-{% attach_comment_likes post page.comments %}: sets `comment.like` on each
-comment of the discussion page, one query for all.
+(Comment likes are part of the thread: comments.threads.)
 
 A tag library, so that blog templates can show likes without the blog app
 importing the comments app.
@@ -26,10 +25,3 @@ def post_likes(context: template.Context, post) -> dict:
         "likes": likes.like_summary(post, context["request"]),
         "csrf_token": context.get("csrf_token"),
     }
-
-
-@register.simple_tag(takes_context=True)
-def attach_comment_likes(context: template.Context, post, comments) -> str:
-    """Give each comment of the page a `like` for the thread template."""
-    likes.attach_comment_likes(post, comments, context["request"])
-    return ""
