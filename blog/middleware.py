@@ -1,9 +1,12 @@
-"""A database outage answers 503 with a static page instead of a traceback."""
+"""Requests as the site sees them: the reader's own address behind proxies,
+and a 503 page instead of a traceback when the database is down."""
 
+import ipaddress
 import logging
 import sys
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -12,6 +15,37 @@ from django.views import defaults
 logger = logging.getLogger(__name__)
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+class TrustedProxyMiddleware:
+    """Sets REMOTE_ADDR to the reader's address when proxies stand in front.
+
+    Behind a reverse proxy or load balancer every request comes from the
+    proxy, so per-IP rate limits, likes, bans and login throttling (axes
+    reads REMOTE_ADDR) would treat all readers as one. With
+    INKWELL_TRUSTED_PROXIES = N (the `TRUSTED_PROXIES` environment variable),
+    each of the N proxies appends the address it was reached from to
+    X-Forwarded-For, so the N-th entry from the right is the one the
+    outermost proxy saw: the reader. Entries further left are whatever the
+    client wrote and are never believed. With 0 (the default) the header is
+    ignored. A request with fewer entries than proxies, or an entry that is
+    not an IP address, keeps its REMOTE_ADDR.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        proxies = settings.INKWELL_TRUSTED_PROXIES
+        if proxies:
+            hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            if len(hops) >= proxies:
+                candidate = hops[-proxies].strip()
+                try:
+                    request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(candidate))
+                except ValueError:
+                    logger.warning("Ignored X-Forwarded-For entry %r", candidate)
+        return self.get_response(request)
 
 
 def database_unavailable_response() -> HttpResponse:

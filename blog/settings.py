@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Behind proxies (TRUSTED_PROXIES), the reader's address from X-Forwarded-For.
+    "blog.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -323,6 +325,11 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"
 AXES_RESET_ON_SUCCESS = True
+
+# How many reverse proxies (or load balancers) stand in front of the app
+# servers, each appending to X-Forwarded-For; 0 ignores the header
+# (blog.middleware.TrustedProxyMiddleware).
+INKWELL_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
 # Anonymous full-page cache (blog/pagecache.py); PAGE_CACHE=0 turns it off.
 INKWELL_PAGE_CACHE = env_bool("PAGE_CACHE", True)

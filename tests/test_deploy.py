@@ -18,6 +18,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from blog.cache import ResilientRedisCache
+from comments.models import PostLike
 from tests.factories import make_post, make_user
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,6 +143,63 @@ def test_admin_login_locks_out_after_five_failures(client):
         REMOTE_ADDR="198.51.100.2",
     )
     assert elsewhere.status_code == 302
+
+
+# Behind proxies: the reader's address from X-Forwarded-For, as many hops
+# from the right as there are trusted proxies, and never otherwise.
+
+
+def like_from(client, post, forwarded_for: str) -> str:
+    """Like `post` through a proxy at 10.0.0.5; the address the like recorded."""
+    client.post(
+        reverse("likes:like_post", args=[post.pk]),
+        {"intent": "like"},
+        REMOTE_ADDR="10.0.0.5",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+    return PostLike.objects.get(post=post).ip_address
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "proxies, forwarded_for, recorded",
+    [
+        (0, "203.0.113.7", "10.0.0.5"),  # no proxy trusted: the header is a lie
+        (1, "203.0.113.7", "203.0.113.7"),
+        (1, "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # the client wrote 6.6.6.6
+        (2, "6.6.6.6, 203.0.113.7, 10.0.0.9", "203.0.113.7"),
+        (2, "203.0.113.7", "10.0.0.5"),  # fewer hops than proxies
+        (1, "not-an-address", "10.0.0.5"),
+        (1, "2001:DB8::1", "2001:db8::1"),
+    ],
+)
+def test_reader_address_comes_from_trusted_proxies_only(
+    client, settings, proxies, forwarded_for, recorded
+):
+    settings.INKWELL_TRUSTED_PROXIES = proxies
+    assert like_from(client, make_post(), forwarded_for) == recorded
+
+
+@pytest.mark.django_db
+def test_login_throttling_tells_readers_apart_behind_a_proxy(client, settings):
+    """Without the setting, everyone behind the proxy shares one lockout."""
+    settings.INKWELL_TRUSTED_PROXIES = 1
+    make_user(username="editor", is_staff=True)
+    through_proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    for _ in range(5):
+        client.post(
+            reverse("admin:login"),
+            {"username": "editor", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+            **through_proxy,
+        )
+    response = client.post(
+        reverse("admin:login"),
+        {"username": "editor", "password": "a-long-test-password", "next": "/admin/"},
+        HTTP_X_FORWARDED_FOR="198.51.100.2",
+        **through_proxy,
+    )
+    assert response.status_code == 302
 
 
 @pytest.mark.django_db
