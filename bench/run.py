@@ -1,6 +1,6 @@
 """`make bench`: Inkwell's performance harness.
 
-    python bench/run.py [--quick]
+    python bench/run.py [--quick] [--cached-only]
 
 1. Builds its own data in a fresh database: a throwaway SQLite file, or,
    with DATABASE_URL pointing at PostgreSQL, a database named
@@ -17,6 +17,9 @@
    then the peak RSS (VmHWM) of each worker.
 
 Prints a table and writes bench/results.json. Takes 3 to 5 minutes.
+--cached-only runs only the load part with the page cache on (the pages and
+the static file, no comment posting) and writes nothing: for comparing the
+page cache with the static file while working on it.
 BENCH_KEEP=1 keeps the working folder (database, gunicorn.log) for a look.
 """
 
@@ -382,7 +385,7 @@ def latency_ms(text: str) -> float:
     return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
 
 
-def load(urls: dict[str, str], seconds: int) -> dict:
+def load(urls: dict[str, str], seconds: int, *, cached_only: bool = False) -> dict:
     post_50 = urls["post, 50 comments"]
     page_size = len(Client().get(post_50).content)
     static = similar_static_file(page_size)
@@ -398,14 +401,14 @@ def load(urls: dict[str, str], seconds: int) -> dict:
         f"static file, {static_size // 1024} KB (WhiteNoise)": static,
     }
     results = {}
-    for page_cache in (True, False):
+    for page_cache in (True,) if cached_only else (True, False):
         mode = "page cache on" if page_cache else "page cache off"
         rows = {}
         with Gunicorn(page_cache) as server:
             for name, path in targets.items():
                 wrk(path, 1)  # warm up the workers and the cache
                 rows[name] = wrk(path, seconds)
-            if resolves("/comments/post/"):
+            if resolves("/comments/post/") and not cached_only:
                 script, path = comment_post_script(post_50)
                 before = comment_states()
                 rows["post a comment"] = wrk(path, seconds, script)
@@ -435,7 +438,12 @@ def print_table(report: dict) -> None:
                 f"{name:<40}{row['queries']:>8}{row['median_ms']:>9.1f}ms"
                 f"{row['bytes']:>10}"
             )
-    for mode, result in report["load"].items():
+    print_load(report["load"])
+    print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
+
+
+def print_load(load_results: dict) -> None:
+    for mode, result in load_results.items():
         print(f"\nUnder load: gunicorn, 2 workers, wrk -t2 -c8, {mode}")
         print(f"{'target':<40}{'req/s':>9}{'p50':>10}{'p99':>10}{'errors':>8}")
         for name, row in result["targets"].items():
@@ -448,12 +456,16 @@ def print_table(report: dict) -> None:
             print(f"comments saved while posting, by state: {saved}")
         rss = ", ".join(f"{mb:.1f} MB" for mb in result["worker_peak_rss_mb"])
         print(f"peak RSS per worker (VmHWM): {rss}")
-    print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs")
+    parser.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="only the load with the page cache on; writes no results.json",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install wrk (make bench does)", file=sys.stderr)
@@ -462,6 +474,10 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     urls = build_data()
+    seconds = 3 if args.quick else 8
+    if args.cached_only:
+        print_load(load(urls, seconds, cached_only=True))
+        return 0
     report = {
         "database": connection.vendor,
         "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
@@ -471,7 +487,7 @@ def main() -> int:
             f"{os.getloadavg()[0]:.1f} at start"
         ),
         "server_time": server_times(urls, runs=3 if args.quick else 7),
-        "load": load(urls, seconds=3 if args.quick else 8),
+        "load": load(urls, seconds),
     }
     report["seconds"] = round(time.monotonic() - started, 1)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
