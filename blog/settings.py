@@ -74,6 +74,10 @@ MIDDLEWARE = [
     "blog.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous pages from the shared cache (DESIGN.md, "Performance
+    # approach"), served before everything below: blog/pagecache.py says how
+    # a hit still gets what CSP, sessions, CSRF, auth and messages would add.
+    "blog.pagecache.PageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     # A database outage answers 503 with a static page, not a traceback.
     "blog.middleware.DatabaseUnavailableMiddleware",
@@ -82,8 +86,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # Anonymous pages from the shared cache (DESIGN.md, "Performance approach").
-    "blog.pagecache.PageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Old URLs (changed slugs, imported WordPress permalinks) answer 301.
     "django.contrib.redirects.middleware.RedirectFallbackMiddleware",

@@ -7,16 +7,26 @@ import time
 from unittest import mock
 
 import pytest
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.contrib.sites.models import Site
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.http import HttpResponse
-from django.middleware.csrf import _unmask_cipher_token, get_token
+from django.middleware.csrf import (
+    CSRF_ALLOWED_CHARS,
+    _unmask_cipher_token,
+    get_token,
+)
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from blog import pagecache
-from blog.pagecache import CSRF_PLACEHOLDER, PageCacheMiddleware
+from blog.models import Post
+from blog.pagecache import CSRF_PLACEHOLDER, PageCacheMiddleware, RecentPages
 from comments.models import Comment, DiscussionSettings, PostLike
 from comments.signals import comment_state_changed
 from tests.factories import make_category, make_post, make_user
@@ -172,6 +182,7 @@ def test_etag_and_last_modified_answer_304(client):
         post.get_absolute_url(), headers={"if-modified-since": first["Last-Modified"]}
     )
     assert by_date.status_code == 304
+    assert by_date["Content-Security-Policy"] == first["Content-Security-Policy"]
     post.title = "Changed"
     post.save()
     changed = client.get(
@@ -218,6 +229,35 @@ def test_private_set_cookie_and_odd_vary_responses_are_not_stored():
     assert not cacheable(HttpResponse("ok", headers={"ETag": '"own"'}))
 
 
+def test_only_the_reader_s_own_csrf_cookie_may_come_with_a_stored_page():
+    request = RequestFactory().get("/")
+    get_token(request)
+    own = HttpResponse("ok")
+    own.set_cookie("csrftoken", request.META["CSRF_COOKIE"])
+    assert PageCacheMiddleware.response_is_cacheable(request, own)
+    other = HttpResponse("ok")
+    other.set_cookie("csrftoken", "x" * 32)
+    assert not PageCacheMiddleware.response_is_cacheable(request, other)
+
+
+def test_hit_csrf_tokens_are_what_django_checks():
+    request = RequestFactory().get("/")
+    first = pagecache.csrf_token(request)
+    secret = request.META["CSRF_COOKIE"]
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"]
+    assert len(secret) == 32
+    assert len(first) == 64
+    assert set(first + secret) <= set(CSRF_ALLOWED_CHARS)
+    assert _unmask_cipher_token(first) == secret
+    second = pagecache.csrf_token(request)
+    assert second != first
+    assert _unmask_cipher_token(second) == secret
+    secrets = "".join(
+        pagecache.csrf_token(RequestFactory().get("/")) for _ in range(50)
+    )
+    assert set(secrets) == set(CSRF_ALLOWED_CHARS)
+
+
 def test_a_csrf_token_is_never_shared_between_readers():
     factory = RequestFactory()
     first = factory.get("/")
@@ -228,7 +268,15 @@ def test_a_csrf_token_is_never_shared_between_readers():
     assert CSRF_PLACEHOLDER in stored
 
     second = factory.get("/")
-    entry = {"content": stored, "headers": [], "etag": '"x"', "last_modified": 0}
+    entry = pagecache.Entry(
+        version=1,
+        expires_at=time.time() + 60,
+        etag='"x"',
+        last_modified=0,
+        parts=tuple(stored.split(CSRF_PLACEHOLDER)),
+        headers=(),
+        csp_headers=(),
+    )
     served = PageCacheMiddleware(lambda request: None).from_entry(second, entry)
     served_token = served.content.split(b'value="')[1].split(b'"')[0].decode()
     assert _unmask_cipher_token(served_token) == second.META["CSRF_COOKIE"]
@@ -276,3 +324,162 @@ def test_a_comment_posted_from_a_cached_page_passes_csrf_and_shows_at_once(
     data = {**comment_form_data(post), "csrfmiddlewaretoken": token}
     assert reader.post("/comments/post/", data).status_code == 302
     assert "A thoughtful comment." in client.get(post.get_absolute_url()).text
+
+
+# Hits are served before sessions, CSRF, auth, messages and CSP run, yet
+# answer as if they had.
+
+
+def test_a_hit_answers_with_the_headers_of_a_miss_and_a_csrf_cookie_of_its_own(
+    client,
+):
+    url = make_post().get_absolute_url()
+    miss = client.get(url)
+    hit = Client().get(url)
+    assert hit["X-Page-Cache"] == "hit"
+    assert list(hit.headers) == list(miss.headers)
+    for name, value in miss.headers.items():
+        if name not in {"X-Page-Cache", "Content-Length"}:
+            assert hit[name] == value, name
+    assert hit["Content-Length"] == str(len(hit.content))
+    for header in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+    ):
+        assert header in hit
+    hit_cookie, miss_cookie = hit.cookies["csrftoken"], miss.cookies["csrftoken"]
+    assert hit_cookie.value != miss_cookie.value
+    assert dict(hit_cookie) == {**dict(miss_cookie), "expires": hit_cookie["expires"]}
+    token = re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', hit.text)[1]
+    assert _unmask_cipher_token(token) == hit_cookie.value
+
+
+@pytest.mark.parametrize(
+    ("cookie", "secret"),
+    [
+        ("A" * 32, "A" * 32),
+        # Django before 4.0 stored the secret masked: it is read unmasked.
+        ("b" * 64, _unmask_cipher_token("b" * 64)),
+        ("not-a-token", None),  # malformed: the reader gets a new secret
+    ],
+)
+def test_a_hit_keeps_the_reader_s_csrf_secret(client, cookie, secret):
+    url = make_post().get_absolute_url()
+    client.get(url)
+    reader = Client()
+    reader.cookies["csrftoken"] = cookie
+    page = reader.get(url)
+    assert page["X-Page-Cache"] == "hit"
+    sent = page.cookies["csrftoken"].value
+    assert sent == secret if secret else len(sent) == 32 and sent != cookie
+    token = re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', page.text)[1]
+    assert _unmask_cipher_token(token) == sent
+
+
+def test_a_hit_runs_no_session_auth_messages_or_csp_middleware(client):
+    url = make_post().get_absolute_url()
+    miss = client.get(url)
+    refuse = mock.Mock(side_effect=AssertionError("ran on a hit"))
+    with (
+        mock.patch.object(SessionMiddleware, "process_request", refuse),
+        mock.patch.object(AuthenticationMiddleware, "process_request", refuse),
+        mock.patch.object(MessageMiddleware, "process_request", refuse),
+        mock.patch("csp.middleware.CSPMiddleware.process_response", refuse),
+    ):
+        hit = Client().get(url)
+    assert hit["X-Page-Cache"] == "hit"
+    assert hit["Content-Security-Policy"] == miss["Content-Security-Policy"]
+    refuse.assert_not_called()
+
+
+def test_signed_in_readers_never_get_the_cached_page(client):
+    url = make_post().get_absolute_url()
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    reader = Client()
+    reader.force_login(make_user())
+    page = reader.get(url)
+    assert "X-Page-Cache" not in page
+    assert page.wsgi_request.user.is_authenticated
+
+
+def test_a_disallowed_host_is_refused_as_on_any_page(client):
+    url = make_post().get_absolute_url()
+    client.get(url)
+    refused = client.get(url, headers={"host": "evil.example"})
+    assert refused.status_code == 400
+    assert "Content-Security-Policy" in refused
+
+
+def test_disallowed_user_agents_are_refused_even_when_the_page_is_cached(
+    client, settings
+):
+    url = make_post().get_absolute_url()
+    client.get(url)
+    settings.DISALLOWED_USER_AGENTS = [re.compile("BadBot")]
+    assert client.get(url, headers={"user-agent": "BadBot/1.0"}).status_code == 403
+    assert client.get(url).status_code == 200
+
+
+def test_csrf_secrets_kept_in_the_session_are_refused(settings):
+    settings.CSRF_USE_SESSIONS = True
+    with pytest.raises(ImproperlyConfigured):
+        PageCacheMiddleware(lambda request: HttpResponse())
+
+
+# Recent pages: each process keeps the pages it served lately, unpickled.
+
+
+def test_a_change_made_elsewhere_shows_although_this_process_kept_the_page(client):
+    post = make_post(title="Before")
+    url = post.get_absolute_url()
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"  # now kept in this process
+    # Another process changes the post and bumps the shared counter (no
+    # signal reaches this process).
+    Post.objects.filter(pk=post.pk).update(title="After")
+    pagecache._bump()
+    page = client.get(url)
+    assert page["X-Page-Cache"] == "miss"
+    assert b"After" in page.content
+
+
+def test_a_kept_page_is_served_with_one_read_of_the_shared_cache(client):
+    url = make_post().get_absolute_url()
+    client.get(url)
+    first_hit = client.get(url)
+    with mock.patch.object(cache, "get", wraps=cache.get) as get:
+        hit = client.get(url)
+    assert hit["X-Page-Cache"] == "hit"
+    assert hit["ETag"] == first_hit["ETag"]
+    assert [call.args[0] for call in get.call_args_list] == [pagecache.VERSION_KEY]
+
+
+def test_a_kept_page_expires_with_the_shared_one(client, settings):
+    settings.INKWELL_PAGE_CACHE_SECONDS = 60
+    url = make_post().get_absolute_url()
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    with mock.patch("time.time", return_value=time.time() + 61):
+        assert client.get(url)["X-Page-Cache"] == "miss"
+
+
+def entry_of(size: int) -> pagecache.Entry:
+    return pagecache.Entry(1, 0.0, '"x"', 0, (b"x" * size,), (), ())
+
+
+def test_recent_pages_keep_the_most_recently_read_within_their_size():
+    pages = RecentPages(max_bytes=100)
+    pages.put("a", entry_of(40))
+    pages.put("b", entry_of(40))
+    assert pages.get("a") is not None  # "a" is now more recent than "b"
+    pages.put("c", entry_of(40))
+    assert pages.get("b") is None
+    assert pages.get("a") is not None
+    assert pages.get("c") is not None
+    assert pages.size == 80
+    pages.put("huge", entry_of(101))
+    assert pages.get("huge") is None
+    assert pages.size == 80
