@@ -6,9 +6,9 @@ Whatever Markdown lets through (it passes raw HTML on), the nh3 allow-list
 below decides what reaches a page: no script, no event handler, no
 `javascript:` URL.
 
-The output depends only on the source text, so it is memoised per process:
-fixtures and imports that bypass `save()` render correctly, and a page never
-pays twice for the same text.
+The output depends only on the source text, so it is memoised per process
+(the HTML, and the plain text made from it): fixtures and imports that bypass
+`save()` render correctly, and a page never pays twice for the same text.
 """
 
 import html
@@ -111,6 +111,7 @@ def render_comment(source: str) -> str:
     )
 
 
+@lru_cache(maxsize=2048)
 def plain_text(source: str) -> str:
     """The words of a Markdown text, without markup (for summaries and search)."""
     return html.unescape(strip_tags(markdownify(source))).strip()
@@ -119,6 +120,7 @@ def plain_text(source: str) -> str:
 HEADING = re.compile(r"<h[1-6][^>]*>.*?</h[1-6]>", re.DOTALL)
 
 
+@lru_cache(maxsize=2048)
 def plain_summary(source: str, words: int = 50) -> str:
     """The opening words of the text, headings left out (they read as noise)."""
     text = html.unescape(strip_tags(HEADING.sub(" ", markdownify(source))))
