@@ -320,5 +320,24 @@ class Post(models.Model):
             return self.excerpt
         return markup.plain_summary(self.body)
 
+    def breadcrumb(self) -> list[Category]:
+        """The categories from the top level down to the post's.
+
+        One query, with or without a category, so the page's count is fixed.
+        """
+        categories = Category.objects.by_id()
+        return self.category.ancestors(categories) if self.category else []
+
+    def neighbour(self, *, newer: bool) -> Post | None:
+        """The published post just before (or after) this one, for a public post."""
+        if not self.is_public:
+            return None
+        published = Post.objects.published().only("title", "slug", "published_at")
+        if newer:
+            later = published.filter(published_at__gt=self.published_at)
+            return later.order_by("published_at", "pk").first()
+        earlier = published.filter(published_at__lt=self.published_at)
+        return earlier.order_by("-published_at", "-pk").first()
+
     def comments_open(self) -> bool:
         return self.allow_comments and self.is_public

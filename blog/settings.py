@@ -336,6 +336,9 @@ INKWELL_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 # Anonymous full-page cache (blog/pagecache.py); PAGE_CACHE=0 turns it off.
 INKWELL_PAGE_CACHE = env_bool("PAGE_CACHE", True)
 INKWELL_PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
+# Pieces of pages shown alike to every reader, cached under the same content
+# version (blog/fragments.py); FRAGMENT_CACHE_SECONDS=0 turns them off.
+INKWELL_FRAGMENT_CACHE_SECONDS = int(os.environ.get("FRAGMENT_CACHE_SECONDS", "3600"))
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject as lazy
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 from taggit.models import Tag
@@ -47,22 +48,10 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
     )
     if request.path != post.get_absolute_url():
         return redirect(post.get_absolute_url(), permanent=True)
-    categories = Category.objects.by_id()
-    breadcrumb = post.category.ancestors(categories) if post.category else []
-    published = Post.objects.published().only("title", "slug", "published_at")
-    previous_post = next_post = None
-    if post.is_public:
-        previous_post = (
-            published.filter(published_at__lt=post.published_at)
-            .order_by("-published_at", "-pk")
-            .first()
-        )
-        next_post = (
-            published.filter(published_at__gt=post.published_at)
-            .order_by("published_at", "pk")
-            .first()
-        )
-    tags = list(post.tags.all())
+    # What the page shows around the post is read only when the template's
+    # cached fragments miss (blog/fragments.py): lazy, each at most once.
+    breadcrumb = lazy(post.breadcrumb)
+    tags = lazy(lambda: list(post.tags.all()))
     return render(
         request,
         "blog/post_detail.html",
@@ -70,10 +59,10 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
             "post": post,
             "breadcrumb": breadcrumb,
             "tags": tags,
-            "previous_post": previous_post,
-            "next_post": next_post,
-            "related_posts": list(Post.objects.related_to(post)),
-            "page_meta": seo.post_meta(post, breadcrumb, tags),
+            "previous_post": lazy(lambda: post.neighbour(newer=False)),
+            "next_post": lazy(lambda: post.neighbour(newer=True)),
+            "related_posts": lazy(lambda: list(Post.objects.related_to(post))),
+            "page_meta": lazy(lambda: seo.post_meta(post, breadcrumb, tags)),
         },
     )
 

@@ -1,0 +1,117 @@
+"""Cached pieces of pages (blog/fragments.py), with the page cache off: what
+every reader sees alike is built once, and any change shows at once."""
+
+import datetime
+import re
+import time
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from blog import fragments
+from tests.factories import make_category, make_post, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def without_csrf_tokens(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="\w+"', "", html)
+
+
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    settings.INKWELL_PAGE_CACHE = False
+
+
+def test_a_post_page_is_built_once_per_content_version(client):
+    post = make_post(title="Built once", category=make_category(), tags=("t",))
+    first = client.get(post.get_absolute_url()).content.decode()
+    with mock.patch("blog.seo.post_meta") as post_meta:
+        second = client.get(post.get_absolute_url()).content.decode()
+    post_meta.assert_not_called()
+    # The same page up to the discussion (whose form is signed with the time),
+    # but for the reader's CSRF token (masked anew on each request).
+    end = first.index('<section class="discussion"')
+    assert without_csrf_tokens(second[:end]) == without_csrf_tokens(first[:end])
+    assert "Built once" in second
+
+
+def test_post_edits_show_in_the_article_and_its_metadata(client):
+    post = make_post(title="Old title", body="Old words.")
+    client.get(post.get_absolute_url())
+    post.title = "New title"
+    post.body = "New words."
+    post.save()
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "Old" not in page
+    assert '<h1 class="post__title">New title</h1>' in page
+    assert '<meta property="og:title" content="New title">' in page
+    assert "New words." in page
+
+
+def test_category_tag_and_author_changes_show_on_the_post_page(client):
+    category = make_category(name="Before")
+    author = make_user(first_name="Ann")
+    post = make_post(category=category, author=author, tags=("old-tag",))
+    client.get(post.get_absolute_url())
+    category.name = "After"
+    category.save()
+    post.tags.set(["new-tag"])
+    author.first_name = "Bea"
+    author.save()
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert ">After<" in page
+    assert ">Before<" not in page
+    assert 'href="/tag/new-tag/"' in page
+    assert "old-tag" not in page
+    assert "Bea" in page
+
+
+def test_a_newly_published_post_becomes_the_next_and_a_related_post(client):
+    post = make_post(title="First", tags=("shared",))
+    client.get(post.get_absolute_url())
+    make_post(title="Second", tags=("shared",), published_at=timezone.now())
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert "Next post</span> Second" in page
+    assert "Related posts" in page
+
+
+def test_a_scheduled_post_shows_in_fragments_when_its_time_comes(client):
+    post = make_post(title="Out already")
+    due = timezone.now() + datetime.timedelta(minutes=5)
+    make_post(title="Scheduled one", published_at=due)
+    assert "Scheduled one" not in client.get(post.get_absolute_url()).content.decode()
+    assert 0 < fragments.lifetime() <= 300
+    with (
+        mock.patch("time.time", return_value=time.time() + 301),
+        mock.patch("django.utils.timezone.now", return_value=due),
+    ):
+        page = client.get(post.get_absolute_url()).content.decode()
+    assert "Next post</span> Scheduled one" in page
+
+
+def test_fragments_hold_nothing_of_the_reader_who_built_them(client):
+    post = make_post(title="Shared")
+    staff = make_user(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    assert 'href="/admin/"' in client.get(post.get_absolute_url()).content.decode()
+    client.logout()
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert 'href="/admin/"' not in page
+    assert staff.username not in page
+
+
+def test_with_no_lifetime_nothing_is_kept(client, settings):
+    settings.INKWELL_FRAGMENT_CACHE_SECONDS = 0
+    built = []
+    assert fragments.cached("x", 1, build=lambda: built.append(1) or "v") == "v"
+    assert fragments.cached("x", 1, build=lambda: built.append(1) or "v") == "v"
+    assert len(built) == 2
+
+
+def test_fragments_are_told_apart_by_name_and_key():
+    assert fragments.cached("a", 1, build=lambda: "a1") == "a1"
+    assert fragments.cached("a", 2, build=lambda: "a2") == "a2"
+    assert fragments.cached("b", 1, build=lambda: "b1") == "b1"
+    assert fragments.cached("a", 1, build=lambda: "other") == "a1"
