@@ -75,7 +75,9 @@ def listing_meta(
     params: dict | None = None,
 ) -> PageMeta:
     """Metadata of a paginated list of posts (home, category, tag, author...)."""
-    number = page.number if page else 1
+    # `is not None`: the truth of a Page is its length, which would read the
+    # posts that the cached list of posts (blog/fragments.py) spares.
+    number = page.number if page is not None else 1
     meta = PageMeta(
         title=title,
         description=Truncator(description or settings.INKWELL_SITE_DESCRIPTION).chars(
@@ -83,9 +85,9 @@ def listing_meta(
         ),
         canonical=page_url(request.path, number, params),
     )
-    if page and page.has_previous():
+    if page is not None and page.has_previous():
         meta.prev_url = page_url(request.path, page.previous_page_number(), params)
-    if page and page.has_next():
+    if page is not None and page.has_next():
         meta.next_url = page_url(request.path, page.next_page_number(), params)
     if breadcrumb:
         meta.structured_data.append(breadcrumb_list(breadcrumb))

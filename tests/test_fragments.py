@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from blog import fragments
-from tests.factories import make_category, make_post, make_user
+from tests.factories import make_category, make_comment, make_post, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +115,27 @@ def test_fragments_are_told_apart_by_name_and_key():
     assert fragments.cached("a", 2, build=lambda: "a2") == "a2"
     assert fragments.cached("b", 1, build=lambda: "b1") == "b1"
     assert fragments.cached("a", 1, build=lambda: "other") == "a1"
+
+
+def test_lists_of_posts_show_new_posts_and_comment_counts_at_once(client):
+    post = make_post(title="Listed", category=make_category(slug="c"))
+    assert "No comments" in client.get("/").content.decode()
+    client.get("/category/c/")
+    make_comment(post=post)
+    make_post(title="Fresh", category=post.category)
+    for url in ("/", "/category/c/"):
+        page = client.get(url).content.decode()
+        assert "Fresh" in page
+        assert "1 comment<" in page
+
+
+def test_each_page_of_a_list_is_its_own_fragment(client, settings):
+    settings.INKWELL_POSTS_PER_PAGE = 1
+    make_post(
+        title="Older one", tags=("t",), published_at=timezone.now().replace(year=2020)
+    )
+    make_post(title="Newer one", tags=("t",))
+    assert "Newer one" in client.get("/").content.decode()
+    assert "Older one" in client.get("/?page=2").content.decode()
+    assert "Newer one" in client.get("/tag/t/").content.decode()
+    assert "Older one" in client.get("/2020/").content.decode()
