@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from django_comments.models import CommentFlag
 from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 
+from blog import fragments
 from blog.models import Post
 from comments.models import Comment, PostLike
 from comments.ratelimit import within_limit
@@ -98,10 +99,21 @@ def _owned_by(request: HttpRequest) -> Q | None:
 def like_summary(post: Post, request: HttpRequest) -> LikeSummary:
     """Count, first liker names and the reader's own like, in one query.
 
-    Window aggregates run over every like of the post before LIMIT applies,
-    so the page costs the same one query for no likes or for thousands.
+    A reader who cannot have liked the post (anonymous, without our cookie)
+    sees what every such reader sees: that summary is cached under the
+    content version, which every like and unlike bumps (blog/fragments.py).
     """
     mine = _owned_by(request)
+    if mine is None:
+        return fragments.cached(
+            "post-likes", post.pk, build=lambda: _read_summary(post, None)
+        )
+    return _read_summary(post, mine)
+
+
+def _read_summary(post: Post, mine: Q | None) -> LikeSummary:
+    """Window aggregates run over every like of the post before LIMIT applies,
+    so the page costs the same one query for no likes or for thousands."""
     rows = (
         PostLike.objects.filter(post=post)
         .annotate(

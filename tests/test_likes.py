@@ -471,3 +471,22 @@ def test_a_comment_like_shows_on_cached_pages_at_once(client):
     assert "Liked by 1 person" in client.get(url).content.decode()
     member.post(comment_like_url(comment), {"intent": "unlike"})
     assert "Liked by" not in client.get(url).content.decode()
+
+
+def test_the_likes_line_shared_by_readers_without_likes_follows_every_like(
+    client, settings
+):
+    """With the page cache off, readers who cannot have liked share one cached
+    summary (blog/fragments.py); readers who liked always get their own."""
+    settings.INKWELL_PAGE_CACHE = False
+    post = make_post()
+    stranger = Client()
+    assert likes_line(stranger, post) == "Be the first to like this."
+    client.post(like_url(post), {"intent": "like"})
+    assert likes_line(stranger, post) == "1 blogger likes this."
+    assert 'aria-pressed="true"' in client.get(post.get_absolute_url()).content.decode()
+    assert (
+        'aria-pressed="false"' in stranger.get(post.get_absolute_url()).content.decode()
+    )
+    client.post(like_url(post), {"intent": "unlike"})
+    assert likes_line(stranger, post) == "Be the first to like this."
