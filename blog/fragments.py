@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,12 +37,15 @@ def cached(name: str, *key: object, build: Callable[[], Any]) -> Any:
     """
     digest = hashlib.sha256("\x1f".join(map(str, key)).encode()).hexdigest()
     cache_key = f"fragment:{content_version()}:{name}:{digest}"
-    value = cache.get(cache_key)
-    if value is None:
-        value = build()
-        seconds = lifetime()
-        if seconds >= 1:
-            cache.set(cache_key, value, timeout=seconds)
+    entry = cache.get(cache_key)
+    # The expiry is checked here too, as the page cache does: backends keep
+    # entries by their own clock, in whole seconds.
+    if entry is not None and entry[0] > time.time():
+        return entry[1]
+    value = build()
+    seconds = lifetime()
+    if seconds >= 1:
+        cache.set(cache_key, (time.time() + seconds, value), timeout=seconds)
     return value
 
 
