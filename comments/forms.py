@@ -39,6 +39,10 @@ class CommentForm(XtdCommentForm):
     ) -> None:
         super().__init__(target_object, data=data, initial=initial)
         self.user = user if user is not None and user.is_authenticated else None
+        # Unbound, not filled in with a reader's remembered details, nobody
+        # signed in: its visible fields are the same for every reader (the
+        # template caches them; only the signed hidden fields differ).
+        self.is_blank = data is None and not initial and self.user is None
         self.parent: Comment | None = None
         fields = self.fields
         fields["name"] = forms.CharField(

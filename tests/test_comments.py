@@ -4,11 +4,12 @@ import re
 from unittest import mock
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django_comments_xtd.conf import settings as xtd_settings
 
 from blog.models import Post
-from comments.models import Comment
+from comments.models import Comment, DiscussionSettings
 from comments.signals import comment_submitted
 from tests.factories import comment_form_data, make_comment, make_post, make_user
 
@@ -402,6 +403,33 @@ def test_details_are_remembered_only_when_asked_and_pages_then_stay_private(
 
     client.post(POST_URL, form_data(post, comment="Three."))
     assert client.cookies["inkwell_commenter"].value == ""
+
+
+def test_the_blank_form_is_shared_but_never_a_reader_s_details(
+    client, settings, no_confirmation, django_capture_on_commit_callbacks
+):
+    """An anonymous reader's blank form comes from a cached fragment; a form
+    filled in from the cookie, or for a signed-in reader, never goes into it."""
+    settings.INKWELL_PAGE_CACHE = False
+    post = make_post()
+    stranger = Client()
+    blank = stranger.get(post.get_absolute_url()).content.decode()
+    assert 'name="email"' in blank
+    client.post(POST_URL, form_data(post, comment="Remember me.", remember="on"))
+    assert 'value="Ada Reader"' in client.get(post.get_absolute_url()).content.decode()
+    client.force_login(make_user(first_name="Grace"))
+    assert "Logged in as Grace" in client.get(post.get_absolute_url()).content.decode()
+
+    page = stranger.get(post.get_absolute_url()).content.decode()
+    assert 'name="email"' in page
+    assert 'value="Ada Reader"' not in page
+    assert "Logged in as" not in page
+    rules = DiscussionSettings.objects.get()
+    rules.require_name_email = False
+    with django_capture_on_commit_callbacks(execute=True):
+        rules.save()
+    page = stranger.get(post.get_absolute_url()).content.decode()
+    assert "Optional; not published." in page
 
 
 def test_page_without_remembered_details_is_not_marked_private(client):
