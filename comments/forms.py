@@ -37,12 +37,13 @@ class CommentForm(XtdCommentForm):
         *,
         user=None,
     ) -> None:
-        super().__init__(target_object, data=data, initial=initial)
         self.user = user if user is not None and user.is_authenticated else None
         # Unbound, not filled in with a reader's remembered details, nobody
         # signed in: its visible fields are the same for every reader (the
-        # template caches them; only the signed hidden fields differ).
+        # template caches them; only the signed hidden fields differ). Known
+        # before django_comments adds its security fields to `initial`.
         self.is_blank = data is None and not initial and self.user is None
+        super().__init__(target_object, data=data, initial=initial)
         self.parent: Comment | None = None
         fields = self.fields
         fields["name"] = forms.CharField(
