@@ -9,8 +9,8 @@ The thread's markup is built here, in Python, one string per comment: the
 post page shows up to a thousand comments, and a template pass costs tens of
 lookups per comment where a format string costs one call. What the reader
 may do (reply, moderate, like) is added per reader. Anonymous readers all
-see the same thread, so its finished markup is kept in the shared cache
-under the site's content version (blog.pagecache): it is built once per
+see the same thread, so its finished markup is a cached fragment
+(blog.fragments) under the site's content version: it is built once per
 change to the site rather than once per request, and any change (a comment
 approved, a like, a renamed user, new discussion settings) makes every
 process build it anew.
@@ -22,22 +22,18 @@ import datetime
 from dataclasses import dataclass, field
 from html import escape
 
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from blog import markup
+from blog import fragments, markup
 from blog.models import Post
-from blog.pagecache import content_version
 from comments import likes
 from comments.models import Comment, DiscussionSettings, max_thread_level
 from comments.moderation import comments_open
 
-# Rendered threads of anonymous readers; a new content version replaces them.
-THREAD_CACHE_TIMEOUT = 24 * 60 * 60
 MODERATE_PERMISSION = "django_comments.can_moderate"
 
 # The markup of one comment, in three parts around the reader's actions. Every
@@ -386,35 +382,23 @@ class Discussion:
                 csrf_token=get_token(request),
             )
             return discussion
-        key = ":".join(
-            map(
-                str,
-                (
-                    "thread",
-                    content_version(),
-                    post.pk,
-                    _page_number(page),
-                    # Both may change with the clock or the settings alone.
-                    comments_open(post),
-                    max_thread_level(),
-                ),
-            )
+
+        def build() -> tuple[int, int, int, str]:
+            discussion = cls.of(post, page)
+            likes.attach_comment_likes(post, discussion.comments, request)
+            html = render(discussion.comments)
+            return discussion.count, discussion.number, discussion.num_pages, html
+
+        count, number, num_pages, html = fragments.cached(
+            "thread",
+            post.pk,
+            _page_number(page),
+            # Both may change with the clock or the settings alone.
+            comments_open(post),
+            max_thread_level(),
+            build=build,
         )
-        cached = cache.get(key)
-        if cached is not None:
-            count, number, num_pages, html = cached
-            return cls(post, count, number, num_pages, [], mark_safe(html))
-        discussion = cls.of(post, page)
-        likes.attach_comment_likes(post, discussion.comments, request)
-        discussion.html = render(discussion.comments)
-        entry = (
-            discussion.count,
-            discussion.number,
-            discussion.num_pages,
-            str(discussion.html),
-        )
-        cache.set(key, entry, THREAD_CACHE_TIMEOUT)
-        return discussion
+        return cls(post, count, number, num_pages, [], mark_safe(html))
 
 
 def _page_number(page: object) -> int:
