@@ -4,10 +4,31 @@ import logging
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's client, keeping one redis.Redis per connection pool.
+
+    Django builds a new redis.Redis for every cache operation, and with
+    redis-py 5+ that costs more than the round trip to Redis (about 150 µs of
+    Python filling its response callbacks). A redis.Redis only wraps its
+    pool and is safe to share between threads.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
 
 
 class ResilientRedisCache(RedisCache):
@@ -21,6 +42,10 @@ class ResilientRedisCache(RedisCache):
     """
 
     _last_logged = 0.0
+
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
 
     def _failed(self, operation: str, exc: RedisError) -> None:
         now = time.monotonic()

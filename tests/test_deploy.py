@@ -309,6 +309,12 @@ def test_site_keeps_serving_when_redis_is_down(client, settings, caplog):
     assert health.json()["database"] == "ok"
 
 
+def test_the_redis_cache_keeps_one_client_per_connection_pool(settings):
+    unreachable_redis(settings)
+    clients = caches["default"]._cache
+    assert clients.get_client("a") is clients.get_client("b", write=True)
+
+
 def test_resilient_redis_cache_treats_errors_as_misses(settings):
     unreachable_redis(settings)
     cache = caches["default"]
