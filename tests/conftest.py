@@ -62,7 +62,7 @@ def _isolated_cache(settings, tmp_path):
     else:
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "BACKEND": "blog.cache.FileCache",
                 "LOCATION": str(tmp_path / "cache"),
             }
         }

@@ -7,17 +7,20 @@ import secrets
 import string
 import subprocess
 import sys
+import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.cache import caches
+from django.core.cache.backends.filebased import FileBasedCache
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from blog.cache import ResilientRedisCache
+from blog.cache import FileCache, ResilientRedisCache
 from comments.models import PostLike
 from tests.factories import make_post, make_user
 
@@ -307,6 +310,28 @@ def test_site_keeps_serving_when_redis_is_down(client, settings, caplog):
     assert health.status_code == 503
     assert health.json()["cache"] == "error: no answer"
     assert health.json()["database"] == "ok"
+
+
+def test_the_file_cache_reads_and_writes_django_s_files(tmp_path):
+    ours, django_s = FileCache(tmp_path, {}), FileBasedCache(tmp_path, {})
+    django_s.set("small", {"a": 1})
+    assert ours.get("small") == {"a": 1}
+    large = secrets.token_bytes(300_000)  # more than one read, incompressible
+    ours.set("large", large)
+    assert ours.get("large") == django_s.get("large") == large
+    assert ours.get("missing", "default") == "default"
+
+
+def test_the_file_cache_drops_expired_and_empty_files(tmp_path):
+    cache = FileCache(tmp_path, {})
+    cache.set("old", 1, timeout=60)
+    with mock.patch("time.time", return_value=time.time() + 61):
+        assert cache.get("old", "default") == "default"
+    assert not Path(cache._key_to_file("old")).exists()
+    cache.set("empty", 1)
+    Path(cache._key_to_file("empty")).write_bytes(b"")
+    assert cache.get("empty", "default") == "default"
+    assert not Path(cache._key_to_file("empty")).exists()
 
 
 def test_the_redis_cache_keeps_one_client_per_connection_pool(settings):
