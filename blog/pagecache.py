@@ -90,6 +90,13 @@ CSRF_PLACEHOLDER = b"__inkwell_csrf_token__"
 _TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 _ALLOWED_VARY = {"cookie", "accept-encoding"}
 _CSP_HEADERS = {CSP_HEADER.lower(), CSP_REPORT_ONLY_HEADER.lower()}
+# Without any of these, get_conditional_response has nothing to do.
+_CONDITIONAL_HEADERS = {
+    "HTTP_IF_MATCH",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_UNMODIFIED_SINCE",
+}
 # Headers that the middleware listed after this one add on the way out. When
 # this one sat inside them, its own headers came before these; they still do
 # (`_insert_before_outer`), so responses look as they always did.
@@ -423,9 +430,10 @@ class PageCacheMiddleware:
         """A 304 if the reader has the page; then what the middleware inside
         this one adds to a response, in their order: the CSRF cookie,
         Content-Length (CommonMiddleware), the CSP headers."""
-        response = get_conditional_response(
-            request, entry.etag, entry.last_modified, response
-        )
+        if not _CONDITIONAL_HEADERS.isdisjoint(request.META):
+            response = get_conditional_response(
+                request, entry.etag, entry.last_modified, response
+            )
         response = self.csrf.process_response(request, response)
         response.headers["Content-Length"] = str(len(response.content))
         for name, value in entry.csp_headers:
