@@ -4,6 +4,7 @@ import re
 from unittest import mock
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django_comments_xtd.conf import settings as xtd_settings
@@ -498,3 +499,15 @@ def test_moderators_get_moderation_links_by_the_right_permission(client):
     assert admin_link not in client.get(post.get_absolute_url()).content.decode()
     client.force_login(moderator)
     assert admin_link in client.get(post.get_absolute_url()).content.decode()
+
+
+def test_hidden_inputs_are_written_as_django_renders_them(rf):
+    post = make_post()
+    request = rf.get(post.get_absolute_url())
+    for form in (
+        CommentForm(post),
+        CommentForm(post, data={"reply_to": "7", "name": "Ada"}).refreshed(),
+    ):
+        html = render_to_string("comments/_form.html", {"form": form}, request)
+        for field in form.hidden_fields():
+            assert str(field) in html
