@@ -15,7 +15,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 from taggit.models import Tag
 
-from blog import redirects, search, seo
+from blog import fragments, redirects, search, seo
 from blog.models import Category, Post
 
 
@@ -41,11 +41,23 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "blog/home.html", {"page": page, "page_meta": meta})
 
 
-def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpResponse:
-    post = get_object_or_404(
-        Post.objects.visible_to(request.user).select_related("author", "category"),
-        slug=slug,
+def visible_post(user, slug: str) -> Post:
+    """The post at `slug` if `user` may open it, else a 404.
+
+    Everyone but staff sees the same published posts, so the post (with its
+    author and category) comes from the cache under the content version
+    (blog/fragments.py); staff, who may see drafts, always read it afresh.
+    """
+    posts = Post.objects.visible_to(user).select_related("author", "category")
+    if user.is_staff:
+        return get_object_or_404(posts, slug=slug)
+    return fragments.cached(
+        "post", slug, build=lambda: get_object_or_404(posts, slug=slug)
     )
+
+
+def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpResponse:
+    post = visible_post(request.user, slug)
     if request.path != post.get_absolute_url():
         return redirect(post.get_absolute_url(), permanent=True)
     # What the page shows around the post is read only when the template's

@@ -59,8 +59,8 @@ def test_signed_in_readers_get_their_thread_fresh(client, django_assert_num_quer
     response = client.get(post.get_absolute_url())
     assert response.content.decode().count('class="comment-like"') == 10
     # Signed in, the session and the user are read too, the reader's likes
-    # widget and the thread with their likes; the post's other pieces and the
-    # discussion settings are in the cache by now.
+    # widget and the thread with their likes; the post and its other pieces
+    # and the discussion settings are in the cache by now.
     with django_assert_num_queries(WARM_POST_PAGE_QUERIES + 2 + 1 + THREAD_QUERIES):
         client.get(post.get_absolute_url())
 

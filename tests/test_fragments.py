@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from blog import fragments
+from blog.models import Post
 from tests.factories import make_category, make_comment, make_post, make_user
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +140,27 @@ def test_each_page_of_a_list_is_its_own_fragment(client, settings):
     assert "Older one" in client.get("/?page=2").content.decode()
     assert "Newer one" in client.get("/tag/t/").content.decode()
     assert "Older one" in client.get("/2020/").content.decode()
+
+
+def test_an_unpublished_post_is_gone_at_once_but_staff_still_see_it(client):
+    post = make_post(title="Going back to draft")
+    url = post.get_absolute_url()
+    assert client.get(url).status_code == 200
+    post.status = Post.Status.DRAFT
+    post.save()
+    assert client.get(url).status_code == 404
+    client.force_login(make_user())
+    assert client.get(url).status_code == 404
+    client.force_login(make_user(is_staff=True, is_superuser=True))
+    assert "Draft — not public." in client.get(url).content.decode()
+
+
+def test_a_scheduled_post_is_not_found_until_its_time_comes(client):
+    due = timezone.now() + datetime.timedelta(minutes=5)
+    post = make_post(title="Not yet", published_at=due)
+    assert client.get(post.get_absolute_url()).status_code == 404
+    with (
+        mock.patch("time.time", return_value=time.time() + 301),
+        mock.patch("django.utils.timezone.now", return_value=due),
+    ):
+        assert client.get(post.get_absolute_url()).status_code == 200
