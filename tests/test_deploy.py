@@ -21,6 +21,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from blog.cache import FileCache, ResilientRedisCache
+from blog.storage import StaticFilesStorage
 from comments.models import PostLike
 from tests.factories import make_post, make_user
 
@@ -352,3 +353,15 @@ def test_resilient_redis_cache_treats_errors_as_misses(settings):
     assert cache.delete("k") is False
     with pytest.raises(ValueError):
         cache.incr("k")
+
+
+def test_static_urls_are_hashed_and_worked_out_once(tmp_path, settings):
+    settings.DEBUG = False  # in development the names are not hashed
+    manifest = {"paths": {"css/site.css": "css/site.0123abcd.css"}, "version": "1.1"}
+    (tmp_path / "staticfiles.json").write_text(json.dumps(manifest))
+    storage = StaticFilesStorage(location=tmp_path, base_url="/static/")
+    assert storage.url("css/site.css") == "/static/css/site.0123abcd.css"
+    storage.hashed_files.clear()  # the manifest is not read again
+    assert storage.url("css/site.css") == "/static/css/site.0123abcd.css"
+    with pytest.raises(ValueError, match="Missing staticfiles manifest entry"):
+        storage.url("css/missing.css")
