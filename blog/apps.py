@@ -16,6 +16,14 @@ def point_site_at_site_url(sender, using: str = "default", **kwargs) -> None:
     )
 
 
+def forget_pages_rendered_before(sender, **kwargs) -> None:
+    """Every deploy runs `migrate`: pages and fragments cached by the old code
+    (its templates, its markup) must not outlive it."""
+    from blog import pagecache
+
+    pagecache.forget_all_pages()
+
+
 class BlogConfig(AppConfig):
     name = "blog"
     verbose_name = "Blog"
@@ -23,6 +31,7 @@ class BlogConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(point_site_at_site_url, sender=self)
+        post_migrate.connect(forget_pages_rendered_before, sender=self)
 
         from blog import pagecache
 

@@ -127,6 +127,12 @@ def test_discussion_settings_changes_bump_the_content_version():
     assert version_moves(discussion.save)
 
 
+def test_a_deploy_retires_what_the_old_code_rendered():
+    """Templates may have changed: `migrate`, which every deploy runs, makes
+    every cached page and fragment stale."""
+    assert version_moves(lambda: call_command("migrate", verbosity=0))
+
+
 def test_a_new_held_comment_keeps_the_cache():
     post = make_post()
     assert not version_moves(lambda: make_comment(post, state=Comment.State.HELD))
