@@ -198,7 +198,8 @@ def review_path(comment: Comment) -> str:
 
 
 def notify_post_author(comment: Comment) -> bool:
-    """Tell the post's author about a new approved or held comment."""
+    """Tell the post's author about a newly published comment. (A held one
+    reaches them through `notify_moderators`, with the moderation links.)"""
     target = comment.content_object
     author = getattr(target, "author", None)
     if author is None or not author.email or not author.is_active:
@@ -207,20 +208,13 @@ def notify_post_author(comment: Comment) -> bool:
         comment.user_email.strip().lower() == author.email.strip().lower()
     ):
         return False
-    held = comment.state == State.HELD
     context = comment_context(comment)
-    context.update(
-        author=author,
-        held=held,
-        review_url=absolute_url(review_path(comment)),
-    )
-    subject = (
-        f"A comment on “{target}” awaits moderation"
-        if held
-        else f"New comment on “{target}”"
-    )
+    context["author"] = author
     send_templated_mail(
-        to=author.email, subject=subject, template="comment_to_author", context=context
+        to=author.email,
+        subject=f"New comment on “{target}”",
+        template="comment_to_author",
+        context=context,
     )
     return True
 

@@ -675,10 +675,10 @@ def test_comment_form_and_emails(probe, settings, mailoutbox):
             body=paragraphs(batch),
             state=Comment.State.HELD,
         )
-        notifications.notify_post_author(comment)
         notifications.notify_moderators(comment)
         notifications.send_confirmation_request(comment, "192.0.2.10")
         comment.state = Comment.State.PUBLIC
+        notifications.notify_post_author(comment)
         notifications.notify_followers(comment)
         notifications.notify_approved(comment)
     kinds = Counter()
