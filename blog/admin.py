@@ -1,11 +1,16 @@
+from pathlib import PurePath
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.text import slugify
 from markdownx.admin import MarkdownxModelAdmin
 
-from blog.editor import ALT_PLACEHOLDER
+from blog.editor import ALT_PLACEHOLDER, clean_picture
 from blog.models import Category, Post
 
 
@@ -33,6 +38,18 @@ class PostForm(forms.ModelForm):
             date, time = field.widget.widgets
             date.attrs["aria-label"] = "Publish date"
             time.attrs["aria-label"] = "Publish time"
+
+    def clean_featured_image(self):
+        """A new featured picture is re-encoded as the editor's uploads are:
+        only the picture's pixels are stored, under the extension of the
+        format found in its bytes (never trailing data, metadata, or a name
+        that lets a browser take it for something else)."""
+        image = self.cleaned_data.get("featured_image")
+        if not isinstance(image, UploadedFile):
+            return image  # unchanged, cleared or none
+        encoded, extension = clean_picture(image)
+        stem = slugify(PurePath(image.name).stem)[:80] or "picture"
+        return ContentFile(encoded, name=f"{stem}.{extension}")
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]

@@ -88,16 +88,7 @@ class ImageUploadForm(forms.Form):
 
     def clean_image(self):
         upload = self.cleaned_data["image"]
-        limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"This file is {filesizeformat(upload.size)}; pictures can be at "
-                f"most {filesizeformat(limit)}. Make it smaller and try again."
-            )
-        try:
-            self.encoded, self.extension = reencode(upload)
-        except ImageRejected as rejection:
-            raise forms.ValidationError(str(rejection)) from None
+        self.encoded, self.extension = clean_picture(upload)
         return upload
 
     def save(self) -> str:
@@ -106,6 +97,21 @@ class ImageUploadForm(forms.Form):
         name = posixpath.join(folder, f"{uuid.uuid4().hex}.{self.extension}")
         stored = default_storage.save(name, ContentFile(self.encoded))
         return default_storage.url(stored)
+
+
+def clean_picture(upload) -> tuple[bytes, str]:
+    """An uploaded picture checked and re-encoded (`reencode`), for a form's
+    clean method: what is refused raises ValidationError with the reason."""
+    limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
+    if upload.size > limit:
+        raise forms.ValidationError(
+            f"This file is {filesizeformat(upload.size)}; pictures can be at "
+            f"most {filesizeformat(limit)}. Make it smaller and try again."
+        )
+    try:
+        return reencode(upload)
+    except ImageRejected as rejection:
+        raise forms.ValidationError(str(rejection)) from None
 
 
 def _open(upload) -> Image.Image:

@@ -1,10 +1,16 @@
 """The post admin follows the roles: authors, editors and moderators."""
 
+import re
+from io import BytesIO
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from blog.models import Post
 from tests.factories import make_category, make_post, make_user
+from tests.test_editor import picture
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +246,46 @@ def test_changelist_queries_do_not_grow_with_posts(
     # and the header's count of comments awaiting the author's moderation.
     with django_assert_num_queries(12):
         assert author_client.get(CHANGELIST).status_code == 200
+
+
+# Featured pictures: stored as the editor stores its uploads, re-encoded.
+
+
+def featured(content: bytes, name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="image/jpeg")
+
+
+def test_featured_image_is_reencoded_under_the_format_found(author_client):
+    polyglot = picture("PNG") + b"<script>alert(1)</script>"
+    response = author_client.post(
+        ADD,
+        form_data(
+            featured_image=featured(polyglot, "Back Pain.jpg"),
+            featured_image_alt="A person stretching",
+        ),
+    )
+
+    assert response.status_code == 302
+    stored = Post.objects.get(slug="a-new-post").featured_image
+    assert re.fullmatch(r"featured/\d{4}/\d\d/back-pain(_\w+)?\.png", stored.name)
+    with stored.open("rb") as file:
+        data = file.read()
+    assert b"<script>" not in data
+    assert Image.open(BytesIO(data)).format == "PNG"
+
+
+def test_featured_image_that_is_not_a_picture_gives_the_form_back(author_client):
+    response = author_client.post(
+        ADD,
+        form_data(
+            title="Kept title",
+            featured_image=featured(b"GIF89a<html><script>alert(1)</script>", "a.gif"),
+            featured_image_alt="Something",
+        ),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "featured_image" in errors
+    assert 'value="Kept title"' in response.content.decode()
+    assert not Post.objects.filter(slug="a-new-post").exists()
