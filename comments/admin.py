@@ -165,9 +165,12 @@ class CommentAdmin(admin.ModelAdmin):
     inlines = [ModerationLogInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Comment]:
+        # The user: a row's checkbox is labelled with str(comment), whose
+        # name comes from the commenter's account when they have one.
         return (
             moderated_comments(request.user)
             .select_related(None)
+            .select_related("user")
             .prefetch_related("content_object")
         )
 

@@ -75,8 +75,11 @@ def test_the_queue_costs_the_same_queries_for_5_or_60_comments(
         "author": author,
     }[who]
     posts = [make_post(author=author) for _ in range(3)]
+    # Half by registered readers: each row's checkbox is labelled with the
+    # commenter's name, which comes from their account.
+    readers = [make_user(), None]
     for number in range(total):
-        make_comment(post=posts[number % 3], state=State.HELD)
+        make_comment(post=posts[number % 3], state=State.HELD, user=readers[number % 2])
     client.force_login(user)
     with django_assert_num_queries(QUEUE_QUERIES[who]):
         response = client.get(QUEUE)
