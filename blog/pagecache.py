@@ -57,6 +57,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import NamedTuple
 
 from csp.constants import HEADER as CSP_HEADER
@@ -163,8 +164,32 @@ def bypass_for_cookie(name: str) -> None:
     BYPASS_COOKIES.add(name)
 
 
+# The content version as this request first read it: a page and each of its
+# fragments (blog/fragments.py) ask for it, one shared-cache read serves them
+# all. Set per request by PageCacheMiddleware; a bump empties it.
+_request_version: ContextVar[list[int] | None] = ContextVar(
+    "inkwell_content_version", default=None
+)
+
+
 def content_version() -> int:
-    """The current content version, started from the clock if unknown.
+    """The current content version, as of the first time this request asked.
+
+    That is safe: whatever is cached under a version that has since moved on
+    is never looked up again. A change made by this request (a bump) is seen
+    by its later reads.
+    """
+    memo = _request_version.get()
+    if memo:
+        return memo[0]
+    version = _read_content_version()
+    if memo is not None:
+        memo.append(version)
+    return version
+
+
+def _read_content_version() -> int:
+    """The counter from the shared cache, started from the clock if unknown.
 
     A lost counter (Redis flushed, the file cache culled) restarts from the
     time in nanoseconds, which is always past any earlier value: pages cached
@@ -200,6 +225,9 @@ def _bump() -> None:
         cache.incr(VERSION_KEY)
     except ValueError:
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    memo = _request_version.get()
+    if memo:
+        memo.clear()
 
 
 def next_publication_in() -> float | None:
@@ -285,6 +313,13 @@ class PageCacheMiddleware:
         self.csrf = CsrfViewMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _request_version.set([])
+        try:
+            return self.respond(request)
+        finally:
+            _request_version.reset(token)
+
+    def respond(self, request: HttpRequest) -> HttpResponse:
         if not self.request_is_cacheable(request):
             return self.get_response(request)
         try:

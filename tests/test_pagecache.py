@@ -127,6 +127,30 @@ def test_discussion_settings_changes_bump_the_content_version():
     assert version_moves(discussion.save)
 
 
+def test_a_page_reads_the_content_version_once(client, settings, monkeypatch):
+    """The page and every fragment in it share one read of the counter; a
+    change the request itself makes is seen by what it reads afterwards."""
+    settings.INKWELL_PAGE_CACHE = False  # fragments only: seven of them
+    post = make_post()
+    reads = []
+    read = pagecache._read_content_version
+    monkeypatch.setattr(
+        pagecache, "_read_content_version", lambda: reads.append(1) or read()
+    )
+    client.get(post.get_absolute_url())
+    assert len(reads) == 1
+
+    def page_that_changes_something(request):
+        before = pagecache.content_version()
+        pagecache.bump_content_version()
+        return HttpResponse(f"{before} {pagecache.content_version()}")
+
+    before, after = PageCacheMiddleware(page_that_changes_something)(
+        RequestFactory().get("/")
+    ).content.split()
+    assert int(after) > int(before)
+
+
 def test_a_deploy_retires_what_the_old_code_rendered():
     """Templates may have changed: `migrate`, which every deploy runs, makes
     every cached page and fragment stale."""
