@@ -158,7 +158,6 @@ class Item:
     pk: int
     parent_id: int
     level: int
-    user_id: int | None
     name: str
     depth: int = 0
     can_reply: bool = False
@@ -168,7 +167,7 @@ class Item:
     like: likes.CommentLike | None = None
 
 
-def _item(row: dict, post: Post, urls: dict[str, str], tz: datetime.tzinfo) -> Item:
+def _item(row: dict, post: Post, permalink: str, tz: datetime.tzinfo) -> Item:
     """An `Item` from a row of FIELDS: the comment's markup, ready to join."""
     name = row["user_name"]
     if row["user_id"]:
@@ -191,7 +190,7 @@ def _item(row: dict, post: Post, urls: dict[str, str], tz: datetime.tzinfo) -> I
         classes=" comment--by-author" if by_author else "",
         author=author,
         badge=BADGE if by_author else "",
-        permalink=urls["permalink"].format(ref),
+        permalink=permalink.format(ref),
         iso=when.isoformat(timespec="seconds"),  # valid HTML: no microseconds
         when=escape(f"{when:%B} {when.day}, {when.year} at {when:%H:%M}"),
     )
@@ -200,24 +199,15 @@ def _item(row: dict, post: Post, urls: dict[str, str], tz: datetime.tzinfo) -> I
         row["pk"],
         row["parent_id"],
         row["level"],
-        row["user_id"],
         name,
         head=head,
         body=body,
     )
 
 
-def _urls() -> dict[str, str]:
-    """The URL patterns a comment links to, reversed once per page."""
-    return {
-        "permalink": _url_pattern("comments-permalink", "comment_id"),
-        "reply": _url_pattern("comments-reply", "comment_id"),
-        "moderate": _url_pattern("admin:comments_comment_change", "object_id"),
-        "like": _url_pattern("likes:like_comment", "comment_id"),
-    }
-
-
 def _url_pattern(name: str, kwarg: str) -> str:
+    """A URL with `{}` for the comment's id: reversed once per page, not per
+    comment."""
     marker = 987654321
     return reverse(name, kwargs={kwarg: marker}).replace(str(marker), "{}")
 
@@ -225,9 +215,9 @@ def _url_pattern(name: str, kwarg: str) -> str:
 def arrange(rows: list[dict], threads: list[int], post: Post) -> list[Item]:
     """The comments of `rows` in reading order, as `Item`s with their depth
     and the markup that follows each."""
-    urls = _urls()
+    permalink = _url_pattern("comments-permalink", "comment_id")
     tz = timezone.get_current_timezone()
-    items = {row["pk"]: _item(row, post, urls, tz) for row in rows}
+    items = {row["pk"]: _item(row, post, permalink, tz) for row in rows}
     children: dict[int, list[Item]] = {}
     for item in items.values():
         if item.parent_id != item.pk and item.parent_id in items:
@@ -287,19 +277,18 @@ def render(
     """
     if not items:
         return mark_safe("")
-    urls = _urls()
+    reply_url = _url_pattern("comments-reply", "comment_id")
+    moderate_url = _url_pattern("admin:comments_comment_change", "object_id")
     parts = ['<ol class="comment-list">\n']
     for item in items:
         name = escape(item.name)
         ref = str(item.pk)
         parts.append(item.head)
         if can_moderate:
-            parts.append(MODERATE.format(url=urls["moderate"].format(ref), name=name))
+            parts.append(MODERATE.format(url=moderate_url.format(ref), name=name))
         parts.append(item.body)
         if item.can_reply and show_reply:
-            parts.append(
-                REPLY.format(url=urls["reply"].format(ref), ref=ref, name=name)
-            )
+            parts.append(REPLY.format(url=reply_url.format(ref), ref=ref, name=name))
         like = item.like
         if like is not None and like.can_like:
             parts.append(
