@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from blog.pagecache import content_version, next_publication_in
+from blog import pagecache
 
 
 def cached(name: str, *key: object, build: Callable[[], Any]) -> Any:
@@ -36,7 +36,7 @@ def cached(name: str, *key: object, build: Callable[[], Any]) -> Any:
     id, a page's path); values are compared as text.
     """
     digest = hashlib.sha256("\x1f".join(map(str, key)).encode()).hexdigest()
-    cache_key = f"fragment:{content_version()}:{name}:{digest}"
+    cache_key = f"fragment:{pagecache.content_version()}:{name}:{digest}"
     entry = cache.get(cache_key)
     # The expiry is checked here too, as the page cache does: backends keep
     # entries by their own clock, in whole seconds.
@@ -52,8 +52,6 @@ def cached(name: str, *key: object, build: Callable[[], Any]) -> Any:
 def lifetime() -> int:
     """Seconds a new fragment may live: whole seconds, rounded down, so that
     it is gone before the next scheduled post goes live."""
-    seconds = float(settings.INKWELL_FRAGMENT_CACHE_SECONDS)
-    until_next = next_publication_in()
-    if until_next is not None:
-        seconds = min(seconds, until_next)
-    return math.floor(seconds)
+    return math.floor(
+        pagecache.lifetime(float(settings.INKWELL_FRAGMENT_CACHE_SECONDS))
+    )

@@ -243,6 +243,13 @@ def next_publication_in() -> float | None:
     return max(0.0, at - now) if at else None
 
 
+def lifetime(seconds: float) -> float:
+    """How long something rendered now may be kept: `seconds`, but never past
+    the next scheduled post's publication, which sends no signal."""
+    until_next = next_publication_in()
+    return seconds if until_next is None else min(seconds, until_next)
+
+
 def refresh_next_publication() -> float:
     """Look up the next scheduled publish time and cache it (0: none)."""
     from blog.models import Post
@@ -420,10 +427,7 @@ class PageCacheMiddleware:
     ) -> HttpResponse:
         content = self.with_placeholder(request, response.content)
         now = time.time()
-        ttl = float(settings.INKWELL_PAGE_CACHE_SECONDS)
-        until_next = next_publication_in()
-        if until_next is not None:
-            ttl = min(ttl, until_next)
+        ttl = lifetime(float(settings.INKWELL_PAGE_CACHE_SECONDS))
         etag = quote_etag(hashlib.sha256(content).hexdigest()[:32])
         self.add_validators(response, etag, int(now), "miss")
         # A hit sets Content-Length and the CSP headers last (`finish`).
