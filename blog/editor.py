@@ -1,7 +1,7 @@
 """The author's editor endpoints: preview and image upload, staff only.
 
 They stand in for django-markdownx's own views under the same URL names, so the
-admin's Markdown widget posts here (DESIGN.md, "Known defects"): the stock
+admin's Markdown widget posts here (ARCHITECTURE.md, "Library defects"): the stock
 preview returns unsanitised HTML to anyone, and the stock upload stores
 whatever the client calls an image under the client's file extension.
 

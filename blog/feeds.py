@@ -22,13 +22,10 @@ from django.views.decorators.http import condition
 from taggit.models import Tag
 
 from blog import markup
-from blog.models import Category, Post
+from blog.links import absolute
+from blog.models import Category, Post, display_name
 
 FEED_LENGTH = 20
-
-
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 @dataclass
@@ -86,7 +83,7 @@ def feed_scope(
         )
     elif kind == "author":
         author = get_object_or_404(get_user_model(), username=username, is_active=True)
-        name = author.get_full_name() or author.get_username()
+        name = display_name(author)
         scope = FeedScope(
             title=f"Posts by {name} · {site_name}",
             description=f"New posts by {name}.",
@@ -166,7 +163,7 @@ class PostFeed(Feed):
         return max(post.updated_at, post.published_at)
 
     def item_author_name(self, post: Post) -> str:
-        return post.author.get_full_name() or post.author.get_username()
+        return display_name(post.author)
 
     def item_author_link(self, post: Post) -> str:
         return absolute(reverse("blog:author", args=[post.author.get_username()]))

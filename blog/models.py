@@ -18,6 +18,19 @@ from blog import markup, redirects
 logger = logging.getLogger(__name__)
 
 
+def name_from_parts(
+    first_name: str | None, last_name: str | None, fallback: str
+) -> str:
+    """A person's full name, else `fallback` (their username): what pages,
+    feeds and mail call an author, commenter or liker."""
+    return f"{first_name or ''} {last_name or ''}".strip() or fallback
+
+
+def display_name(user) -> str:
+    """`name_from_parts` for a user object."""
+    return name_from_parts(user.first_name, user.last_name, user.get_username())
+
+
 class CategoryQuerySet(models.QuerySet):
     def get_by_natural_key(self, slug: str) -> Category:
         return self.get(slug=slug)

@@ -542,8 +542,8 @@ def content_changed(sender, **kwargs) -> None:
 
 def connect_signals() -> None:
     """Bump the content version when posts, categories, tags, authors or the
-    site change. The comments app connects its own models (DESIGN.md: blog
-    never imports comments)."""
+    site change. The comments app connects its own models (blog never
+    imports comments)."""
     from django.contrib.auth import get_user_model
     from django.contrib.sites.models import Site
     from django.db.models.signals import post_delete, post_save

@@ -20,16 +20,13 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from blog.models import Category, Post
+from blog.links import absolute
+from blog.models import Category, Post, display_name
 
 DESCRIPTION_LENGTH = 300
 
 # What json_script escapes: a "</script>" inside a title stays text.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-
-
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def json_ld(data: dict) -> SafeString:
@@ -100,7 +97,7 @@ def post_meta(post: Post, breadcrumb: list[Category], tags: list) -> PageMeta:
     description = Truncator(post.seo_description or post.summary).chars(
         DESCRIPTION_LENGTH
     )
-    author = post.author.get_full_name() or post.author.get_username()
+    author = display_name(post.author)
     image = absolute(post.featured_image.url) if post.featured_image else ""
     posting = {
         "@context": "https://schema.org",

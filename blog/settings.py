@@ -74,8 +74,8 @@ MIDDLEWARE = [
     "blog.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Anonymous pages from the shared cache (DESIGN.md, "Performance
-    # approach"), served before everything below: blog/pagecache.py says how
+    # Anonymous pages from the shared cache (ARCHITECTURE.md, "Caching"),
+    # served before everything below: blog/pagecache.py says how
     # a hit still gets what CSP, sessions, CSRF, auth and messages would add.
     "blog.pagecache.PageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -218,7 +218,7 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Background work (DESIGN.md, "Background work"): the database queue.
+# Background work (mail): the database queue; `manage.py db_worker` runs it.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Blog

@@ -1,32 +1,81 @@
-"""The project's URL map: the admin, the editor endpoints, comments, the blog."""
+"""The project's URL map: the admin, the editor endpoints, then the comments
+app's URLs (namespace `comments`) and the blog's (namespace `blog`)."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.static import serve
 
 from blog import editor, feeds, views
 from blog.sitemaps import sitemaps
 
-urlpatterns = [
-    path("admin/", admin.site.urls),
+
+class MonthConverter:
+    regex = "0[1-9]|1[0-2]"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(MonthConverter, "mm")
+
+blog_patterns = [
+    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    # The markdownx widget's endpoints, under its URL names but our views
-    # (blog/editor.py); markdownx.urls stays out on purpose.
-    path("markdownx/markdownify/", editor.preview, name="markdownx_markdownify"),
-    path("markdownx/upload/", editor.upload_image, name="markdownx_upload"),
     path("feed/", feeds.rss, name="feed"),
     path("feed/atom/", feeds.atom, name="feed_atom"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("search/", views.search_page, name="search"),
+    path("category/<slug:slug>/", views.category_detail, name="category"),
+    path("tag/<slug:slug>/", views.tag_detail, name="tag"),
+    path("author/<str:username>/", views.author_detail, name="author"),
+    # Feeds of one category (its subcategories included), tag or author.
+    path(
+        "category/<slug:slug>/feed/",
+        feeds.rss,
+        {"kind": "category"},
+        name="category_feed",
+    ),
+    path(
+        "category/<slug:slug>/feed/atom/",
+        feeds.atom,
+        {"kind": "category"},
+        name="category_feed_atom",
+    ),
+    path("tag/<slug:slug>/feed/", feeds.rss, {"kind": "tag"}, name="tag_feed"),
+    path(
+        "tag/<slug:slug>/feed/atom/", feeds.atom, {"kind": "tag"}, name="tag_feed_atom"
+    ),
+    path(
+        "author/<str:username>/feed/", feeds.rss, {"kind": "author"}, name="author_feed"
+    ),
+    path(
+        "author/<str:username>/feed/atom/",
+        feeds.atom,
+        {"kind": "author"},
+        name="author_feed_atom",
+    ),
+    path("<int:year>/", views.archive_year, name="archive_year"),
+    path("<int:year>/<mm:month>/", views.archive_month, name="archive_month"),
+    path("<int:year>/<mm:month>/<slug:slug>/", views.post_detail, name="post"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # The markdownx widget's endpoints, under the URL names it reverses but
+    # our views (blog/editor.py); markdownx.urls stays out on purpose.
+    path("markdownx/markdownify/", editor.preview, name="markdownx_markdownify"),
+    path("markdownx/upload/", editor.upload_image, name="markdownx_upload"),
     # Uploads are images we re-encoded ourselves, so serving them from Django
     # is safe; a busy site puts them behind its web server or a shared store.
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
-    path("comments/", include("comments.urls")),
-    path("", include("comments.likes")),
-    path("", include("blog.routes")),
+    path("", include("comments.urls")),
+    path("", include((blog_patterns, "blog"))),
 ]
 
 # A database outage anywhere in the stack shows templates/503.html.

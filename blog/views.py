@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from taggit.models import Tag
 
 from blog import fragments, redirects, search, seo
-from blog.models import Category, Post
+from blog.models import Category, Post, display_name
 
 
 def paginate(request: HttpRequest, queryset) -> Page:
@@ -132,7 +132,7 @@ def author_detail(request: HttpRequest, username: str) -> HttpResponse:
     if not posts.exists():
         raise Http404("This author has not published anything yet.")
     page = paginate(request, posts)
-    name = author.get_full_name() or author.get_username()
+    name = display_name(author)
     meta = seo.listing_meta(
         request, page, title=f"Posts by {name}", description=f"Posts by {name}."
     )
@@ -205,7 +205,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
-        f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}",
+        f"Sitemap: {settings.SITE_URL}{reverse('blog:sitemap')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 

@@ -10,14 +10,11 @@ from django.urls import reverse
 from django.utils.feedgenerator import Rss201rev2Feed
 
 from blog import markup
+from blog.links import absolute
 from blog.models import Post
 from comments.models import Comment
 
 FEED_LENGTH = 50
-
-
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 class PostCommentsFeed(Feed):
@@ -35,7 +32,7 @@ class PostCommentsFeed(Feed):
         return absolute(f"{post.get_absolute_url()}#comments")
 
     def feed_url(self, post: Post) -> str:
-        return absolute(reverse("comments-feed", args=[post.pk]))
+        return absolute(reverse("comments:feed", args=[post.pk]))
 
     def description(self, post: Post) -> str:
         return f"The latest comments on “{post.title}”."

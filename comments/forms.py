@@ -9,7 +9,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django_comments_xtd.forms import XtdCommentForm
 
-from blog.models import Post
+from blog.models import Post, display_name
 from comments.models import Comment, DiscussionSettings, max_thread_level
 
 # Hidden fields django_comments signs: a problem there means the form expired
@@ -152,7 +152,7 @@ class CommentForm(XtdCommentForm):
         name = data.get("name") or "Anonymous"
         email = data.get("email", "")
         if user is not None:
-            name = user.get_full_name() or user.get_username()
+            name = display_name(user)
             email = user.email
         return Comment(
             content_type=ContentType.objects.get_for_model(self.target_object),

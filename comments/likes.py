@@ -5,9 +5,6 @@ id in a first-party cookie the first time they like a post, so each may like
 a post once; comments can be liked by signed-in readers only, stored as
 django-comments-xtd's own "I liked it" flags. Every like or unlike counts
 against a per-IP rate limit kept in the cache (shared by every process).
-
-Every change to likes goes through `like_post` or `like_comment`: the place to
-invalidate cached pages.
 """
 
 from __future__ import annotations
@@ -30,7 +27,8 @@ from django_comments.models import CommentFlag
 from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 
 from blog import fragments
-from blog.models import Post
+from blog.links import url_pattern
+from blog.models import Post, name_from_parts
 from comments.models import Comment, PostLike
 from comments.ratelimit import within_limit
 
@@ -137,8 +135,13 @@ def _read_summary(post: Post, mine: Q | None) -> LikeSummary:
         summary.count = row["total"]
         summary.liked = bool(row["mine"])
         if row["user__username"] is not None:
-            full_name = f"{row['user__first_name']} {row['user__last_name']}".strip()
-            summary.names.append(full_name or row["user__username"])
+            summary.names.append(
+                name_from_parts(
+                    row["user__first_name"],
+                    row["user__last_name"],
+                    row["user__username"],
+                )
+            )
     return summary
 
 
@@ -181,11 +184,7 @@ INTENTS = {"like": True, "unlike": False}
 
 @require_POST
 def like_post(request: HttpRequest, pk: int) -> HttpResponse:
-    """The Like button: a plain form post, or fetch() asking for JSON.
-
-    Every change to a post's likes goes through this view, so this is the
-    one place to invalidate the post's cached page.
-    """
+    """The Like button: a plain form post, or fetch() asking for JSON."""
     post = get_object_or_404(Post.objects.published(), pk=pk)
     wants_json = (
         request.get_preferred_type(["text/html", "application/json"])
@@ -283,8 +282,7 @@ def attach_comment_likes(post: Post, comments: list, request: HttpRequest) -> No
     )
     found = {row["comment_id"]: row for row in rows}
     can_like = user.is_authenticated and post.is_public
-    marker = 987654321
-    url = reverse("likes:like_comment", args=[marker]).replace(str(marker), "{}")
+    url = url_pattern("comments:like_comment", "comment_id")
     for comment in comments:
         row = found.get(comment.pk, {})
         comment.like = CommentLike(
@@ -328,7 +326,7 @@ def like_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
         request.get_preferred_type(["text/html", "application/json"])
         == "application/json"
     )
-    back = reverse("comments-permalink", args=[comment.pk])
+    back = reverse("comments:permalink", args=[comment.pk])
 
     def refused(message: str, status: int) -> HttpResponse:
         if wants_json:

@@ -92,7 +92,7 @@ class Comment(XtdComment):
     def get_absolute_url(self) -> str:
         """The permalink: it redirects to the page of the discussion holding
         this comment (django_comments' version needs its own URLs)."""
-        return reverse("comments-permalink", kwargs={"comment_id": self.pk})
+        return reverse("comments:permalink", kwargs={"comment_id": self.pk})
 
     def save(self, *args, **kwargs) -> None:
         self.is_public = self.state == self.State.PUBLIC

@@ -82,15 +82,6 @@ def comments_open(post: Post, rules: DiscussionSettings | None = None) -> bool:
     return True
 
 
-def max_thread_level() -> int:
-    """The deepest level a comment may sit at (0: no replies)."""
-    return discussion().max_thread_level
-
-
-def threads_per_page() -> int:
-    return max(1, discussion().threads_per_page)
-
-
 # The rules, as a pure function
 
 

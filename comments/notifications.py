@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
+from blog.links import absolute
 from blog.markup import render_comment
 from comments import tokens
 from comments.models import Comment
@@ -36,14 +37,9 @@ logger = logging.getLogger(__name__)
 State = Comment.State
 
 
-def absolute_url(path: str) -> str:
-    """A link for an email: SITE_URL's scheme and host, never the request's."""
-    return f"{settings.SITE_URL}{path}"
-
-
 def comment_url(comment: Comment) -> str:
     """The comment's permalink: it lands on the page of the thread holding it."""
-    return absolute_url(comment.get_absolute_url())
+    return absolute(comment.get_absolute_url())
 
 
 def send_templated_mail(
@@ -77,7 +73,7 @@ def comment_context(comment: Comment) -> dict:
         "comment_html": render_comment(comment.comment),
         "comment_url": comment_url(comment),
         "target": target,
-        "target_url": absolute_url(target.get_absolute_url()),
+        "target_url": absolute(target.get_absolute_url()),
     }
 
 
@@ -116,7 +112,7 @@ def send_confirmation_request(comment: Comment, ip_address: str | None) -> bool:
     context = comment_context(comment)
     max_age = settings.INKWELL_COMMENT_CONFIRMATION_MAX_AGE
     context.update(
-        confirm_url=absolute_url(reverse("comments-confirm", args=[token])),
+        confirm_url=absolute(reverse("comments:confirm", args=[token])),
         valid_for_days=max(1, round(max_age / 86400)),
     )
     send_templated_mail(
@@ -168,9 +164,9 @@ def notify_followers(comment: Comment) -> int:
     subject = f"New comment on “{target}”"
     sent = 0
     for email, name in followers(comment).items():
-        unsubscribe_url = absolute_url(
+        unsubscribe_url = absolute(
             reverse(
-                "comments-unsubscribe",
+                "comments:unsubscribe",
                 args=[tokens.make_unsubscribe_token(target.pk, email)],
             )
         )
@@ -276,9 +272,9 @@ def notify_moderators(comment: Comment) -> int:
     sent = 0
     for email, user in moderators_for(comment).items():
         links = {
-            action: absolute_url(
+            action: absolute(
                 reverse(
-                    "comments-moderate",
+                    "comments:moderate",
                     args=[tokens.make_moderation_token(comment, action, email)],
                 )
             )
@@ -292,7 +288,7 @@ def notify_moderators(comment: Comment) -> int:
                 **context,
                 "recipient": user,
                 "links": links,
-                "review_url": absolute_url(review_path(comment)),
+                "review_url": absolute(review_path(comment)),
                 "valid_for_days": max(1, round(max_age / 86400)),
             },
         )

@@ -22,15 +22,8 @@ def comment_saved(sender, instance: Comment, **kwargs) -> None:
         bump_content_version()
 
 
-def comment_state_moved(sender, **kwargs) -> None:
-    bump_content_version()
-
-
-def comment_or_like_deleted(sender, **kwargs) -> None:
-    bump_content_version()
-
-
-def like_or_settings_saved(sender, **kwargs) -> None:
+def changed(sender, **kwargs) -> None:
+    """A like, a deleted comment, a state change or new discussion settings."""
     bump_content_version()
 
 
@@ -45,18 +38,12 @@ def connect_signals() -> None:
     bypass_for_cookie(COMMENTER_COOKIE)
     bypass_for_cookie(VISITOR_COOKIE)
     post_save.connect(comment_saved, sender=Comment, dispatch_uid="pagecache")
-    post_delete.connect(
-        comment_or_like_deleted, sender=Comment, dispatch_uid="pagecache"
-    )
-    post_save.connect(like_or_settings_saved, sender=PostLike, dispatch_uid="pagecache")
+    post_delete.connect(changed, sender=Comment, dispatch_uid="pagecache")
+    post_save.connect(changed, sender=PostLike, dispatch_uid="pagecache")
     # Depth, comments per page, closing after N days: every post page changes.
-    post_save.connect(
-        like_or_settings_saved, sender=DiscussionSettings, dispatch_uid="pagecache"
-    )
-    post_delete.connect(
-        comment_or_like_deleted, sender=PostLike, dispatch_uid="pagecache"
-    )
-    comment_state_changed.connect(comment_state_moved, dispatch_uid="pagecache")
+    post_save.connect(changed, sender=DiscussionSettings, dispatch_uid="pagecache")
+    post_delete.connect(changed, sender=PostLike, dispatch_uid="pagecache")
+    comment_state_changed.connect(changed, dispatch_uid="pagecache")
     post_save.connect(
         comment_like_changed, sender=CommentFlag, dispatch_uid="pagecache"
     )

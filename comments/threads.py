@@ -24,12 +24,12 @@ from html import escape
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from blog import fragments, markup
-from blog.models import Post
+from blog.links import url_pattern
+from blog.models import Post, name_from_parts
 from comments import likes
 from comments.models import Comment, DiscussionSettings, max_thread_level
 from comments.moderation import comments_open
@@ -171,10 +171,13 @@ def _item(row: dict, post: Post, permalink: str, tz: datetime.tzinfo) -> Item:
     """An `Item` from a row of FIELDS: the comment's markup, ready to join."""
     name = row["user_name"]
     if row["user_id"]:
-        # django_comments' userinfo: the full name, else the name given,
+        # As django_comments' userinfo: the full name, else the name given,
         # else the username.
-        full = f"{row['user__first_name']} {row['user__last_name']}".strip()
-        name = full or name or row["user__username"]
+        name = name_from_parts(
+            row["user__first_name"],
+            row["user__last_name"],
+            name or row["user__username"],
+        )
     ref = str(row["pk"])  # a string: no number localisation
     safe_name = escape(name)
     # Imported comments may hold any URL; only web links become links.
@@ -205,17 +208,10 @@ def _item(row: dict, post: Post, permalink: str, tz: datetime.tzinfo) -> Item:
     )
 
 
-def _url_pattern(name: str, kwarg: str) -> str:
-    """A URL with `{}` for the comment's id: reversed once per page, not per
-    comment."""
-    marker = 987654321
-    return reverse(name, kwargs={kwarg: marker}).replace(str(marker), "{}")
-
-
 def arrange(rows: list[dict], threads: list[int], post: Post) -> list[Item]:
     """The comments of `rows` in reading order, as `Item`s with their depth
     and the markup that follows each."""
-    permalink = _url_pattern("comments-permalink", "comment_id")
+    permalink = url_pattern("comments:permalink", "comment_id")
     tz = timezone.get_current_timezone()
     items = {row["pk"]: _item(row, post, permalink, tz) for row in rows}
     children: dict[int, list[Item]] = {}
@@ -277,8 +273,8 @@ def render(
     """
     if not items:
         return mark_safe("")
-    reply_url = _url_pattern("comments-reply", "comment_id")
-    moderate_url = _url_pattern("admin:comments_comment_change", "object_id")
+    reply_url = url_pattern("comments:reply", "comment_id")
+    moderate_url = url_pattern("admin:comments_comment_change", "object_id")
     parts = ['<ol class="comment-list">\n']
     for item in items:
         name = escape(item.name)

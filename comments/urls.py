@@ -1,19 +1,23 @@
-"""URLs of the comments app; the project mounts them under /comments/."""
+"""URLs of the comments app (namespace `comments`): posting, permalinks,
+feeds, the links mailed to readers and moderators, likes."""
 
 from django.urls import path
 
-from comments import feeds, mail_views, views
+from comments import feeds, likes, mail_views, views
 
+app_name = "comments"
 urlpatterns = [
-    path("post/", views.post_comment, name="comments-post"),
-    path("reply/<int:comment_id>/", views.reply, name="comments-reply"),
-    path("feed/<int:post_id>/", feeds.PostCommentsFeed(), name="comments-feed"),
-    path("<int:comment_id>/", views.permalink, name="comments-permalink"),
-    path("confirm/<str:token>/", mail_views.confirm_comment, name="comments-confirm"),
-    path("moderate/<str:token>/", mail_views.moderate, name="comments-moderate"),
+    path("comments/post/", views.post_comment, name="post"),
+    path("comments/reply/<int:comment_id>/", views.reply, name="reply"),
+    path("comments/feed/<int:post_id>/", feeds.PostCommentsFeed(), name="feed"),
+    path("comments/<int:comment_id>/", views.permalink, name="permalink"),
+    path("comments/confirm/<str:token>/", mail_views.confirm_comment, name="confirm"),
+    path("comments/moderate/<str:token>/", mail_views.moderate, name="moderate"),
     path(
-        "unsubscribe/<str:token>/",
+        "comments/unsubscribe/<str:token>/",
         mail_views.unsubscribe,
-        name="comments-unsubscribe",
+        name="unsubscribe",
     ),
+    path("comments/<int:comment_id>/like/", likes.like_comment, name="like_comment"),
+    path("posts/<int:pk>/like/", likes.like_post, name="like_post"),
 ]

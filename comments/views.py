@@ -272,7 +272,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: a comment whose security cookie had gone (a long
     time writing, cookies cleared) comes back with its text, ready to send
     again; other requests get Django's own page."""
-    if request.method == "POST" and request.path == reverse("comments-post"):
+    if request.method == "POST" and request.path == reverse("comments:post"):
         post = _target_post(request.POST)
         if post is not None and (post.is_public or request.user.is_staff):
             form = CommentForm(post, data=request.POST, user=request.user)

@@ -115,7 +115,7 @@ def test_comment_feed_lists_approved_comments_with_absolute_links(client, settin
         make_comment(post=post, body=f"Hidden {state}", state=state)
     make_comment(body="On another post")
 
-    response = client.get(reverse("comments-feed", args=[post.pk]))
+    response = client.get(reverse("comments:feed", args=[post.pk]))
     assert response.status_code == 200
     feed = feedparser.parse(response.content)
     assert not feed.bozo
@@ -132,7 +132,7 @@ def test_comment_feed_lists_approved_comments_with_absolute_links(client, settin
 
 def test_comment_feed_of_an_unpublished_post_is_not_found(client):
     post = make_post(status="draft")
-    assert client.get(reverse("comments-feed", args=[post.pk])).status_code == 404
+    assert client.get(reverse("comments:feed", args=[post.pk])).status_code == 404
 
 
 def test_post_page_links_its_comment_feed(client):

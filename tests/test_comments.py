@@ -364,7 +364,7 @@ def test_replies_of_a_hidden_comment_are_hidden_too(client):
 def test_reply_page_works_without_javascript(client, no_confirmation):
     post = make_post()
     parent = make_comment(post=post, name="Linus", body="Original thought")
-    response = client.get(reverse("comments-reply", args=[parent.pk]))
+    response = client.get(reverse("comments:reply", args=[parent.pk]))
     page = response.content.decode()
     assert response.status_code == 200
     assert "Reply to Linus" in page
@@ -380,7 +380,7 @@ def test_reply_page_works_without_javascript(client, no_confirmation):
 
 def test_reply_page_of_an_unapproved_comment_is_not_found(client):
     hidden = make_comment(state="held")
-    assert client.get(reverse("comments-reply", args=[hidden.pk])).status_code == 404
+    assert client.get(reverse("comments:reply", args=[hidden.pk])).status_code == 404
 
 
 # Remembering the commenter

@@ -156,7 +156,7 @@ def test_admin_login_locks_out_after_five_failures(client):
 def like_from(client, post, forwarded_for: str) -> str:
     """Like `post` through a proxy at 10.0.0.5; the address the like recorded."""
     client.post(
-        reverse("likes:like_post", args=[post.pk]),
+        reverse("comments:like_post", args=[post.pk]),
         {"intent": "like"},
         REMOTE_ADDR="10.0.0.5",
         HTTP_X_FORWARDED_FOR=forwarded_for,

@@ -23,7 +23,7 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 
 def like_url(post: Post) -> str:
-    return reverse("likes:like_post", args=[post.pk])
+    return reverse("comments:like_post", args=[post.pk])
 
 
 def likes_line(client: Client, post: Post) -> str:
@@ -243,7 +243,8 @@ def test_only_published_posts_can_be_liked(admin_client, state):
     post = make_post(**state)
     assert admin_client.post(like_url(post)).status_code == 404
     assert (
-        admin_client.post(reverse("likes:like_post", args=[99999])).status_code == 404
+        admin_client.post(reverse("comments:like_post", args=[99999])).status_code
+        == 404
     )
     assert not PostLike.objects.exists()
     assert (
@@ -308,7 +309,7 @@ def test_post_page_query_count_does_not_grow_with_likes(
 
 
 def comment_like_url(comment) -> str:
-    return reverse("likes:like_comment", args=[comment.pk])
+    return reverse("comments:like_comment", args=[comment.pk])
 
 
 def test_signed_in_reader_likes_and_unlikes_a_comment(client):
@@ -381,7 +382,7 @@ def test_only_approved_comments_on_published_posts_can_be_liked(admin_client, ca
     }[case]()
     url = comment_like_url(comment)
     if case == "unknown comment":
-        url = reverse("likes:like_comment", args=[comment.pk + 1000])
+        url = reverse("comments:like_comment", args=[comment.pk + 1000])
     if case == "get":
         assert admin_client.get(url).status_code == 405
     else:

@@ -189,7 +189,7 @@ def test_altered_confirmation_link_is_refused_kindly(post, client, mailoutbox, s
     comment = make_comment(post=post, state=State.UNCONFIRMED)
     token = tokens.make_confirmation_token(comment)
 
-    response = client.post(reverse("comments-confirm", args=[spoil(token)]))
+    response = client.post(reverse("comments:confirm", args=[spoil(token)]))
 
     assert response.status_code == 400
     assert b"This link does not work" in response.content
@@ -203,7 +203,7 @@ def test_expired_confirmation_link_is_refused(post, client, monkeypatch, setting
     later = time.time() + settings.INKWELL_COMMENT_CONFIRMATION_MAX_AGE + 60
     monkeypatch.setattr(signing.time, "time", lambda: later)
 
-    response = client.post(reverse("comments-confirm", args=[token]))
+    response = client.post(reverse("comments:confirm", args=[token]))
 
     assert response.status_code == 410
     assert b"This link has expired" in response.content
@@ -216,7 +216,7 @@ def test_confirmation_link_is_bound_to_the_address(post, client):
     token = tokens.make_confirmation_token(comment)
     Comment.objects.filter(pk=comment.pk).update(user_email="eve@example.org")
 
-    response = client.post(reverse("comments-confirm", args=[token]))
+    response = client.post(reverse("comments:confirm", args=[token]))
 
     assert response.status_code == 400
     comment.refresh_from_db()
@@ -422,7 +422,7 @@ def test_altered_unsubscribe_link_is_refused(post, client):
     confirm_token = tokens.make_confirmation_token(comment)
 
     for bad in (token[:-1] + "x", confirm_token, "junk"):
-        response = client.post(reverse("comments-unsubscribe", args=[bad]))
+        response = client.post(reverse("comments:unsubscribe", args=[bad]))
         assert response.status_code == 400
     comment.refresh_from_db()
     assert comment.followup

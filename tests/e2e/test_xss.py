@@ -466,7 +466,7 @@ def test_public_pages(probe):
         probe.visit_feed(reverse("blog:category_feed", args=[category.slug]))
         probe.visit_feed(reverse("blog:category_feed_atom", args=[category.slug]))
     for post in site.posts:
-        probe.visit_feed(reverse("comments-feed", args=[post.pk]))
+        probe.visit_feed(reverse("comments:feed", args=[post.pk]))
     probe.visit_feed(reverse("blog:tag_feed", args=[site.batch_tags[0].slug]))
     probe.visit_feed(reverse("blog:author_feed_atom", args=[site.authors[0].username]))
 
