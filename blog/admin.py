@@ -66,11 +66,19 @@ class PostForm(forms.ModelForm):
 @admin.register(Post)
 class PostAdmin(MarkdownxModelAdmin):
     form = PostForm
-    list_display = ["title", "status_label", "category", "author", "published_at"]
+    list_display = [
+        "title",
+        "status_label",
+        "sticky",
+        "category",
+        "author",
+        "published_at",
+    ]
     # Related-only: an author's filter lists who wrote their posts, not every
     # account on the site.
     list_filter = [
         "status",
+        "sticky",
         "category",
         ("author", admin.RelatedOnlyFieldListFilter),
         "allow_comments",
@@ -79,11 +87,14 @@ class PostAdmin(MarkdownxModelAdmin):
     search_fields = ["title", "body", "excerpt"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["category"]
-    actions = ["publish", "unpublish"]
+    autocomplete_fields = ["category", "categories"]
+    actions = ["publish", "unpublish", "stick", "unstick"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "body", "category", "tags"]}),
-        ("Publishing", {"fields": ["status", "published_at", "author"]}),
+        (None, {"fields": ["title", "slug", "body", "category", "categories", "tags"]}),
+        (
+            "Publishing",
+            {"fields": ["status", "published_at", "author", "sticky", "password"]},
+        ),
         (
             "Summary and sharing",
             {
@@ -106,6 +117,8 @@ class PostAdmin(MarkdownxModelAdmin):
     def status_label(self, post: Post) -> str:
         if post.is_scheduled:
             return "Scheduled"
+        if post.is_protected:
+            return f"{post.get_status_display()}, password protected"
         return post.get_status_display()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
@@ -147,7 +160,7 @@ class PostAdmin(MarkdownxModelAdmin):
     def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
         if not change and not can_edit_others(request):
             obj.author = request.user
-        super().save_model(request, obj, form, change)
+        obj.save(revised_by=request.user)
 
     @admin.action(description="Publish selected posts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
@@ -172,3 +185,24 @@ class PostAdmin(MarkdownxModelAdmin):
         self.message_user(
             request, f"Moved {count} post(s) back to draft.", messages.SUCCESS
         )
+
+    @admin.action(description="Make selected posts sticky", permissions=["change"])
+    def stick(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self._set_sticky(request, queryset, sticky=True)
+
+    @admin.action(description="Make selected posts not sticky", permissions=["change"])
+    def unstick(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self._set_sticky(request, queryset, sticky=False)
+
+    def _set_sticky(
+        self, request: HttpRequest, queryset: QuerySet[Post], *, sticky: bool
+    ) -> None:
+        count = 0
+        # One save per post (not update()): the signals forget cached pages.
+        for post in queryset.exclude(sticky=sticky):
+            post.sticky = sticky
+            post.save(update_fields=["sticky", "updated_at"])
+            count += 1
+        done = "Made" if sticky else "Unpinned"
+        state = "sticky" if sticky else "from the home page"
+        self.message_user(request, f"{done} {count} post(s) {state}.", messages.SUCCESS)

@@ -71,7 +71,7 @@ def feed_scope(
             title=f"{category.name} · {site_name}",
             description=f"New posts in {category.name}, its subcategories included.",
             page_url=category.get_absolute_url(),
-            posts=posts.filter(category__in=category.descendant_ids(categories)),
+            posts=posts.in_category(category, categories),
         )
     elif kind == "tag":
         tag = get_object_or_404(Tag, slug=slug)
@@ -143,12 +143,15 @@ class PostFeed(Feed):
         return scope.feed_url
 
     def items(self, scope: FeedScope) -> QuerySet:
-        return scope.posts.for_listing()[:FEED_LENGTH]
+        return scope.posts.for_listing().prefetch_related("categories")[:FEED_LENGTH]
 
     def item_title(self, post: Post) -> str:
         return post.title
 
     def item_description(self, post: Post) -> str:
+        # A password-protected post's body is for readers who typed it.
+        if post.is_protected:
+            return post.summary
         return markup.markdownify(post.body)
 
     def item_link(self, post: Post) -> str:
@@ -169,7 +172,9 @@ class PostFeed(Feed):
         return absolute(reverse("blog:author", args=[post.author.get_username()]))
 
     def item_categories(self, post: Post) -> list[str]:
+        """The primary category first, then the others, then the tags."""
         names = [post.category.name] if post.category else []
+        names += [c.name for c in post.categories.all() if c.pk != post.category_id]
         return names + [tag.name for tag in post.tags.all()]
 
 

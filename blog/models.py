@@ -3,6 +3,8 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -123,10 +125,12 @@ class PostQuerySet(models.QuerySet):
         return Q(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
 
     def published(self) -> PostQuerySet:
+        """Public posts: private posts, drafts and scheduled posts never are."""
         return self.filter(self.published_condition())
 
     def visible_to(self, user) -> PostQuerySet:
-        """What `user` may open on the public site: drafts only for staff."""
+        """What `user` may open on the public site: drafts and private posts
+        only for staff who may edit them (their own, or anyone's for editors)."""
         if user.is_active and user.is_staff:
             if user.has_perm("blog.edit_others_posts"):
                 return self.all()
@@ -159,6 +163,23 @@ class PostQuerySet(models.QuerySet):
             .order_by("-shared_tags", "-same_category", "-published_at", "-pk")[:limit]
         )
 
+    def in_category(
+        self, category: Category, by_id: dict[int, Category] | None = None
+    ) -> PostQuerySet:
+        """Posts listed under `category` or below it: filed there as their
+        primary category or as one of their other categories.
+
+        The other categories go in as a subquery, so a post in several of
+        them is listed once and the listing stays one query.
+        """
+        ids = category.descendant_ids(by_id)
+        also_in = Post.categories.through.objects.filter(category_id__in=ids)
+        return self.filter(Q(category__in=ids) | Q(pk__in=also_in.values("post_id")))
+
+    def sticky_first(self) -> PostQuerySet:
+        """Sticky posts first (newest first), then the rest, newest first."""
+        return self.order_by("-sticky", "-published_at", "-pk")
+
     def for_listing(self) -> PostQuerySet:
         """What a list of summaries shows, fetched in a fixed number of queries."""
         return (
@@ -168,10 +189,14 @@ class PostQuerySet(models.QuerySet):
         )
 
 
+PROTECTED_SUMMARY = "There is no excerpt because this is a protected post."
+
+
 class Post(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
+        PRIVATE = "private", "Private"
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
@@ -189,7 +214,17 @@ class Post(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="posts",
-        help_text="Where the post is filed; its breadcrumb follows this category.",
+        verbose_name="primary category",
+        help_text="Where the post is filed: its breadcrumb, its “in …” line and "
+        "its related posts follow this category.",
+    )
+    categories = models.ManyToManyField(
+        Category,
+        blank=True,
+        related_name="also_listed_posts",
+        verbose_name="other categories",
+        help_text="The post is also listed on these categories' pages (and their "
+        "parents'); its address and breadcrumb stay with the primary category.",
     )
     tags = TaggableManager(blank=True, help_text="A comma-separated list of tags.")
     body = MarkdownxField(
@@ -203,7 +238,8 @@ class Post(models.Model):
         max_length=10,
         choices=Status.choices,
         default=Status.DRAFT,
-        help_text="Drafts are visible only to staff.",
+        help_text="Drafts are visible only to staff. Private posts are published "
+        "for staff who may edit them and for no one else.",
     )
     published_at = models.DateTimeField(
         "publish time",
@@ -217,6 +253,18 @@ class Post(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    sticky = models.BooleanField(
+        default=False,
+        help_text="Pinned at the top of the home page's first page.",
+    )
+    # Kept as typed, as WordPress keeps post_password: readers type it, an
+    # imported post keeps working with its old password.
+    password = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Readers must type this password to read the post and its "
+        "comments; the title stays visible. Empty: anyone can read it.",
+    )
     allow_comments = models.BooleanField(
         default=True, help_text="Untick to close the discussion on this post."
     )
@@ -242,8 +290,12 @@ class Post(models.Model):
     # fixtures and imports that bypass save() are searchable too; unused on
     # SQLite. blog/search.py reads it.
     search_vector = SearchVectorField(null=True, editable=False)
+    revisions = GenericRelation("Revision")
 
     objects = PostQuerySet.as_manager()
+
+    # Statuses whose posts get a publish time (and so their address) at once.
+    DATED_STATUSES = (Status.PUBLISHED, Status.PRIVATE)
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -265,8 +317,12 @@ class Post(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
+    def save(self, *args, revised_by=None, **kwargs) -> None:
+        """Save, and keep the title, body and excerpt as a revision.
+
+        `revised_by` is who made the change (the editor's user), if known.
+        """
+        if self.status in self.DATED_STATUSES and self.published_at is None:
             self.published_at = timezone.now()
         with transaction.atomic():
             before = None
@@ -284,6 +340,9 @@ class Post(models.Model):
                     redirects.add_redirect(old_url, new_url)
                 except ValueError:  # a path too long for the redirects table
                     logger.warning("No redirect from %s to %s", old_url, new_url)
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or set(update_fields) & set(Revision.FIELDS):
+                Revision.objects.keep(self, user=revised_by)
 
     def get_absolute_url(self) -> str:
         when = timezone.localtime(
@@ -298,10 +357,17 @@ class Post(models.Model):
         return (self.slug,)
 
     def clean(self) -> None:
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
+        if self.status in self.DATED_STATUSES and self.published_at is None:
             # "Empty means now", as in save(): forms check the constraints
             # before they save, so they need the time filled in here too.
             self.published_at = timezone.now()
+        if self.status == self.Status.PRIVATE and self.password:
+            raise ValidationError(
+                {
+                    "password": "A private post is only for staff; it needs no "
+                    "password. Empty the password, or choose another status."
+                }
+            )
         if self.featured_image and not self.featured_image_alt.strip():
             message = "Describe the featured image for people who cannot see it."
             raise ValidationError({"featured_image_alt": message})
@@ -313,6 +379,15 @@ class Post(models.Model):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+    @property
+    def is_private(self) -> bool:
+        return self.status == self.Status.PRIVATE
+
+    @property
+    def is_protected(self) -> bool:
+        """Readers need the post's password to read its body and comments."""
+        return bool(self.password)
 
     @property
     def is_scheduled(self) -> bool:
@@ -328,7 +403,10 @@ class Post(models.Model):
 
     @cached_property
     def summary(self) -> str:
-        """The excerpt, or the opening of the body as plain text."""
+        """The excerpt, or the opening of the body as plain text; for a
+        password-protected post, only a note saying so (as WordPress)."""
+        if self.is_protected:
+            return PROTECTED_SUMMARY
         if self.excerpt:
             return self.excerpt
         return markup.plain_summary(self.body)
@@ -354,3 +432,68 @@ class Post(models.Model):
 
     def comments_open(self) -> bool:
         return self.allow_comments and self.is_public
+
+
+class RevisionQuerySet(models.QuerySet):
+    def of(self, obj: models.Model) -> RevisionQuerySet:
+        content_type = ContentType.objects.get_for_model(obj)
+        return self.filter(content_type=content_type, object_id=obj.pk)
+
+    def keep(self, obj: models.Model, *, user=None) -> Revision | None:
+        """Keep `obj`'s title, body and excerpt as its newest revision.
+
+        Nothing is kept when they equal the newest revision's (a save that
+        changed only the status, say): that revision already holds the text.
+        Only the newest INKWELL_REVISIONS_KEPT revisions stay.
+        """
+        text = {name: getattr(obj, name, "") or "" for name in Revision.FIELDS}
+        revisions = self.of(obj)
+        newest = revisions.order_by("-created_at", "-pk").first()
+        if newest is not None and all(
+            getattr(newest, name) == value for name, value in text.items()
+        ):
+            return None
+        revision = self.create(
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=obj.pk,
+            user=user if user is not None and user.is_authenticated else None,
+            **text,
+        )
+        kept = settings.INKWELL_REVISIONS_KEPT
+        old = revisions.order_by("-created_at", "-pk").values_list("pk", flat=True)
+        stale = list(old[kept:])
+        if stale:
+            self.filter(pk__in=stale).delete()
+        return revision
+
+
+class Revision(models.Model):
+    """A post's (or any object's) title, body and excerpt as saved once."""
+
+    FIELDS = ("title", "body", "excerpt")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    content_object = GenericForeignKey("content_type", "object_id")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    excerpt = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="saved by",
+    )
+    created_at = models.DateTimeField("saved at", default=timezone.now)
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
+
+    def __str__(self) -> str:
+        when = timezone.localtime(self.created_at).strftime("%Y-%m-%d %H:%M")
+        return f"{self.title} ({when})"

@@ -227,6 +227,12 @@ INKWELL_SITE_DESCRIPTION = os.environ.get(
     "SITE_DESCRIPTION", "Posts and reader discussions."
 )
 INKWELL_POSTS_PER_PAGE = 10
+# How long a reader's browser remembers a post password they typed (as
+# WordPress: 10 days), and how many revisions each post keeps.
+INKWELL_POST_PASSWORD_SECONDS = int(
+    os.environ.get("POST_PASSWORD_SECONDS", str(10 * 24 * 3600))
+)
+INKWELL_REVISIONS_KEPT = int(os.environ.get("REVISIONS_KEPT", "25"))
 
 # Markdown editing (django-markdownx): one renderer for pages, feeds, preview.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "blog.markup.markdownify"

@@ -38,9 +38,13 @@ class CategorySitemap(SiteUrlSitemap):
     def items(self) -> list[Category]:
         """Categories with a published post in them or below them."""
         categories = Category.objects.by_id()
+        published = Post.objects.published()
         filled = set(
-            Post.objects.published()
-            .filter(category__isnull=False)
+            published.filter(category__isnull=False)
+            .values_list("category_id", flat=True)
+            .distinct()
+        ) | set(
+            Post.categories.through.objects.filter(post__in=published)
             .values_list("category_id", flat=True)
             .distinct()
         )

@@ -36,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
     moved_to = redirects.query_string_redirect(request)
     if moved_to:
         return redirect(moved_to, permanent=True)
-    page = paginate(request, Post.objects.published().for_listing())
+    page = paginate(request, Post.objects.published().for_listing().sticky_first())
     meta = seo.listing_meta(request, page, title=settings.INKWELL_SITE_NAME)
     return render(request, "blog/home.html", {"page": page, "page_meta": meta})
 
@@ -84,9 +84,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = next((c for c in categories.values() if c.slug == slug), None)
     if category is None:
         raise Http404("No such category.")
-    posts = Post.objects.published().filter(
-        category__in=category.descendant_ids(categories)
-    )
+    posts = Post.objects.published().in_category(category, categories)
     breadcrumb = category.ancestors(categories)
     page = paginate(request, posts.for_listing())
     return render(
