@@ -6,12 +6,13 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.text import slugify
 from markdownx.admin import MarkdownxModelAdmin
 
 from blog.editor import ALT_PLACEHOLDER, clean_picture
-from blog.models import Category, Post
+from blog.models import Category, Menu, MenuItem, Page, Post, SiteIdentity
 
 
 @admin.register(Category)
@@ -23,11 +24,78 @@ class CategoryAdmin(admin.ModelAdmin):
     autocomplete_fields = ["parent"]
 
 
-def can_edit_others(request: HttpRequest) -> bool:
-    return request.user.has_perm("blog.edit_others_posts")
+class AuthorOwnedAdmin(admin.ModelAdmin):
+    """Authors see and change their own posts or pages; those granted
+    `others_permission` (Editors) every one, and may set the author."""
+
+    others_permission = "blog.edit_others_posts"
+
+    @admin.display(description="status", ordering="status")
+    def status_label(self, obj) -> str:
+        if obj.is_scheduled:
+            return "Scheduled"
+        return obj.get_status_display()
+
+    def can_edit_others(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(self.others_permission)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        written = super().get_queryset(request)
+        if self.can_edit_others(request):
+            return written
+        return written.filter(author=request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [] if self.can_edit_others(request) else ["author"]
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.author_id != request.user.pk:
+            return super().has_change_permission(request, obj) and self.can_edit_others(
+                request
+            )
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.author_id != request.user.pk:
+            return super().has_delete_permission(request, obj) and self.can_edit_others(
+                request
+            )
+        return super().has_delete_permission(request, obj)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.author_id != request.user.pk:
+            return super().has_view_permission(request, obj) and self.can_edit_others(
+                request
+            )
+        return super().has_view_permission(request, obj)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        return {
+            "author": request.user.pk,
+            **super().get_changeform_initial_data(request),
+        }
+
+    def save_form(self, request: HttpRequest, form, change: bool):
+        written = super().save_form(request, form, change)
+        if not change and not self.can_edit_others(request):
+            written.author = request.user
+        return written
+
+
+def reencoded_upload(image):
+    """A newly uploaded picture as a form field stores it: re-encoded by
+    `clean_picture`, under our own name and extension (ValidationError if it
+    is refused); anything else (unchanged, cleared, none) as it was."""
+    if not isinstance(image, UploadedFile):
+        return image
+    encoded, extension = clean_picture(image)
+    stem = slugify(PurePath(image.name).stem)[:80] or "picture"
+    return ContentFile(encoded, name=f"{stem}.{extension}")
 
 
 class PostForm(forms.ModelForm):
+    """The writing form of posts and pages (same editor, same checks)."""
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # The admin's split date/time widget labels neither of its boxes
@@ -44,12 +112,7 @@ class PostForm(forms.ModelForm):
         only the picture's pixels are stored, under the extension of the
         format found in its bytes (never trailing data, metadata, or a name
         that lets a browser take it for something else)."""
-        image = self.cleaned_data.get("featured_image")
-        if not isinstance(image, UploadedFile):
-            return image  # unchanged, cleared or none
-        encoded, extension = clean_picture(image)
-        stem = slugify(PurePath(image.name).stem)[:80] or "picture"
-        return ContentFile(encoded, name=f"{stem}.{extension}")
+        return reencoded_upload(self.cleaned_data.get("featured_image"))
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
@@ -64,7 +127,7 @@ class PostForm(forms.ModelForm):
 
 
 @admin.register(Post)
-class PostAdmin(MarkdownxModelAdmin):
+class PostAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
     form = PostForm
     list_display = [
         "title",
@@ -121,45 +184,7 @@ class PostAdmin(MarkdownxModelAdmin):
             return f"{post.get_status_display()}, password protected"
         return post.get_status_display()
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
-        posts = super().get_queryset(request)
-        if can_edit_others(request):
-            return posts
-        return posts.filter(author=request.user)
-
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
-        return [] if can_edit_others(request) else ["author"]
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        if obj is not None and obj.author_id != request.user.pk:
-            return super().has_change_permission(request, obj) and can_edit_others(
-                request
-            )
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        if obj is not None and obj.author_id != request.user.pk:
-            return super().has_delete_permission(request, obj) and can_edit_others(
-                request
-            )
-        return super().has_delete_permission(request, obj)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        if obj is not None and obj.author_id != request.user.pk:
-            return super().has_view_permission(request, obj) and can_edit_others(
-                request
-            )
-        return super().has_view_permission(request, obj)
-
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
-        return {
-            "author": request.user.pk,
-            **super().get_changeform_initial_data(request),
-        }
-
     def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
-        if not change and not can_edit_others(request):
-            obj.author = request.user
         obj.save(revised_by=request.user)
 
     @admin.action(description="Publish selected posts", permissions=["change"])
@@ -206,3 +231,102 @@ class PostAdmin(MarkdownxModelAdmin):
         done = "Made" if sticky else "Unpinned"
         state = "sticky" if sticky else "from the home page"
         self.message_user(request, f"{done} {count} post(s) {state}.", messages.SUCCESS)
+
+
+@admin.register(Page)
+class PageAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
+    others_permission = "blog.edit_others_pages"
+    form = PostForm
+    list_display = ["title", "address", "status_label", "author", "menu_order"]
+    list_filter = ["status", ("author", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["author"]
+    search_fields = ["title", "body", "path"]
+    ordering = ["path"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["parent"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "parent", "menu_order", "body"]}),
+        ("Publishing", {"fields": ["status", "published_at", "author"]}),
+        (
+            "Summary and sharing",
+            {"fields": ["seo_description", "featured_image", "featured_image_alt"]},
+        ),
+        ("Discussion", {"fields": ["allow_comments"]}),
+    ]
+
+    class Media:
+        js = ["js/editor-upload.js", "js/admin-a11y.js"]
+
+    @admin.display(description="address", ordering="path")
+    def address(self, page: Page) -> str:
+        return page.get_absolute_url()
+
+
+class MenuItemInline(admin.TabularInline):
+    """The menu's links, reordered with "Move up"/"Move down" buttons
+    (static/js/menu-order.js); without JavaScript, by their order numbers."""
+
+    model = MenuItem
+    fk_name = "menu"
+    fields = ["order", "label", "page", "post", "category", "tag", "url", "parent"]
+    autocomplete_fields = ["page", "post", "category", "tag"]
+    extra = 1
+    verbose_name = "link"
+    verbose_name_plural = "links"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MenuItem]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("page", "post", "category", "tag", "parent")
+        )
+
+    def get_formset(self, request: HttpRequest, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # Only this menu's top-level links can hold others (one level).
+        parents = MenuItem.objects.filter(menu=obj, parent=None) if obj else None
+        field = formset.form.base_fields["parent"]
+        field.queryset = (
+            parents.select_related("page", "post", "category", "tag")
+            if parents is not None
+            else MenuItem.objects.none()
+        )
+        field.help_text = "Show this link under a top-level link of this menu."
+        return formset
+
+
+@admin.register(Menu)
+class MenuAdmin(admin.ModelAdmin):
+    list_display = ["name", "location"]
+    inlines = [MenuItemInline]
+
+    class Media:
+        js = ["js/menu-order.js", "js/admin-a11y.js"]
+
+
+class SiteIdentityForm(forms.ModelForm):
+    def clean_logo(self):
+        return reencoded_upload(self.cleaned_data.get("logo"))
+
+
+@admin.register(SiteIdentity)
+class SiteIdentityAdmin(admin.ModelAdmin):
+    """One row: the list goes straight to it, made from the environment's
+    values the first time."""
+
+    form = SiteIdentityForm
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        if not self.has_change_permission(request):
+            return super().changelist_view(request, extra_context)
+        identity = SiteIdentity.objects.filter(pk=1).first()
+        if identity is None:
+            identity = SiteIdentity.defaults()
+            identity.save()
+        return redirect("admin:blog_siteidentity_change", identity.pk)

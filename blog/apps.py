@@ -16,6 +16,15 @@ def point_site_at_site_url(sender, using: str = "default", **kwargs) -> None:
     )
 
 
+def start_site_identity(sender, using: str = "default", **kwargs) -> None:
+    """On first start the site's title, description and posts per page come
+    from the environment; from then on the admin's Site identity rules."""
+    from blog.models import SiteIdentity
+
+    if not SiteIdentity.objects.using(using).filter(pk=1).exists():
+        SiteIdentity.defaults().save(using=using)
+
+
 def forget_pages_rendered_before(sender, **kwargs) -> None:
     """Every deploy runs `migrate`: pages and fragments cached by the old code
     (its templates, its markup) must not outlive it."""
@@ -31,6 +40,7 @@ class BlogConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(point_site_at_site_url, sender=self)
+        post_migrate.connect(start_site_identity, sender=self)
         post_migrate.connect(forget_pages_rendered_before, sender=self)
 
         from blog import pagecache

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.syndication.views import Feed
 from django.db.models import Count, Max, QuerySet
@@ -23,7 +22,7 @@ from taggit.models import Tag
 
 from blog import markup
 from blog.links import absolute
-from blog.models import Category, Post, display_name
+from blog.models import Category, Post, SiteIdentity, display_name
 
 FEED_LENGTH = 20
 
@@ -60,7 +59,7 @@ def feed_scope(
     """The scope named by the URL, resolved once per request."""
     if getattr(request, "feed_scope", None) is not None:
         return request.feed_scope
-    site_name = settings.INKWELL_SITE_NAME
+    site_name = SiteIdentity.current().title
     posts = Post.objects.published()
     if kind == "category":
         categories = Category.objects.by_id()

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchVectorField
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Case, Count, Q, Value, When
 from django.urls import reverse
@@ -497,3 +499,519 @@ class Revision(models.Model):
     def __str__(self) -> str:
         when = timezone.localtime(self.created_at).strftime("%Y-%m-%d %H:%M")
         return f"{self.title} ({when})"
+
+
+class PageQuerySet(models.QuerySet):
+    @staticmethod
+    def published_condition() -> Q:
+        return Q(status=Page.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def published(self) -> PageQuerySet:
+        return self.filter(self.published_condition())
+
+    def visible_to(self, user) -> PageQuerySet:
+        """What `user` may open: drafts, private and scheduled pages only for
+        their author and for staff who manage every page."""
+        if user.is_active and user.is_staff:
+            if user.has_perm("blog.edit_others_pages"):
+                return self.all()
+            return self.filter(self.published_condition() | Q(author=user))
+        return self.published()
+
+
+class Page(models.Model):
+    """A page outside the stream of posts ("About", "Contact"), in a tree.
+
+    Its address is the slugs of its parents and its own, `/about/contact/`,
+    kept in `path` so that a page is found (and linked to) without walking
+    the tree. The route comes after every other one, and `clean()` refuses
+    an address that another route already answers.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        PRIVATE = "private", "Private"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200,
+        help_text="The last part of the page's web address; filled in from the "
+        "title. Pages under the same parent need different slugs.",
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="Put this page under another one: its address then starts "
+        "with the parent's (/about/contact/). Empty: a top-level page.",
+    )
+    menu_order = models.IntegerField(
+        "order",
+        default=0,
+        help_text="Orders pages that share a parent: lower numbers come first.",
+    )
+    path = models.CharField(
+        max_length=1000,
+        unique=True,
+        editable=False,
+        help_text="The slugs from the top-level page down, joined by '/'.",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pages"
+    )
+    body = MarkdownxField(
+        blank=True, help_text="Markdown. The preview shows what readers will see."
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        help_text="Drafts and private pages are visible only to their author "
+        "and to editors.",
+    )
+    published_at = models.DateTimeField(
+        "publish time",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=(
+            "When the page goes public. A time in the future schedules it; "
+            "empty means now, once the status is Published."
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    allow_comments = models.BooleanField(
+        default=False, help_text="Tick to let readers comment on this page."
+    )
+    seo_description = models.CharField(
+        "SEO description",
+        max_length=300,
+        blank=True,
+        help_text="What search engines show under the title. Empty: the start "
+        "of the page.",
+    )
+    featured_image = models.ImageField(
+        upload_to="featured/%Y/%m/",
+        blank=True,
+        help_text="Optional picture shown at the top of the page and when shared.",
+    )
+    featured_image_alt = models.CharField(
+        "featured image description",
+        max_length=300,
+        blank=True,
+        help_text="Describe the picture for people who cannot see it. Required "
+        "with a featured image.",
+    )
+    wordpress_id = models.PositiveBigIntegerField(
+        "WordPress id",
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The page's ID in the WordPress blog it was imported from.",
+    )
+
+    revisions = GenericRelation("Revision")
+
+    objects = PageQuerySet.as_manager()
+
+    # Statuses whose pages get a publish time at once (as WordPress does).
+    DATED_STATUSES = (Status.PUBLISHED, Status.PRIVATE)
+
+    class Meta:
+        ordering = ["menu_order", "title", "pk"]
+        permissions = [
+            ("edit_others_pages", "Can edit and publish other authors' pages"),
+        ]
+        indexes = [models.Index(fields=["status", "published_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="published_page_has_publish_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(featured_image="") | ~Q(featured_image_alt=""),
+                name="page_featured_image_has_alt_text",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, revised_by=None, **kwargs) -> None:
+        """Save (moving the pages below if the address changed), and keep the
+        title and body as a revision, as posts do."""
+        if self.status in self.DATED_STATUSES and self.published_at is None:
+            self.published_at = timezone.now()
+        with transaction.atomic():
+            old_path = None
+            if not self._state.adding and self.pk is not None:
+                old_path = (
+                    Page.objects.filter(pk=self.pk)
+                    .values_list("path", flat=True)
+                    .first()
+                )
+            self.path = self.path_from_parent()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "path"}
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:
+                self.move_descendants(old_path)
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or set(update_fields) & set(Revision.FIELDS):
+                Revision.objects.keep(self, user=revised_by)
+
+    def get_absolute_url(self) -> str:
+        return f"/{self.path}/"
+
+    def path_from_parent(self) -> str:
+        if self.parent_id is None:
+            return self.slug
+        parent_path = (
+            self.parent.path
+            if self.parent is not None and self.parent.pk == self.parent_id
+            else Page.objects.values_list("path", flat=True).get(pk=self.parent_id)
+        )
+        return f"{parent_path}/{self.slug}"
+
+    def move_descendants(self, old_path: str) -> None:
+        """Give the pages below this one their new addresses, and send
+        readers who knew the old ones there (301)."""
+        moved = [(f"/{old_path}/", self.get_absolute_url())]
+        for page in Page.objects.filter(path__startswith=f"{old_path}/"):
+            old_url = page.get_absolute_url()
+            page.path = self.path + page.path[len(old_path) :]
+            Page.objects.filter(pk=page.pk).update(path=page.path)
+            moved.append((old_url, page.get_absolute_url()))
+        for old_url, new_url in moved:
+            try:
+                redirects.add_redirect(old_url, new_url)
+            except ValueError:  # a path too long for the redirects table
+                logger.warning("No redirect from %s to %s", old_url, new_url)
+
+    def clean(self) -> None:
+        if self.status in self.DATED_STATUSES and self.published_at is None:
+            self.published_at = timezone.now()
+        if self.featured_image and not self.featured_image_alt.strip():
+            message = "Describe the featured image for people who cannot see it."
+            raise ValidationError({"featured_image_alt": message})
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError(
+                    {"parent": "A page cannot be inside itself or its children."}
+                )
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+        if not self.slug:
+            return  # the field's own validation says so
+        path = self.path_from_parent()
+        clash = address_taken(f"/{path}/")
+        if clash:
+            raise ValidationError({"slug": f"The address /{path}/ {clash}."})
+        if Page.objects.filter(path=path).exclude(pk=self.pk).exists():
+            raise ValidationError(
+                {"slug": f"Another page already has the address /{path}/."}
+            )
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    @cached_property
+    def body_html(self) -> str:
+        return markup.markdownify(self.body)
+
+    @cached_property
+    def summary(self) -> str:
+        return markup.plain_summary(self.body)
+
+    def ancestor_paths(self) -> list[str]:
+        parts = self.path.split("/")
+        return ["/".join(parts[:depth]) for depth in range(1, len(parts))]
+
+    def breadcrumb(self, user) -> list[Page]:
+        """The pages above this one that `user` may open, top level first
+        (one query, whatever the depth)."""
+        paths = self.ancestor_paths()
+        if not paths:
+            return []
+        found = {
+            page.path: page
+            for page in Page.objects.visible_to(user)
+            .filter(path__in=paths)
+            .only("title", "path")
+        }
+        return [found[path] for path in paths if path in found]
+
+    def comments_open(self) -> bool:
+        return self.allow_comments and self.is_public
+
+
+def address_taken(url: str) -> str:
+    """Why `url` cannot be a page's address ("" if it can): another route
+    answers it, or static files live there."""
+    from django.urls import Resolver404, resolve
+
+    if url.startswith(
+        settings.STATIC_URL
+        if settings.STATIC_URL.startswith("/")
+        else f"/{settings.STATIC_URL}"
+    ):
+        return "is where the site's static files are served"
+    try:
+        match = resolve(url)
+    except Resolver404:
+        return ""
+    if match.url_name == "page":
+        return ""
+    return "is already used by another part of the site; pick another slug"
+
+
+class Menu(models.Model):
+    """A named list of links, shown where its location says (header, footer)."""
+
+    class Location(models.TextChoices):
+        HEADER = "header", "Header"
+        FOOTER = "footer", "Footer"
+
+    name = models.CharField(max_length=100, help_text="For you; readers never see it.")
+    location = models.CharField(
+        max_length=10,
+        choices=Location.choices,
+        blank=True,
+        help_text="Where the menu is shown. One menu per place; empty: not shown.",
+    )
+    wordpress_id = models.PositiveBigIntegerField(
+        "WordPress id",
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The menu's term ID in the WordPress blog it was imported from.",
+    )
+
+    class Meta:
+        ordering = ["location", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location"],
+                condition=~Q(location=""),
+                name="one_menu_per_location",
+                violation_error_message="Another menu is already shown there.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MenuItem(models.Model):
+    """One link of a menu: to a page, a post, a category, a tag or any URL.
+
+    Items may have children (one level, as a sub-list); WordPress' deeper
+    levels are not kept.
+    """
+
+    TARGETS = ("page", "post", "category", "tag", "url")
+
+    menu = models.ForeignKey(Menu, on_delete=models.CASCADE, related_name="items")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+        help_text="Show this link under another link of the same menu.",
+    )
+    label = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The link's text. Empty: the page's, post's, category's or "
+        "tag's own name.",
+    )
+    order = models.PositiveIntegerField(
+        default=0, help_text="Lower numbers come first."
+    )
+    page = models.ForeignKey(
+        Page, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    tag = models.ForeignKey(
+        "taggit.Tag", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    url = models.CharField(
+        "custom URL",
+        max_length=500,
+        blank=True,
+        help_text="Any address: https://…, mailto:… or a path on this site.",
+    )
+    wordpress_id = models.PositiveBigIntegerField(
+        "WordPress id",
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The item's ID in the WordPress blog it was imported from.",
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(page__isnull=False, post=None, category=None, tag=None, url="")
+                    | Q(page=None, post__isnull=False, category=None, tag=None, url="")
+                    | Q(page=None, post=None, category__isnull=False, tag=None, url="")
+                    | Q(page=None, post=None, category=None, tag__isnull=False, url="")
+                    | (Q(page=None, post=None, category=None, tag=None) & ~Q(url=""))
+                ),
+                name="menu_item_has_one_target",
+                violation_error_message="Pick exactly one thing to link to: a "
+                "page, a post, a category, a tag or a custom URL.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def target(self):
+        return self.page or self.post or self.category or self.tag
+
+    @property
+    def text(self) -> str:
+        if self.label:
+            return self.label
+        target = self.target
+        return str(target) if target is not None else self.url
+
+    @property
+    def href(self) -> str:
+        if self.tag is not None:
+            return reverse("blog:tag", kwargs={"slug": self.tag.slug})
+        target = self.target
+        return target.get_absolute_url() if target is not None else self.url
+
+    @property
+    def is_public(self) -> bool:
+        """Whether readers may follow the link: drafts, private and scheduled
+        pages and posts are left out of menus."""
+        target = self.page or self.post
+        return target is None or target.is_public
+
+    def clean(self) -> None:
+        if self.parent_id is not None:
+            if self.parent.parent_id is not None:
+                raise ValidationError(
+                    {
+                        "parent": "Menus have one level of sub-links: pick a top-level "
+                        "link as the parent."
+                    }
+                )
+            if self.parent.menu_id != self.menu_id:
+                raise ValidationError(
+                    {"parent": "The parent link must be in the same menu."}
+                )
+            if self.pk is not None and self.parent_id == self.pk:
+                raise ValidationError({"parent": "A link cannot be under itself."})
+        if self.url:
+            lowered = self.url.strip().lower()
+            if not lowered.startswith(("http://", "https://", "mailto:", "/", "#")):
+                raise ValidationError(
+                    {
+                        "url": "Start the address with https://, http://, mailto:, "
+                        "/ (a path on this site) or #."
+                    }
+                )
+
+
+class SiteIdentity(models.Model):
+    """The site's name, tagline, logo and defaults, set in the admin.
+
+    One row (pk 1). Until an administrator saves it, the values come from the
+    environment (settings.INKWELL_*), so a fresh site starts as configured.
+    """
+
+    CACHE_KEY = "blog:site-identity"
+
+    title = models.CharField(
+        "site title",
+        max_length=100,
+        help_text="The blog's name, in every page's header.",
+    )
+    tagline = models.CharField(
+        max_length=200, blank=True, help_text="A short line shown beside the title."
+    )
+    logo = models.ImageField(
+        upload_to="identity/",
+        blank=True,
+        help_text="Optional picture shown before the title in the header.",
+    )
+    footer_text = models.TextField(
+        blank=True, help_text="Shown at the bottom of every page (plain text)."
+    )
+    description = models.CharField(
+        "default description",
+        max_length=300,
+        help_text="What search engines show for pages without a description of "
+        "their own (the home page, lists).",
+    )
+    posts_per_page = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="How many posts a page of a list shows (home, categories, tags, "
+        "search).",
+    )
+
+    class Meta:
+        verbose_name = "site identity"
+        verbose_name_plural = "site identity"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+        transaction.on_commit(lambda: cache.delete(self.CACHE_KEY))
+        cache.delete(self.CACHE_KEY)
+
+    @classmethod
+    def defaults(cls) -> SiteIdentity:
+        return cls(
+            pk=1,
+            title=settings.INKWELL_SITE_NAME,
+            description=settings.INKWELL_SITE_DESCRIPTION,
+            posts_per_page=settings.INKWELL_POSTS_PER_PAGE,
+        )
+
+    @classmethod
+    def current(cls) -> SiteIdentity:
+        """The identity in force: from the cache, else one query."""
+        found = cache.get(cls.CACHE_KEY)
+        if found is None:
+            found = cls.objects.filter(pk=1).first() or cls.defaults()
+            cache.add(cls.CACHE_KEY, found, None)
+        return found

@@ -251,17 +251,19 @@ def lifetime(seconds: float) -> float:
 
 
 def refresh_next_publication() -> float:
-    """Look up the next scheduled publish time and cache it (0: none)."""
-    from blog.models import Post
+    """Look up the next scheduled publish time of a post or a page and cache
+    it (0: none)."""
+    from blog.models import Page, Post
 
-    when = (
-        Post.objects.filter(
-            status=Post.Status.PUBLISHED, published_at__gt=timezone.now()
-        )
+    now = timezone.now()
+    times = [
+        model.objects.filter(status="published", published_at__gt=now)
         .order_by("published_at")
         .values_list("published_at", flat=True)
         .first()
-    )
+        for model in (Post, Page)
+    ]
+    when = min((t for t in times if t is not None), default=None)
     at = when.timestamp() if when else 0
     cache.set(NEXT_PUBLICATION_KEY, at, timeout=None)
     return at
@@ -534,23 +536,24 @@ def content_changed(sender, **kwargs) -> None:
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a sign-in, not a change to any page
-    if sender._meta.label == "blog.Post":
+    if sender._meta.label in {"blog.Post", "blog.Page"}:
         forget_all_pages()
     else:
         bump_content_version()
 
 
 def connect_signals() -> None:
-    """Bump the content version when posts, categories, tags, authors or the
-    site change. The comments app connects its own models (blog never
-    imports comments)."""
+    """Bump the content version when posts, pages, menus, categories, tags,
+    authors, the site or its identity change. The comments app connects its
+    own models (blog never imports comments)."""
     from django.contrib.auth import get_user_model
     from django.contrib.sites.models import Site
     from django.db.models.signals import post_delete, post_save
     from taggit.models import Tag, TaggedItem
 
-    from blog.models import Category, Post
+    from blog.models import Category, Menu, MenuItem, Page, Post, SiteIdentity
 
-    for model in (Post, Category, Tag, TaggedItem, get_user_model(), Site):
+    models = (Post, Page, Menu, MenuItem, SiteIdentity, Category, Tag, TaggedItem)
+    for model in (*models, get_user_model(), Site):
         post_save.connect(content_changed, sender=model, dispatch_uid="pagecache")
         post_delete.connect(content_changed, sender=model, dispatch_uid="pagecache")

@@ -11,8 +11,7 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.core.paginator import Page
+from django.core.paginator import Page as ListPage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest
 from django.urls import reverse
@@ -21,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from blog.links import absolute
-from blog.models import Category, Post, display_name
+from blog.models import Category, Page, Post, SiteIdentity, display_name
 
 DESCRIPTION_LENGTH = 300
 
@@ -64,7 +63,7 @@ def page_url(path: str, number: int, params: dict | None = None) -> str:
 
 def listing_meta(
     request: HttpRequest,
-    page: Page | None,
+    page: ListPage | None,
     *,
     title: str,
     description: str = "",
@@ -77,7 +76,7 @@ def listing_meta(
     number = page.number if page is not None else 1
     meta = PageMeta(
         title=title,
-        description=Truncator(description or settings.INKWELL_SITE_DESCRIPTION).chars(
+        description=Truncator(description or SiteIdentity.current().description).chars(
             DESCRIPTION_LENGTH
         ),
         canonical=page_url(request.path, number, params),
@@ -113,7 +112,7 @@ def post_meta(post: Post, breadcrumb: list[Category], tags: list) -> PageMeta:
             "name": author,
             "url": absolute(reverse("blog:author", args=[post.author.get_username()])),
         },
-        "publisher": {"@type": "Organization", "name": settings.INKWELL_SITE_NAME},
+        "publisher": {"@type": "Organization", "name": SiteIdentity.current().title},
     }
     if post.category:
         posting["articleSection"] = post.category.name
@@ -132,12 +131,40 @@ def post_meta(post: Post, breadcrumb: list[Category], tags: list) -> PageMeta:
     )
 
 
+def page_meta(page: Page, breadcrumb: list[Page]) -> PageMeta:
+    """Metadata of a page, with WebPage and BreadcrumbList JSON-LD."""
+    url = absolute(page.get_absolute_url())
+    description = Truncator(page.seo_description or page.summary).chars(
+        DESCRIPTION_LENGTH
+    )
+    image = absolute(page.featured_image.url) if page.featured_image else ""
+    web_page = {
+        "@context": "https://schema.org",
+        "@type": "WebPage",
+        "name": page.title,
+        "description": description,
+        "url": url,
+        "dateModified": page.updated_at,
+    }
+    if image:
+        web_page["image"] = image
+    return PageMeta(
+        title=page.title,
+        description=description,
+        canonical=url,
+        image=image,
+        image_alt=page.featured_image_alt if image else "",
+        structured_data=[web_page, breadcrumb_list(breadcrumb, current=page)],
+    )
+
+
 def breadcrumb_list(
-    categories: list[Category], current: Post | None = None
+    parents: list[Category] | list[Page], current: Post | Page | None = None
 ) -> dict[str, object]:
-    """The breadcrumb (Home, the categories, the page itself) as BreadcrumbList."""
+    """The breadcrumb (Home, the categories or parent pages, the page itself)
+    as BreadcrumbList."""
     trail = [("Home", reverse("blog:home"))]
-    trail += [(category.name, category.get_absolute_url()) for category in categories]
+    trail += [(str(parent), parent.get_absolute_url()) for parent in parents]
     if current is not None:
         trail.append((current.title, current.get_absolute_url()))
     return {

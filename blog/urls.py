@@ -4,7 +4,7 @@ app's URLs (namespace `comments`) and the blog's (namespace `blog`)."""
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
 from django.views.static import serve
 
 from blog import editor, feeds, views
@@ -63,6 +63,10 @@ blog_patterns = [
     path("<int:year>/", views.archive_year, name="archive_year"),
     path("<int:year>/<mm:month>/", views.archive_month, name="archive_month"),
     path("<int:year>/<mm:month>/<slug:slug>/", views.post_detail, name="post"),
+    # Pages (/about/, /about/contact/) come after every other route, here and
+    # in urlpatterns below, so that a page can never hide one; Page.clean()
+    # refuses an address that another route answers.
+    re_path(r"^(?P<path>[-\w]+(?:/[-\w]+)*)/$", views.page_detail, name="page"),
 ]
 
 urlpatterns = [

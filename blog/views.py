@@ -3,7 +3,8 @@ import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page as ListPage
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -16,12 +17,12 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from taggit.models import Tag
 
 from blog import fragments, redirects, search, seo
-from blog.models import Category, Post, display_name
+from blog.models import Category, Page, Post, SiteIdentity, display_name
 
 
-def paginate(request: HttpRequest, queryset) -> Page:
+def paginate(request: HttpRequest, queryset) -> ListPage:
     """The requested page of `queryset`; a bad page number is a 404, not a 500."""
-    paginator = Paginator(queryset, settings.INKWELL_POSTS_PER_PAGE)
+    paginator = Paginator(queryset, SiteIdentity.current().posts_per_page)
     number = request.GET.get("page") or 1
     try:
         number = int(number)
@@ -37,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if moved_to:
         return redirect(moved_to, permanent=True)
     page = paginate(request, Post.objects.published().for_listing().sticky_first())
-    meta = seo.listing_meta(request, page, title=settings.INKWELL_SITE_NAME)
+    meta = seo.listing_meta(request, page, title=SiteIdentity.current().title)
     return render(request, "blog/home.html", {"page": page, "page_meta": meta})
 
 
@@ -75,6 +76,31 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
             "next_post": lazy(lambda: post.neighbour(newer=True)),
             "related_posts": lazy(lambda: list(Post.objects.related_to(post))),
             "page_meta": lazy(lambda: seo.post_meta(post, breadcrumb, tags)),
+        },
+    )
+
+
+def visible_page(user, path: str) -> Page:
+    """The page at `path` if `user` may open it, else a 404 (cached for
+    readers who are not staff, as posts are)."""
+    pages = Page.objects.visible_to(user).select_related("author")
+    if user.is_staff:
+        return get_object_or_404(pages, path=path)
+    return fragments.cached(
+        "page", path, build=lambda: get_object_or_404(pages, path=path)
+    )
+
+
+def page_detail(request: HttpRequest, path: str) -> HttpResponse:
+    page = visible_page(request.user, path)
+    breadcrumb = lazy(lambda: page.breadcrumb(request.user))
+    return render(
+        request,
+        "blog/page_detail.html",
+        {
+            "page": page,
+            "breadcrumb": breadcrumb,
+            "page_meta": lazy(lambda: seo.page_meta(page, breadcrumb)),
         },
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -11,7 +10,7 @@ from django.utils.feedgenerator import Rss201rev2Feed
 
 from blog import markup
 from blog.links import absolute
-from blog.models import Post
+from blog.models import Post, SiteIdentity
 from comments.models import Comment
 
 FEED_LENGTH = 50
@@ -26,7 +25,7 @@ class PostCommentsFeed(Feed):
         return get_object_or_404(Post.objects.published(), pk=post_id)
 
     def title(self, post: Post) -> str:
-        return f"Comments on “{post.title}” · {settings.INKWELL_SITE_NAME}"
+        return f"Comments on “{post.title}” · {SiteIdentity.current().title}"
 
     def link(self, post: Post) -> str:
         return absolute(f"{post.get_absolute_url()}#comments")

@@ -27,6 +27,7 @@ from django.urls import NoReverseMatch, reverse
 
 from blog.links import absolute
 from blog.markup import render_comment
+from blog.models import SiteIdentity
 from comments import tokens
 from comments.models import Comment
 from comments.ratelimit import within_limit
@@ -52,7 +53,7 @@ def send_templated_mail(
 ) -> None:
     """Render templates/emails/<template>.txt and .html and queue the message."""
     context = {
-        "SITE_NAME": settings.INKWELL_SITE_NAME,
+        "SITE_NAME": SiteIdentity.current().title,
         "SITE_URL": settings.SITE_URL,
         "subject": subject,
         **context,

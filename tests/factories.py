@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
 from django.utils import timezone
 
-from blog.models import Category, Post
+from blog.models import Category, Post, SiteIdentity
 from comments.forms import CommentForm
 from comments.models import Comment
 
@@ -38,6 +38,16 @@ def make_category(*, name: str = "", slug: str = "", parent=None, description=""
         parent=parent,
         description=description,
     )
+
+
+def set_site_identity(**fields) -> SiteIdentity:
+    """Change the site identity (the admin's "Site identity"), e.g.
+    `set_site_identity(posts_per_page=2)`."""
+    identity = SiteIdentity.current()
+    for name, value in fields.items():
+        setattr(identity, name, value)
+    identity.save()
+    return identity
 
 
 def make_post(
@@ -184,3 +194,31 @@ def comment_form_data(post, *, seconds_ago: int = 0, **fields) -> dict:
     )
     data.update({key: str(value) for key, value in fields.items()})
     return data
+
+
+def make_page(
+    *,
+    title: str = "",
+    slug: str = "",
+    parent=None,
+    author=None,
+    body: str = "Some *Markdown* text.",
+    status: str = "published",
+    published_at=None,
+    **fields,
+):
+    from blog.models import Page
+
+    number = next(_counter)
+    if published_at is None and status == Page.Status.PUBLISHED:
+        published_at = timezone.now() - timedelta(days=1, minutes=number)
+    return Page.objects.create(
+        title=title or f"Page {number}",
+        slug=slug or f"page-{number}",
+        parent=parent,
+        author=author or make_user(),
+        body=body,
+        status=status,
+        published_at=published_at,
+        **fields,
+    )

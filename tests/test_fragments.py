@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from blog import fragments
 from blog.models import Post
-from tests.factories import make_category, make_comment, make_post, make_user
+from tests.factories import (
+    make_category,
+    make_comment,
+    make_post,
+    make_user,
+    set_site_identity,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +137,7 @@ def test_lists_of_posts_show_new_posts_and_comment_counts_at_once(client):
 
 
 def test_each_page_of_a_list_is_its_own_fragment(client, settings):
-    settings.INKWELL_POSTS_PER_PAGE = 1
+    set_site_identity(posts_per_page=1)
     make_post(
         title="Older one", tags=("t",), published_at=timezone.now().replace(year=2020)
     )

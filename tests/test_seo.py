@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from blog.models import Post
-from tests.factories import make_category, make_post, make_user
+from tests.factories import make_category, make_post, make_user, set_site_identity
 from tests.test_public_pages import PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_a_title_cannot_break_out_of_the_json_ld_block(client):
 
 
 def test_paginated_lists_link_prev_and_next_in_the_head(client, settings):
-    settings.INKWELL_POSTS_PER_PAGE = 2
+    set_site_identity(posts_per_page=2)
     category = make_category(slug="many")
     for _ in range(5):
         make_post(category=category, tags=("lots",))
