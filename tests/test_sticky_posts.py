@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from blog.models import Post
-from tests.factories import make_post, make_user
+from tests.factories import make_post, make_user, set_site_identity
 from tests.test_public_pages import PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def titles(page: str) -> list[str]:
 
 
 def make_posts(settings) -> None:
-    settings.INKWELL_POSTS_PER_PAGE = 3
+    set_site_identity(posts_per_page=3)
     now = timezone.now()
     for days in range(1, 6):
         make_post(title=f"Day {days}", published_at=now - timedelta(days=days))
