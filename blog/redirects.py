@@ -7,12 +7,13 @@ keeps the table free of chains and loops: a reader is always one hop away
 from the live page.
 """
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.redirects.models import Redirect
 from django.db import transaction
 from django.http import HttpRequest
+from django.urls import Resolver404, resolve
 
 PATH_MAX_LENGTH = Redirect._meta.get_field("old_path").max_length
 
@@ -54,7 +55,8 @@ def add_redirect(old_path: str, new_path: str) -> Redirect | None:
 def query_string_redirect(request: HttpRequest) -> str | None:
     """Where an old `/?p=123`-style address now lives, if it was recorded.
 
-    Costs one query, and only when such a parameter is present.
+    Costs one query, and only when such a parameter is present (two when it
+    leads to a post: one the reader may not open is not given away).
     """
     present = [name for name in WORDPRESS_QUERY_PARAMETERS if name in request.GET]
     if not present:
@@ -63,9 +65,27 @@ def query_string_redirect(request: HttpRequest) -> str | None:
     candidates.update(
         f"{request.path}?{urlencode({name: request.GET[name]})}" for name in present
     )
-    return (
+    target = (
         Redirect.objects.filter(site_id=settings.SITE_ID, old_path__in=candidates)
         .exclude(new_path="")
         .values_list("new_path", flat=True)
         .first()
     )
+    if target is None or not _may_open(request, target):
+        return None
+    return target
+
+
+def _may_open(request: HttpRequest, path: str) -> bool:
+    """False for a post the reader may not open (a private post, a draft):
+    its old address then says no more than an unknown one (one query)."""
+    from blog.models import Post  # blog.models imports this module
+
+    try:
+        match = resolve(urlsplit(path).path)
+    except Resolver404:
+        return True
+    if match.view_name != "blog:post":
+        return True
+    posts = Post.objects.visible_to(request.user)
+    return posts.filter(slug=match.kwargs["slug"]).exists()

@@ -8,6 +8,8 @@ title, excerpt or body (case-insensitive); title matches rank above excerpt
 matches above body matches; snippets are cut in Python.
 
 Snippets are HTML: the text is escaped and only our own <mark> is added.
+A password-protected post is matched by its title only and shows no snippet
+of its text.
 """
 
 from __future__ import annotations
@@ -74,10 +76,11 @@ def matching_posts(query: str) -> QuerySet:
     if not words:
         return posts.none()
     for word in words:
+        # A protected post is found by its title only (as the PostgreSQL
+        # vector, migration 0004): its text is for readers with the password.
         posts = posts.filter(
             Q(title__icontains=word)
-            | Q(excerpt__icontains=word)
-            | Q(body__icontains=word)
+            | Q(password="") & (Q(excerpt__icontains=word) | Q(body__icontains=word))
         )
     rank = sum(
         (
@@ -98,7 +101,9 @@ def add_snippets(posts: Iterable[Post], query: str) -> None:
     """Give each post a `snippet`: escaped text with the matches in <mark>."""
     words = query_words(query)
     for post in posts:
-        if hasattr(post, "headline"):
+        if post.is_protected:
+            post.snippet = post.summary
+        elif hasattr(post, "headline"):
             post.snippet = _marked(post.headline)
         else:
             post.snippet = python_snippet(markup.plain_text(post.body), words)

@@ -7,16 +7,24 @@ from django.core.paginator import Page as ListPage
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject as lazy
+from django.views.decorators.http import require_http_methods
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 from taggit.models import Tag
 
-from blog import fragments, redirects, search, seo
+from blog import fragments, postpass, redirects, search, seo
 from blog.models import Category, Page, Post, SiteIdentity, display_name
 
 
@@ -57,19 +65,34 @@ def visible_post(user, slug: str) -> Post:
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpResponse:
+    """A post; for a password-protected one, the password form until the
+    reader has typed the password (POSTed here, remembered by a cookie)."""
     post = visible_post(request.user, slug)
     if request.path != post.get_absolute_url():
         return redirect(post.get_absolute_url(), permanent=True)
+    if request.method == "POST" and not post.is_protected:
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    password_form = None
+    if post.is_protected and not postpass.unlocked(request, post):
+        password_form = postpass.PostPasswordForm(post, request.POST or None)
+        if password_form.is_valid():
+            response = redirect(post.get_absolute_url())
+            response.status_code = 303  # see the post, by GET
+            postpass.remember(response, password_form.cleaned_data["password"])
+            add_never_cache_headers(response)
+            return response
     # What the page shows around the post is read only when the template's
     # cached fragments miss (blog/fragments.py): lazy, each at most once.
     breadcrumb = lazy(post.breadcrumb)
     tags = lazy(lambda: list(post.tags.all()))
-    return render(
+    response = render(
         request,
         "blog/post_detail.html",
         {
             "post": post,
+            "password_form": password_form,
             "breadcrumb": breadcrumb,
             "tags": tags,
             "previous_post": lazy(lambda: post.neighbour(newer=False)),
@@ -78,6 +101,12 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
             "page_meta": lazy(lambda: seo.post_meta(post, breadcrumb, tags)),
         },
     )
+    if not post.is_public or post.is_protected:
+        # Drafts and private posts are for their editors only; a protected
+        # post shows or hides its body by the reader's cookie. No cache may
+        # keep either (the page cache stores nothing marked private).
+        add_never_cache_headers(response)
+    return response
 
 
 def visible_page(user, path: str) -> Page:

@@ -37,6 +37,8 @@ class PostCommentsFeed(Feed):
         return f"The latest comments on “{post.title}”."
 
     def items(self, post: Post) -> list[Comment]:
+        if post.is_protected:
+            return []  # for readers who typed the password, on the post
         return list(
             Comment.objects.approved()
             .for_post(post)

@@ -22,6 +22,7 @@ from django.views import csrf
 from django.views.decorators.http import require_POST
 from django_comments_xtd.models import MaxThreadLevelExceededException
 
+from blog import postpass
 from blog.models import Post
 from comments import moderation, threads
 from comments.forms import CommentForm
@@ -85,6 +86,12 @@ def form_page(
     )
     patch_cache_control(response, private=True)
     return response
+
+
+LOCKED = (
+    "This post is password protected: type its password on the post's page "
+    "first, then write your comment there."
+)
 
 
 def _target_post(data) -> Post | None:
@@ -158,6 +165,8 @@ def post_comment(request: HttpRequest) -> HttpResponse:
             "was not saved. Your text is below: copy it and try again from the post.",
             status=400,
         )
+    if not postpass.unlocked(request, post):
+        return form_page(request, None, post=post, problem=LOCKED, status=403)
     form = CommentForm(post, data=request.POST, user=request.user)
     if not form.is_valid():
         problem = ""
@@ -236,6 +245,8 @@ def reply(request: HttpRequest, comment_id: int) -> HttpResponse:
     )
     if Outline.of(post).page_of(parent.pk) is None:
         raise Http404("This comment is not shown any more.")
+    if not postpass.unlocked(request, post):
+        return form_page(request, None, post=post, problem=LOCKED, status=403)
     if not moderation.comments_open(post):
         return form_page(
             request, None, post=post, parent=parent, problem="Comments are closed."
