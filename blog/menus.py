@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from blog import fragments
+from blog import pagecache
 from blog.models import Category, Menu, MenuItem
 
 
@@ -67,4 +67,4 @@ def default_header() -> list[Link]:
 
 
 def cached_menus() -> dict[str, list[Link]]:
-    return fragments.cached("menus", build=site_menus)
+    return pagecache.cached("menus", pagecache.version(), build=site_menus)

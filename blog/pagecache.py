@@ -1,131 +1,263 @@
-"""Anonymous full-page cache, invalidated at once in every process.
+"""What Inkwell adds to Django's cache framework: content versions, and the
+anonymous page cache that serves on them.
 
-Every cached page is stored with the site-wide "content version" it was
-rendered under, a counter kept in the shared cache (Redis, or the file cache
-that every process on one machine sees). Anything that changes what a public
-page shows bumps the counter (`bump_content_version`, called from signal
-receivers here and in the comments app); a page is served only while its
-version is the current one, so every page cached before a change is simply
-re-rendered on its next request: no per-page deletion, no list of URLs to
-forget. The counter is read from the shared cache on every request; the
-page itself mostly comes from a copy kept in the process (`RecentPages`).
+Content versions. Counters in the shared cache (Redis, or the file cache that
+every process on one machine sees): "site" for what any page may show (posts,
+categories, tags, authors, settings), "post:<id>" for what hangs on one post
+(its comments and likes), "discussions" for the comment counts in listings.
+Signal receivers bump them (`bump`, here and in comments/receivers.py), and
+every cached thing names the versions it was built under, as `{% cache %}`
+vary-on values or `cached(...)` key parts: after a bump nothing built before
+it is looked up again, in any process, and nothing needs deleting. Superseded
+entries simply age out (FRAGMENT_CACHE_SECONDS, PAGE_CACHE_SECONDS); Redis's
+`maxmemory` with `allkeys-lru` bounds the rest (README). A bump that cannot
+reach the cache (Redis down or stalled) is retried at the start of each later
+request of this process until it lands, so pages cached before the change
+never come back once Redis does. Changes that send no signal (queryset
+updates, the WordPress import) call `forget_all_pages()`.
 
-What is never served from nor stored in the cache: anything but GET/HEAD,
-requests carrying a session or messages cookie (signed-in users, flash
-messages) or another cookie registered with `bypass_for_cookie`, the admin
-and /healthz, and responses that are not 200, set a cookie other than the
-reader's CSRF cookie, touch the session or the messages, use a CSP nonce,
-vary on anything but Cookie and Accept-Encoding, carry their own ETag or
-Last-Modified (the feeds answer conditional requests themselves), or say
-`Cache-Control: private`, `no-cache` or `no-store` (a comment form prefilled
-from the reader's cookie does).
+Scheduled posts send no signal when their time comes: nothing is kept past
+the next scheduled publication (`lifetime`).
 
-Changes made without model signals (queryset.update(), bulk_create(), raw
-SQL) must call `forget_all_pages()`; the WordPress import does.
-
-Scheduled posts: a cached page lives at most until the next scheduled post's
-publish time (kept in the cache, refreshed when posts change), so a home page
-cached at 11:59 cannot hide a post due at 12:00. That is cheaper than putting
-the current minute in every key, which would re-render every page every
-minute whether or not anything was scheduled.
-
-Where it sits (settings.MIDDLEWARE): right after WhiteNoise, before CSP,
-sessions, CSRF, auth and messages, so that a hit costs little more than a
-static file. A hit still answers exactly what those would have made of it:
-
-- The stored headers are the page's headers after every middleware inside
-  this one ran (X-Frame-Options, the Content-Security-Policy computed for
-  this URL); SecurityMiddleware, outside, adds its own to every response.
-- CSRF: anonymous pages carry comment forms with a CSRF token tied to the
-  reader's cookie. The stored copy holds a placeholder instead; each hit
-  gets a token of its own reader's secret, and CsrfViewMiddleware's own
-  `process_request`/`process_response` read and set the cookie.
-- Sessions, auth and messages do nothing to a response for a request that
-  carries none of their cookies, and a request that does is never a hit.
-- CommonMiddleware: the host is checked (`get_host`, part of the key) and
-  Content-Length set here; with DISALLOWED_USER_AGENTS or PREPEND_WWW set,
-  pages are not served from the cache at all (those checks are not repeated).
+The page cache (PageCacheMiddleware, right after WhiteNoise in
+settings.MIDDLEWARE) serves anonymous GETs before sessions, CSRF, auth and
+messages run, so a hit costs little more than a static file. A page is stored
+with the versions its rendering read and served while they are all current.
+Whether a response may be stored is read from the request and the response
+alone: never for a request with a session, messages or another personal
+cookie (`bypass_for_cookie`), a query parameter other than `page`, `cpage`
+and `q`, or a non-canonical page number; never for a response that is not a
+plain 200, sets a cookie, says `Cache-Control: private`, `no-cache` or
+`no-store` (`never_cache`, `patch_cache_control(private=True)`), varies on
+anything but Cookie and Accept-Encoding, brings its own ETag or
+Last-Modified, touches the session or the messages, or used a CSP nonce.
+Pages rendered for a request that may be stored get a placeholder for the
+CSRF token (the `csrf_placeholder` context processor); every response to it,
+hit or miss, gets the reader's own token from `get_token()` in its place.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import os
-import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from csp.constants import HEADER as CSP_HEADER
-from csp.constants import HEADER_REPORT_ONLY as CSP_REPORT_ONLY_HEADER
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import (
-    CSRF_ALLOWED_CHARS,
-    CSRF_SECRET_LENGTH,
-    CsrfViewMiddleware,
-    _unmask_cipher_token,
-)
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils import timezone
 from django.utils.cache import (
     get_conditional_response,
+    patch_cache_control,
     patch_vary_headers,
 )
 from django.utils.http import http_date, quote_etag
 
-VERSION_KEY = "pagecache:content-version"
+SITE = "site"
+DISCUSSIONS = "discussions"
+VERSION_PREFIX = "pagecache:version:"
 NEXT_PUBLICATION_KEY = "pagecache:next-publication"
 PAGE_KEY_PREFIX = "pagecache:page:"
 EXCLUDED_PREFIXES = ("/admin/", "/healthz", "/media/", "/static/")
-# Cookies whose presence changes a page; other apps add theirs with
+# Cookies that make a page the reader's own; other apps add theirs with
 # `bypass_for_cookie` (the comments app: remembered commenter, liker id).
 BYPASS_COOKIES = {"messages"}
-CSRF_PLACEHOLDER = b"__inkwell_csrf_token__"
-_TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
+# The query parameters a public page reads; any other one is not stored.
+KNOWN_PARAMETERS = {"page", "cpage", "q"}
+CSRF_PLACEHOLDER = "__inkwell_csrf_token__"
 _ALLOWED_VARY = {"cookie", "accept-encoding"}
-_CSP_HEADERS = {CSP_HEADER.lower(), CSP_REPORT_ONLY_HEADER.lower()}
-# Without any of these, get_conditional_response has nothing to do.
 _CONDITIONAL_HEADERS = {
     "HTTP_IF_MATCH",
     "HTTP_IF_NONE_MATCH",
     "HTTP_IF_MODIFIED_SINCE",
     "HTTP_IF_UNMODIFIED_SINCE",
 }
-# Headers that the middleware listed after this one add on the way out. When
-# this one sat inside them, its own headers came before these; they still do
-# (`_insert_before_outer`), so responses look as they always did.
-_OUTER_HEADERS = {"content-length", "vary", *_CSP_HEADERS}
+
+
+def post_scope(post_id: int | str) -> str:
+    return f"post:{post_id}"
+
+
+# Content versions
+
+
+# The versions this request has read (scope -> value; None: the cache did
+# not answer). The page and each of its fragments share one read, and the
+# page cache stores them with the page. Set per request by the middleware.
+_read_versions: ContextVar[dict[str, int | None] | None] = ContextVar(
+    "inkwell_content_versions", default=None
+)
+# When the next scheduled post goes live, as this request first read it.
+_next_publication: ContextVar[list[float]] = ContextVar("inkwell_next_publication")
+# Bumps that did not reach the cache, retried by later requests.
+_unsent_bumps: set[str] = set()
+
+
+def version(scope: str = SITE) -> int | None:
+    """The current value of counter `scope`, as this request first read it;
+    None when the cache cannot say (then nothing may be cached on it)."""
+    return read_versions([scope])[scope]
+
+
+def discussions_version() -> int | None:
+    return version(DISCUSSIONS)
+
+
+def read_versions(scopes: Iterable[str]) -> dict[str, int | None]:
+    """Counters as this request first read them, the others in one round
+    trip. A missing one starts from the clock (in nanoseconds: past any
+    value it had, so nothing cached under an older one comes back)."""
+    memo = _read_versions.get()
+    if memo is None:
+        memo = {}
+    values = {scope: memo[scope] for scope in scopes if scope in memo}
+    keys = {VERSION_PREFIX + scope: scope for scope in scopes if scope not in memo}
+    if keys:
+        found = cache.get_many(keys) or {}
+        for key, scope in keys.items():
+            if key not in found:
+                cache.add(key, time.time_ns(), timeout=None)
+                found[key] = cache.get(key)
+            values[scope] = memo[scope] = found[key]
+    return values
+
+
+def bump(*scopes: str) -> None:
+    """Make whatever was cached under `scopes` stale, now and once the
+    transaction commits (another process could otherwise cache the old rows
+    under the new version between the first bump and the commit)."""
+    _bump(scopes)
+    transaction.on_commit(lambda: _bump(scopes))
+
+
+def forget_all_pages() -> None:
+    """For bulk changes that send no signals (imports, queryset updates)."""
+    bump(SITE)
+    refresh_next_publication()
+    transaction.on_commit(refresh_next_publication)
+
+
+def _bump(scopes: Iterable[str]) -> None:
+    memo = _read_versions.get()
+    for scope in scopes:
+        key = VERSION_PREFIX + scope
+        try:
+            landed = cache.incr(key) is not None  # django-redis: None when down
+        except ValueError:  # not there: any fresh value is past the old ones
+            cache.set(key, time.time_ns(), timeout=None)
+            landed = True
+        if landed:
+            _unsent_bumps.discard(scope)
+        else:
+            _unsent_bumps.add(scope)
+        if memo is not None:
+            memo.pop(scope, None)
+
+
+def retry_unsent_bumps() -> None:
+    if _unsent_bumps:
+        _bump(list(_unsent_bumps))
+
+
+def refresh_next_publication() -> float:
+    """Look up the next scheduled publish time of a post or a page and cache
+    it (0: none)."""
+    from blog.models import Page, Post
+
+    now = timezone.now()
+    times = [
+        model.objects.filter(status="published", published_at__gt=now)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+        for model in (Post, Page)
+    ]
+    when = min((t for t in times if t is not None), default=None)
+    at = when.timestamp() if when else 0
+    cache.set(NEXT_PUBLICATION_KEY, at, timeout=None)
+    memo = _next_publication.get(None)
+    if memo is not None:
+        memo[:] = [at]
+    return at
+
+
+def lifetime(seconds: float) -> float:
+    """How long something rendered now may be kept: `seconds`, but never past
+    the next scheduled post's publication."""
+    memo = _next_publication.get(None)
+    at = memo[0] if memo else cache.get(NEXT_PUBLICATION_KEY)
+    now = time.time()
+    if at is None or (at and at <= now):
+        at = refresh_next_publication()
+    if memo == []:
+        memo.append(at)
+    return min(seconds, max(0.0, at - now)) if at else seconds
+
+
+def fragment_seconds() -> int:
+    """The `{% cache %}` timeout of the templates (the `fragment_seconds`
+    context variable): whole seconds, 0 (do not keep) when the cache cannot
+    say what the content version is."""
+    if version(SITE) is None:
+        return 0
+    return math.floor(lifetime(float(settings.INKWELL_FRAGMENT_CACHE_SECONDS)))
+
+
+def cached(name: str, *vary_on: object, build: Callable[[], Any]) -> Any:
+    """`{% cache %}` for Python: what `build()` returned for `name` and
+    `vary_on` (which must hold the versions the value depends on)."""
+    seconds = fragment_seconds()
+    if not seconds or None in vary_on:
+        return build()
+    key = make_template_fragment_key(name, vary_on)
+    kept = cache.get(key)  # (value,): a stored None is told from a miss
+    if kept is not None:
+        return kept[0]
+    value = build()
+    cache.set(key, (value,), seconds)
+    return value
+
+
+def versions(request: HttpRequest) -> dict:
+    """Context processor: the timeout and the site version for `{% cache %}`,
+    and the CSRF placeholder on pages the page cache may store."""
+    context = {
+        "fragment_seconds": fragment_seconds,
+        "site_version": version,
+        "discussions_version": discussions_version,
+    }
+    if getattr(request, "page_cache_candidate", False):
+        context["csrf_token"] = CSRF_PLACEHOLDER
+    return context
+
+
+# The page cache
 
 
 class Entry(NamedTuple):
-    """A stored page, in the form that is quickest to turn into a response."""
-
-    version: int  # the content version it was rendered under
+    versions: dict[str, int]  # every version its rendering read
     expires_at: float
     etag: str
     last_modified: int
     parts: tuple[bytes, ...]  # the page, split where the CSRF tokens go
-    headers: tuple[tuple[str, str], ...]  # in the order a hit sends them
-    csp_headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...]
 
 
 class RecentPages:
-    """The pages this process served lately, already unpickled: a copy that
-    saves reading (and, in the file cache, decompressing) the page on every
-    hit. An entry is only served while its content version is the shared
-    cache's current one, read on every request, so a change still shows on
-    the next request in every process. Pages are only taken from the shared
-    cache, never from this process's own render, so that when two processes
-    render a page at once they both go on serving the copy (and ETag) that
-    the shared cache kept.
-    """
+    """The pages this process served lately, already unpickled: a hit reads
+    only the versions from the shared cache. Pages are only taken from the
+    shared cache, never from this process's own render, so that two
+    processes rendering a page at once both serve the copy (and ETag) the
+    shared cache kept."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -155,7 +287,6 @@ class RecentPages:
                 self.size -= sum(map(len, dropped.parts))
 
 
-# A few of the most read pages: 8 MB per process at most.
 recent_pages = RecentPages(max_bytes=8 * 1024 * 1024)
 
 
@@ -164,149 +295,16 @@ def bypass_for_cookie(name: str) -> None:
     BYPASS_COOKIES.add(name)
 
 
-# The content version as this request first read it: a page and each of its
-# fragments (blog/fragments.py) ask for it, one shared-cache read serves them
-# all. Set per request by PageCacheMiddleware; a bump empties it.
-_request_version: ContextVar[list[int] | None] = ContextVar(
-    "inkwell_content_version", default=None
-)
-
-
-def content_version() -> int:
-    """The current content version, as of the first time this request asked.
-
-    That is safe: whatever is cached under a version that has since moved on
-    is never looked up again. A change made by this request (a bump) is seen
-    by its later reads.
-    """
-    memo = _request_version.get()
-    if memo:
-        return memo[0]
-    version = _read_content_version()
-    if memo is not None:
-        memo.append(version)
-    return version
-
-
-def _read_content_version() -> int:
-    """The counter from the shared cache, started from the clock if unknown.
-
-    A lost counter (Redis flushed, the file cache culled) restarts from the
-    time in nanoseconds, which is always past any earlier value: pages cached
-    under an old version can never come back.
-    """
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        version = cache.get(VERSION_KEY, 0)
-    return version
-
-
-def bump_content_version() -> None:
-    """Make every cached page stale, now and once the transaction commits.
-
-    The second bump closes a race: another process could otherwise render
-    the old rows between the first bump and the commit and cache them under
-    the new version.
-    """
-    _bump()
-    transaction.on_commit(_bump)
-
-
-def forget_all_pages() -> None:
-    """For bulk changes that send no signals (imports, queryset updates)."""
-    bump_content_version()
-    refresh_next_publication()
-    transaction.on_commit(refresh_next_publication)
-
-
-def _bump() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
-    memo = _request_version.get()
-    if memo:
-        memo.clear()
-
-
-def next_publication_in() -> float | None:
-    """Seconds until the next scheduled post goes live, or None if none is.
-
-    The time is kept in the cache, refreshed whenever a post is saved or
-    deleted and once it has passed, so a page request seldom queries for it.
-    """
-    at = cache.get(NEXT_PUBLICATION_KEY)
-    now = time.time()
-    if at is None or (at and at <= now):
-        at = refresh_next_publication()
-    return max(0.0, at - now) if at else None
-
-
-def lifetime(seconds: float) -> float:
-    """How long something rendered now may be kept: `seconds`, but never past
-    the next scheduled post's publication, which sends no signal."""
-    until_next = next_publication_in()
-    return seconds if until_next is None else min(seconds, until_next)
-
-
-def refresh_next_publication() -> float:
-    """Look up the next scheduled publish time of a post or a page and cache
-    it (0: none)."""
-    from blog.models import Page, Post
-
-    now = timezone.now()
-    times = [
-        model.objects.filter(status="published", published_at__gt=now)
-        .order_by("published_at")
-        .values_list("published_at", flat=True)
-        .first()
-        for model in (Post, Page)
-    ]
-    when = min((t for t in times if t is not None), default=None)
-    at = when.timestamp() if when else 0
-    cache.set(NEXT_PUBLICATION_KEY, at, timeout=None)
-    return at
-
-
-# The CSRF token of a hit. Django's get_token draws its random strings with
-# one secrets.choice() call per character (64 for a reader without a cookie),
-# which was the largest cost of a hit; these draw from a single os.urandom()
-# call, keep the same uniform distribution over the same characters, and
-# produce the same masked format that CsrfViewMiddleware checks.
-_CSRF_CHARS_FROM_BYTE = bytes.maketrans(
-    bytes(range(4 * len(CSRF_ALLOWED_CHARS))), (4 * CSRF_ALLOWED_CHARS).encode()
-)
-# Bytes past the last whole multiple of 62 are dropped, or the first
-# characters would come up more often than the others.
-_UNEVEN_BYTES = bytes(range(4 * len(CSRF_ALLOWED_CHARS), 256))
-_CSRF_INDEX = {char: index for index, char in enumerate(CSRF_ALLOWED_CHARS)}
-
-
-def _random_csrf_string() -> str:
-    """What django.middleware.csrf._get_new_csrf_string returns, drawn faster."""
-    drawn = b""
-    while len(drawn) < CSRF_SECRET_LENGTH:
-        drawn += os.urandom(CSRF_SECRET_LENGTH + 8).translate(
-            _CSRF_CHARS_FROM_BYTE, _UNEVEN_BYTES
-        )
-    return drawn[:CSRF_SECRET_LENGTH].decode()
-
-
-def csrf_token(request: HttpRequest) -> str:
-    """What django.middleware.csrf.get_token returns, with the same effects
-    on request.META (a new secret if there is none; the cookie is sent)."""
-    if "CSRF_COOKIE" in request.META:
-        secret = request.META["CSRF_COOKIE"]
-    else:
-        secret = request.META["CSRF_COOKIE"] = _random_csrf_string()
-    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
-    mask = _random_csrf_string()
-    chars, index, count = CSRF_ALLOWED_CHARS, _CSRF_INDEX, len(CSRF_ALLOWED_CHARS)
-    cipher = "".join(
-        chars[(index[s] + index[m]) % count] for s, m in zip(secret, mask, strict=True)
-    )
-    return mask + cipher
+def _canonical_query(request: HttpRequest) -> bool:
+    for name, values in request.GET.lists():
+        if name not in KNOWN_PARAMETERS or len(values) != 1:
+            return False
+        number = values[0]
+        if name == "q":
+            continue
+        if not (number.isascii() and number.isdigit()) or number.startswith("0"):
+            return False
+    return True
 
 
 class PageCacheMiddleware:
@@ -322,62 +320,75 @@ class PageCacheMiddleware:
         self.csrf = CsrfViewMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _request_version.set([])
+        versions_token = _read_versions.set({})
+        publication_token = _next_publication.set([])
         try:
+            retry_unsent_bumps()
             return self.respond(request)
         finally:
-            _request_version.reset(token)
+            _read_versions.reset(versions_token)
+            _next_publication.reset(publication_token)
 
     def respond(self, request: HttpRequest) -> HttpResponse:
-        if not self.request_is_cacheable(request):
+        if request.method not in {"GET", "HEAD"} or request.path.startswith(
+            EXCLUDED_PREFIXES
+        ):
+            return self.get_response(request)
+        cookies = request.COOKIES
+        if settings.SESSION_COOKIE_NAME in cookies or not BYPASS_COOKIES.isdisjoint(
+            cookies
+        ):
+            # The reader's own page: no shared cache may keep it.
+            response = self.get_response(request)
+            patch_cache_control(response, private=True)
+            return response
+        # CommonMiddleware's checks, which a hit would skip.
+        if not settings.INKWELL_PAGE_CACHE or (
+            settings.DISALLOWED_USER_AGENTS or settings.PREPEND_WWW
+        ):
             return self.get_response(request)
         try:
-            key = self.key_for(request)
+            address = (
+                f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+            )
         except DisallowedHost:
             # Refused further in, as on every other page (with a CSP header).
             return self.get_response(request)
-        version = content_version()
-        entry = self.lookup(key, version)
+        if not _canonical_query(request):
+            response = self.get_response(request)
+            response["X-Page-Cache"] = "bypass"
+            return response
+        key = PAGE_KEY_PREFIX + hashlib.sha256(address.encode()).hexdigest()
+        entry = self.lookup(key)
         if entry is not None:
-            return self.from_entry(request, entry)
+            return self.serve(request, entry)
+        version(SITE)  # read before rendering: a change meanwhile wins
+        request.page_cache_candidate = True
         response = self.get_response(request)
-        if request.method == "GET" and self.response_is_cacheable(request, response):
-            return self.store(request, response, key, version)
-        if "X-Page-Cache" not in response:
-            _insert_before_outer(response, {"X-Page-Cache": "bypass"})
+        if request.method == "GET" and self.storable(request, response):
+            entry = self.store(key, response)
+            if entry is not None:
+                return self.serve(request, entry, response, state="miss")
+        response.setdefault("X-Page-Cache", "bypass")
+        if not response.streaming and CSRF_PLACEHOLDER.encode() in response.content:
+            response.content = response.content.replace(
+                CSRF_PLACEHOLDER.encode(), get_token(request).encode()
+            )
+            response = self.csrf.process_response(request, response)
         return response
 
     @staticmethod
-    def request_is_cacheable(request: HttpRequest) -> bool:
-        if not settings.INKWELL_PAGE_CACHE or request.method not in {"GET", "HEAD"}:
-            return False
-        # CommonMiddleware's checks, which a hit would skip.
-        if settings.DISALLOWED_USER_AGENTS or settings.PREPEND_WWW:
-            return False
-        if request.path.startswith(EXCLUDED_PREFIXES):
-            return False
-        cookies = request.COOKIES
-        if settings.SESSION_COOKIE_NAME in cookies:
-            return False
-        return BYPASS_COOKIES.isdisjoint(cookies)
-
-    @staticmethod
-    def key_for(request: HttpRequest) -> str:
-        address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-        return PAGE_KEY_PREFIX + hashlib.sha256(address.encode()).hexdigest()
-
-    @staticmethod
-    def lookup(key: str, version: int) -> Entry | None:
-        """The page stored under `key` if it is current: from this process's
-        recent pages, or else from the shared cache."""
+    def lookup(key: str) -> Entry | None:
+        """The page stored under `key` if every version it read is current:
+        from this process's recent pages, or else from the shared cache."""
 
         def current(entry: Entry | None) -> bool:
             # The expiry is checked here too: backends round timeouts to
             # seconds, and recent pages have none.
             return (
                 entry is not None
-                and entry.version == version
                 and entry.expires_at > time.time()
+                and read_versions(entry.versions) == entry.versions
             )
 
         entry = recent_pages.get(key)
@@ -390,17 +401,10 @@ class PageCacheMiddleware:
         return entry
 
     @staticmethod
-    def response_is_cacheable(request: HttpRequest, response: HttpResponse) -> bool:
-        if response.status_code != 200 or response.streaming:
+    def storable(request: HttpRequest, response: HttpResponse) -> bool:
+        if response.status_code != 200 or response.streaming or response.cookies:
             return False
-        # The one cookie allowed is the reader's CSRF cookie, which
-        # CsrfViewMiddleware set; every hit sets its own reader's.
-        cookies = set(response.cookies)
-        if cookies - {settings.CSRF_COOKIE_NAME}:
-            return False
-        if cookies and response.cookies[
-            settings.CSRF_COOKIE_NAME
-        ].value != request.META.get("CSRF_COOKIE"):
+        if not _canonical_query(request):
             return False
         # A view that sets its own validators (the feeds) answers conditional
         # requests itself and knows its freshness better than a counter.
@@ -424,126 +428,81 @@ class PageCacheMiddleware:
         # A page that used a CSP nonce must not hand that nonce to others.
         return not getattr(request, "_csp_nonce", None)
 
-    def store(
-        self, request: HttpRequest, response: HttpResponse, key: str, version: int
-    ) -> HttpResponse:
-        content = self.with_placeholder(request, response.content)
+    @staticmethod
+    def store(key: str, response: HttpResponse) -> Entry | None:
+        read = dict(_read_versions.get() or {})
+        if None in read.values():
+            return None  # the cache could not say which versions it holds
         now = time.time()
         ttl = lifetime(float(settings.INKWELL_PAGE_CACHE_SECONDS))
-        etag = quote_etag(hashlib.sha256(content).hexdigest()[:32])
-        self.add_validators(response, etag, int(now), "miss")
-        # A hit sets Content-Length and the CSP headers last (`finish`).
+        content = response.content
         entry = Entry(
-            version=version,
+            versions=read,
             expires_at=now + ttl,
-            etag=etag,
+            etag=quote_etag(hashlib.sha256(content).hexdigest()[:32]),
             last_modified=int(now),
-            parts=tuple(content.split(CSRF_PLACEHOLDER)),
+            parts=tuple(content.split(CSRF_PLACEHOLDER.encode())),
             headers=tuple(
-                (name, "hit" if name == "X-Page-Cache" else value)
-                for name, value in response.headers.items()
-                if name.lower() != "content-length" and name.lower() not in _CSP_HEADERS
-            ),
-            csp_headers=tuple(
                 (name, value)
                 for name, value in response.headers.items()
-                if name.lower() in _CSP_HEADERS
+                if name.lower() not in {"content-length", "x-page-cache"}
             ),
         )
         if ttl >= 1:
             cache.set(key, entry, timeout=math.ceil(ttl))
-        return self.finish(request, response, entry)
+        return entry
 
-    def from_entry(self, request: HttpRequest, entry: Entry) -> HttpResponse:
-        self.csrf.process_request(request)
-        if len(entry.parts) > 1:
-            content = csrf_token(request).encode().join(entry.parts)
-        else:
-            content = entry.parts[0]
-        response = HttpResponse(content)
-        for name, value in entry.headers:
-            response.headers[name] = value
-        return self.finish(request, response, entry)
-
-    def finish(
-        self, request: HttpRequest, response: HttpResponse, entry: Entry
+    def serve(
+        self,
+        request: HttpRequest,
+        entry: Entry,
+        response: HttpResponse | None = None,
+        state: str = "hit",
     ) -> HttpResponse:
-        """A 304 if the reader has the page; then what the middleware inside
-        this one adds to a response, in their order: the CSRF cookie,
-        Content-Length (CommonMiddleware), the CSP headers."""
+        """The stored page with this reader's CSRF token and cookie, its
+        validators, a 304 if the reader has it already."""
+        if response is None:
+            self.csrf.process_request(request)
+            response = HttpResponse(headers=dict(entry.headers))
+        if len(entry.parts) > 1:
+            response.content = get_token(request).encode().join(entry.parts)
+        else:
+            response.content = entry.parts[0]
+        patch_vary_headers(response, ["Cookie"])
+        response["ETag"] = entry.etag
+        response["Last-Modified"] = http_date(entry.last_modified)
+        # Browsers may keep the page but must ask again (and get a 304).
+        response["Cache-Control"] = "no-cache"
+        response["X-Page-Cache"] = state
         if not _CONDITIONAL_HEADERS.isdisjoint(request.META):
             response = get_conditional_response(
                 request, entry.etag, entry.last_modified, response
             )
+            if response.status_code == 304:  # a 304 keeps the page's CSP
+                for name, value in entry.headers:
+                    if name.lower().startswith("content-security-policy"):
+                        response[name] = value
         response = self.csrf.process_response(request, response)
-        response.headers["Content-Length"] = str(len(response.content))
-        for name, value in entry.csp_headers:
-            response.headers[name] = value
+        response["Content-Length"] = str(len(response.content))
         return response
 
-    @staticmethod
-    def add_validators(
-        response: HttpResponse, etag: str, last_modified: int, state: str
-    ) -> None:
-        patch_vary_headers(response, ["Cookie"])
-        validators = {
-            "ETag": etag,
-            "Last-Modified": http_date(last_modified),
-            # Browsers may keep the page but must ask again (and get a 304).
-            "Cache-Control": "no-cache",
-            "X-Page-Cache": state,
-            "Vary": response["Vary"],
-        }
-        _insert_before_outer(response, validators)
 
-    @staticmethod
-    def with_placeholder(request: HttpRequest, content: bytes) -> bytes:
-        """`content` with every CSRF token of this request replaced.
-
-        Every 64-character run is checked, not only form fields: a masked
-        token reveals the reader's CSRF secret, so none may reach the cache.
-        """
-        secret = request.META.get("CSRF_COOKIE")
-        if not secret:
-            return content
-
-        def replace(match: re.Match) -> bytes:
-            token = match.group().decode()
-            if _unmask_cipher_token(token) == secret:
-                return CSRF_PLACEHOLDER
-            return match.group()
-
-        return _TOKEN.sub(replace, content)
-
-
-def _insert_before_outer(response: HttpResponse, headers: dict[str, str]) -> None:
-    """Set `headers` (moving them if set) before the first header that
-    middleware listed after this one added (`_OUTER_HEADERS`)."""
-    moved = {name.lower() for name in headers}
-    kept = [(n, v) for n, v in response.headers.items() if n.lower() not in moved]
-    cut = next(
-        (i for i, (name, _) in enumerate(kept) if name.lower() in _OUTER_HEADERS),
-        len(kept),
-    )
-    for name, _ in list(response.headers.items()):
-        del response.headers[name]
-    for name, value in [*kept[:cut], *headers.items(), *kept[cut:]]:
-        response.headers[name] = value
+# Receivers
 
 
 def content_changed(sender, **kwargs) -> None:
-    """Signal receiver: something public pages show was saved or deleted."""
+    """Something any public page may show was saved or deleted."""
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a sign-in, not a change to any page
     if sender._meta.label in {"blog.Post", "blog.Page"}:
         forget_all_pages()
     else:
-        bump_content_version()
+        bump(SITE)
 
 
 def connect_signals() -> None:
-    """Bump the content version when posts, pages, menus, categories, tags,
+    """Bump the site version when posts, pages, menus, categories, tags,
     authors, the site or its identity change. The comments app connects its
     own models (blog never imports comments)."""
     from django.contrib.auth import get_user_model

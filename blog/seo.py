@@ -72,7 +72,7 @@ def listing_meta(
 ) -> PageMeta:
     """Metadata of a paginated list of posts (home, category, tag, author...)."""
     # `is not None`: the truth of a Page is its length, which would read the
-    # posts that the cached list of posts (blog/fragments.py) spares.
+    # posts that the cached list of posts ({% cache %} in _post_list.html) spares.
     number = page.number if page is not None else 1
     meta = PageMeta(
         title=title,

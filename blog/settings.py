@@ -89,8 +89,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Old URLs (changed slugs, imported WordPress permalinks) answer 301.
     "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
-    # Pages filled in with a reader's remembered details: Cache-Control: private.
-    "comments.middleware.PrivateResponseMiddleware",
     # django-axes: turns a locked-out login into the lockout page; keep it last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -109,6 +107,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "blog.context_processors.site",
+                # {% cache %} timeout and versions; the page cache's CSRF
+                # placeholder (blog/pagecache.py).
+                "blog.pagecache.versions",
             ],
         },
     },
@@ -134,26 +135,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def redis_cache(url: str, timeout: float = 0.5) -> dict:
+    """django-redis at `url`. Redis down or stalled is a cache miss, not a
+    500; after one failure the process stops asking for a few seconds
+    (blog/cache.py), so a stall costs one short timeout, not one per call."""
+    from blog.cache import CircuitBreakerConnection
+
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "inkwell",
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": timeout,
+            "SOCKET_TIMEOUT": timeout,
+            "CONNECTION_POOL_KWARGS": {"connection_class": CircuitBreakerConnection},
+        },
+    }
+
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            # RedisCache that logs errors and treats them as misses, so the
-            # site keeps serving while Redis is down (blog/cache.py).
-            "BACKEND": "blog.cache.ResilientRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "inkwell",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
+    CACHES = {"default": redis_cache(REDIS_URL)}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # A file cache is shared by every process on this machine, so an
     # invalidation made by one gunicorn worker is seen by the others.
     CACHES = {
         "default": {
-            # Django's FileBasedCache with a cheaper read (blog/cache.py).
-            "BACKEND": "blog.cache.FileCache",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": os.environ.get("CACHE_DIR", str(BASE_DIR / ".cache")),
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
@@ -343,9 +354,10 @@ INKWELL_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 # Anonymous full-page cache (blog/pagecache.py); PAGE_CACHE=0 turns it off.
 INKWELL_PAGE_CACHE = env_bool("PAGE_CACHE", True)
 INKWELL_PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
-# Pieces of pages shown alike to every reader, cached under the same content
-# version (blog/fragments.py); FRAGMENT_CACHE_SECONDS=0 turns them off.
-INKWELL_FRAGMENT_CACHE_SECONDS = int(os.environ.get("FRAGMENT_CACHE_SECONDS", "3600"))
+# Pieces of pages shown alike to every reader ({% cache %} and
+# pagecache.cached, under the content versions); FRAGMENT_CACHE_SECONDS=0
+# turns them off. Short enough that superseded pieces soon leave Redis.
+INKWELL_FRAGMENT_CACHE_SECONDS = int(os.environ.get("FRAGMENT_CACHE_SECONDS", "600"))
 
 LOGGING = {
     "version": 1,

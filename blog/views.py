@@ -24,7 +24,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 from taggit.models import Tag
 
-from blog import fragments, postpass, redirects, search, seo
+from blog import pagecache, postpass, redirects, search, seo
 from blog.models import Category, Page, Post, SiteIdentity, display_name
 
 
@@ -54,14 +54,17 @@ def visible_post(user, slug: str) -> Post:
     """The post at `slug` if `user` may open it, else a 404.
 
     Everyone but staff sees the same published posts, so the post (with its
-    author and category) comes from the cache under the content version
-    (blog/fragments.py); staff, who may see drafts, always read it afresh.
+    author and category) comes from the cache under the site version; staff,
+    who may see drafts, always read it afresh.
     """
     posts = Post.objects.visible_to(user).select_related("author", "category")
     if user.is_staff:
         return get_object_or_404(posts, slug=slug)
-    return fragments.cached(
-        "post", slug, build=lambda: get_object_or_404(posts, slug=slug)
+    return pagecache.cached(
+        "post",
+        slug,
+        pagecache.version(),
+        build=lambda: get_object_or_404(posts, slug=slug),
     )
 
 
@@ -84,7 +87,7 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
             add_never_cache_headers(response)
             return response
     # What the page shows around the post is read only when the template's
-    # cached fragments miss (blog/fragments.py): lazy, each at most once.
+    # {% cache %} fragments miss: lazy, each at most once.
     breadcrumb = lazy(post.breadcrumb)
     tags = lazy(lambda: list(post.tags.all()))
     response = render(
@@ -115,8 +118,11 @@ def visible_page(user, path: str) -> Page:
     pages = Page.objects.visible_to(user).select_related("author")
     if user.is_staff:
         return get_object_or_404(pages, path=path)
-    return fragments.cached(
-        "page", path, build=lambda: get_object_or_404(pages, path=path)
+    return pagecache.cached(
+        "page",
+        path,
+        pagecache.version(),
+        build=lambda: get_object_or_404(pages, path=path),
     )
 
 
@@ -266,8 +272,10 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database, cache and task queue state as JSON.
 
-    503 when the database or the cache is down; a stuck or failing task
-    queue makes the status "degraded" but the site still serves (200).
+    503 only when the database is down: without it nothing serves. A cache
+    that does not answer (Redis down: pages are served uncached) or a stuck
+    or failing task queue make the status "degraded", with a 200, so that a
+    load balancer keeps the server.
     """
     checks = {}
     try:
@@ -281,14 +289,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["cache"] = "ok" if cache.get("healthz") == "ok" else "error: no answer"
     except Exception as exc:
         checks["cache"] = f"error: {exc.__class__.__name__}"
-    healthy = all(value == "ok" for value in checks.values())
-    queue = task_queue_health() if checks["database"] == "ok" else None
-    status = "ok" if healthy else "error"
-    if healthy and queue["status"] != "ok":
+    serving = checks["database"] == "ok"
+    queue = task_queue_health() if serving else None
+    status = "ok" if serving else "error"
+    if serving and (checks["cache"] != "ok" or queue["status"] != "ok"):
         status = "degraded"
     return JsonResponse(
         {"status": status, **checks, "tasks": queue},
-        status=200 if healthy else 503,
+        status=200 if serving else 503,
         headers={"Cache-Control": "no-store"},
     )
 

@@ -7,7 +7,7 @@ class CommentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from comments import notifications, pagecache, signals
+        from comments import notifications, receivers, signals
 
         signals.comment_submitted.connect(
             notifications.on_comment_submitted, dispatch_uid="notify-submitted"
@@ -15,4 +15,4 @@ class CommentsConfig(AppConfig):
         signals.comment_state_changed.connect(
             notifications.on_comment_state_changed, dispatch_uid="notify-state"
         )
-        pagecache.connect_signals()
+        receivers.connect_signals()

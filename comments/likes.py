@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from django_comments.models import CommentFlag
 from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 
-from blog import fragments
+from blog import pagecache
 from blog.links import url_pattern
 from blog.models import Post, name_from_parts
 from comments.models import Comment, PostLike
@@ -99,12 +99,16 @@ def like_summary(post: Post, request: HttpRequest) -> LikeSummary:
 
     A reader who cannot have liked the post (anonymous, without our cookie)
     sees what every such reader sees: that summary is cached under the
-    content version, which every like and unlike bumps (blog/fragments.py).
+    post's content version, which every like and unlike bumps.
     """
     mine = _owned_by(request)
     if mine is None:
-        return fragments.cached(
-            "post-likes", post.pk, build=lambda: _read_summary(post, None)
+        return pagecache.cached(
+            "post-likes",
+            post.pk,
+            pagecache.version(),  # names of likers: accounts may change
+            pagecache.version(pagecache.post_scope(post.pk)),
+            build=lambda: _read_summary(post, None),
         )
     return _read_summary(post, mine)
 

@@ -9,11 +9,11 @@ The thread's markup is built here, in Python, one string per comment: the
 post page shows up to a thousand comments, and a template pass costs tens of
 lookups per comment where a format string costs one call. What the reader
 may do (reply, moderate, like) is added per reader. Anonymous readers all
-see the same thread, so its finished markup is a cached fragment
-(blog.fragments) under the site's content version: it is built once per
-change to the site rather than once per request, and any change (a comment
-approved, a like, a renamed user, new discussion settings) makes every
-process build it anew.
+see the same thread, so its finished markup is cached (blog.pagecache.cached)
+under the site's and the post's content versions: it is built once per
+change rather than once per request, and any change (a comment approved, a
+like, a renamed user, new discussion settings) makes every process build it
+anew.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from blog import fragments, markup
+from blog import markup, pagecache
 from blog.links import url_pattern
 from blog.models import Post, name_from_parts
 from comments import likes
@@ -328,10 +328,12 @@ class Discussion:
         return self.number + 1 if self.number < self.num_pages else None
 
     @classmethod
-    def of(cls, post: Post, page: object = 1) -> Discussion:
+    def of(
+        cls, post: Post, page: object = 1, outline: Outline | None = None
+    ) -> Discussion:
         """The discussion's page `page`; a bad or out-of-range number shows
         the nearest page rather than failing."""
-        outline = Outline.of(post)
+        outline = outline or Outline.of(post)
         number = min(_page_number(page), outline.num_pages)
         per_page = threads_per_page()
         threads = outline.threads[(number - 1) * per_page : number * per_page]
@@ -368,20 +370,26 @@ class Discussion:
             )
             return discussion
 
+        vary_on = (
+            post.pk,
+            pagecache.version(),
+            pagecache.version(pagecache.post_scope(post.pk)),
+            # Both may change with the clock or the settings alone.
+            comments_open(post),
+            max_thread_level(),
+        )
+        outline = pagecache.cached("outline", *vary_on, build=lambda: Outline.of(post))
+        # Clamped before it reaches a key: ?cpage=1000 is the last page's.
+        number = min(_page_number(page), outline.num_pages)
+
         def build() -> tuple[int, int, int, str]:
-            discussion = cls.of(post, page)
+            discussion = cls.of(post, number, outline)
             likes.attach_comment_likes(post, discussion.comments, request)
             html = render(discussion.comments)
             return discussion.count, discussion.number, discussion.num_pages, html
 
-        count, number, num_pages, html = fragments.cached(
-            "thread",
-            post.pk,
-            _page_number(page),
-            # Both may change with the clock or the settings alone.
-            comments_open(post),
-            max_thread_level(),
-            build=build,
+        count, number, num_pages, html = pagecache.cached(
+            "thread", *vary_on, number, build=build
         )
         return cls(post, count, number, num_pages, [], mark_safe(html))
 

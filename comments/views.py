@@ -49,14 +49,6 @@ def remembered_commenter(request: HttpRequest) -> dict:
     return {key: str(data.get(key, ""))[:200] for key in ("name", "email", "url")}
 
 
-def mark_private(request: HttpRequest) -> None:
-    """This response carries the reader's own details: no shared caching.
-
-    `comments.middleware.PrivateResponseMiddleware` acts on the mark.
-    """
-    request.inkwell_private = True
-
-
 def form_page(
     request: HttpRequest,
     form: CommentForm | None,
@@ -66,7 +58,6 @@ def form_page(
     problem: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    mark_private(request)
     parent_thread = ""
     if parent is not None and post is not None:
         items = threads.arrange([threads.comment_row(parent)], [parent.pk], post)

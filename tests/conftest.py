@@ -25,48 +25,64 @@ def pytest_configure(config: pytest.Config) -> None:
         "scaleout: starts app servers sharing PostgreSQL and Redis; collected "
         "only when DATABASE_URL is PostgreSQL and REDIS_URL is set",
     )
+    config.addinivalue_line(
+        "markers",
+        "faults: starts servers of its own (PostgreSQL, Redis) and kills, "
+        "freezes and restarts them; slow, so collected only when asked for "
+        "with `-m faults` (.ci/run does)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
-    """Deselect the scale-out tests unless PostgreSQL and Redis are there.
+    """Deselect the scale-out tests unless PostgreSQL and Redis are there,
+    and the fault tests unless `-m faults` asks for them.
 
     Several app servers need a database server and a cache they share: a
     SQLite file and the file cache are one machine's. CI runs them in its
-    PostgreSQL run (.ci/run sets REDIS_URL there).
+    PostgreSQL run (.ci/run sets REDIS_URL there). The fault tests start
+    their own servers (they need PostgreSQL's and Redis's programs
+    installed, not running) and take a while; .ci/run runs them on their own.
     """
     from django.conf import settings
 
     shared = "postgresql" in settings.DATABASES["default"]["ENGINE"] and bool(
         settings.REDIS_URL
     )
-    if shared:
-        return
-    deselected = [item for item in items if item.get_closest_marker("scaleout")]
+    left_out = set() if shared else {"scaleout"}
+    if "faults" not in (config.getoption("markexpr") or ""):
+        left_out.add("faults")
+    deselected = [
+        item
+        for item in items
+        if any(item.get_closest_marker(name) for name in left_out)
+    ]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("scaleout")]
+        items[:] = [item for item in items if item not in deselected]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(settings, tmp_path):
+def _isolated_cache(settings):
     """Each test starts with an empty cache of its own.
 
-    Without REDIS_URL the file cache goes to a temporary folder; with it, the
-    tests use the real Redis and clear it around each test. Sessions then stay
-    in the database as without Redis (production's cached_db would save the
-    session query on signed-in pages), so the pinned query counts hold on
-    every run; tests/test_scaleout.py uses the real cached sessions.
+    Without REDIS_URL a local-memory cache (the tests run in one process);
+    with it, the tests use the real Redis and clear it around each test.
+    Sessions then stay in the database as without Redis (production's
+    cached_db would save the session query on signed-in pages), so the pinned
+    query counts hold on every run; tests/test_scaleout.py uses the real
+    cached sessions.
     """
     if "redis" in settings.CACHES["default"]["BACKEND"].lower():
         settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     else:
         settings.CACHES = {
-            "default": {
-                "BACKEND": "blog.cache.FileCache",
-                "LOCATION": str(tmp_path / "cache"),
-            }
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
         }
+    from blog.pagecache import recent_pages
+
     cache.clear()
+    recent_pages.entries.clear()
+    recent_pages.size = 0
     yield
     cache.clear()
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 # Three of them are the discussion's: its outline, the comments of the page and
 # their likes. An anonymous reader's next request finds the rendered thread in
 # the cache and makes none of them, nor those of the post's other cached pieces
-# (blog/fragments.py).
+# (blog/pagecache.py).
 POST_PAGE_QUERIES = PAGE_QUERIES["post"]
 WARM_POST_PAGE_QUERIES = PAGE_QUERIES_WARM["post"]
 THREAD_QUERIES = 3

@@ -1,5 +1,5 @@
-"""Cached pieces of pages (blog/fragments.py), with the page cache off: what
-every reader sees alike is built once, and any change shows at once."""
+"""Cached pieces of pages ({% cache %}, pagecache.cached), with the page cache off:
+what every reader sees alike is built once, and any change shows at once."""
 
 import datetime
 import re
@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from blog import fragments
+from blog import pagecache
 from blog.models import Post
 from tests.factories import (
     make_category,
@@ -89,7 +89,7 @@ def test_a_scheduled_post_shows_in_fragments_when_its_time_comes(client):
     due = timezone.now() + datetime.timedelta(minutes=5)
     make_post(title="Scheduled one", published_at=due)
     assert "Scheduled one" not in client.get(post.get_absolute_url()).content.decode()
-    assert 0 < fragments.lifetime() <= 300
+    assert 0 < pagecache.fragment_seconds() <= 300
     with (
         mock.patch("time.time", return_value=time.time() + 301),
         mock.patch("django.utils.timezone.now", return_value=due),
@@ -112,16 +112,16 @@ def test_fragments_hold_nothing_of_the_reader_who_built_them(client):
 def test_with_no_lifetime_nothing_is_kept(client, settings):
     settings.INKWELL_FRAGMENT_CACHE_SECONDS = 0
     built = []
-    assert fragments.cached("x", 1, build=lambda: built.append(1) or "v") == "v"
-    assert fragments.cached("x", 1, build=lambda: built.append(1) or "v") == "v"
+    assert pagecache.cached("x", 1, build=lambda: built.append(1) or "v") == "v"
+    assert pagecache.cached("x", 1, build=lambda: built.append(1) or "v") == "v"
     assert len(built) == 2
 
 
 def test_fragments_are_told_apart_by_name_and_key():
-    assert fragments.cached("a", 1, build=lambda: "a1") == "a1"
-    assert fragments.cached("a", 2, build=lambda: "a2") == "a2"
-    assert fragments.cached("b", 1, build=lambda: "b1") == "b1"
-    assert fragments.cached("a", 1, build=lambda: "other") == "a1"
+    assert pagecache.cached("a", 1, build=lambda: "a1") == "a1"
+    assert pagecache.cached("a", 2, build=lambda: "a2") == "a2"
+    assert pagecache.cached("b", 1, build=lambda: "b1") == "b1"
+    assert pagecache.cached("a", 1, build=lambda: "other") == "a1"
 
 
 def test_lists_of_posts_show_new_posts_and_comment_counts_at_once(client):

@@ -478,7 +478,7 @@ def test_the_likes_line_shared_by_readers_without_likes_follows_every_like(
     client, settings
 ):
     """With the page cache off, readers who cannot have liked share one cached
-    summary (blog/fragments.py); readers who liked always get their own."""
+    summary (blog/pagecache.py); readers who liked always get their own."""
     settings.INKWELL_PAGE_CACHE = False
     post = make_post()
     stranger = Client()

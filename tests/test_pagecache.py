@@ -16,17 +16,17 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.http import HttpResponse
-from django.middleware.csrf import (
-    CSRF_ALLOWED_CHARS,
-    _unmask_cipher_token,
-    get_token,
-)
+from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client, RequestFactory
+from django.urls import path
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views.decorators.cache import never_cache
 
 from blog import pagecache
 from blog.models import Post
-from blog.pagecache import CSRF_PLACEHOLDER, PageCacheMiddleware, RecentPages
+from blog.pagecache import PageCacheMiddleware, RecentPages
+from comments import threads
 from comments.models import Comment, DiscussionSettings, PostLike
 from comments.signals import comment_state_changed
 from tests.factories import make_category, make_post, make_user
@@ -87,10 +87,17 @@ def test_deleting_a_post_invalidates_the_home_page(client):
     assert b"Going away" not in client.get("/").content
 
 
-def version_moves(action) -> bool:
-    before = pagecache.content_version()
+def versions(post=None) -> dict:
+    scopes = [pagecache.SITE, pagecache.DISCUSSIONS]
+    if post is not None:
+        scopes.append(pagecache.post_scope(post.pk))
+    return pagecache.read_versions(scopes)
+
+
+def version_moves(action, post=None) -> bool:
+    before = versions(post)
     action()
-    return pagecache.content_version() != before
+    return versions(post) != before
 
 
 def make_comment(post, *, state: str) -> Comment:
@@ -105,20 +112,27 @@ def make_comment(post, *, state: str) -> Comment:
     )
 
 
-def test_comment_and_like_changes_bump_the_content_version():
-    post = make_post()
-    assert version_moves(lambda: make_comment(post, state=Comment.State.PUBLIC))
+def test_comment_and_like_changes_bump_the_post_s_version_only():
+    post, other = make_post(), make_post()
+    site = pagecache.version()
+    public = lambda: make_comment(post, state=Comment.State.PUBLIC)  # noqa: E731
+    assert version_moves(public, post)
     held = make_comment(post, state=Comment.State.HELD)
-    assert version_moves(lambda: held.set_state(Comment.State.PUBLIC))
+    assert version_moves(lambda: held.set_state(Comment.State.PUBLIC), post)
     assert version_moves(
         lambda: comment_state_changed.send(
             sender=Comment, comment=held, old_state="x", new_state="y", by=None
-        )
+        ),
+        post,
     )
-    assert version_moves(held.delete)
+    assert version_moves(held.delete, post)
     like = PostLike(post=post, visitor="abc")
-    assert version_moves(like.save)
-    assert version_moves(like.delete)
+    assert version_moves(like.save, post)
+    assert version_moves(like.delete, post)
+    assert pagecache.version() == site
+    other_version = pagecache.version(pagecache.post_scope(other.pk))
+    make_comment(post, state=Comment.State.PUBLIC)
+    assert pagecache.version(pagecache.post_scope(other.pk)) == other_version
 
 
 def test_discussion_settings_changes_bump_the_content_version():
@@ -127,23 +141,23 @@ def test_discussion_settings_changes_bump_the_content_version():
     assert version_moves(discussion.save)
 
 
-def test_a_page_reads_the_content_version_once(client, settings, monkeypatch):
-    """The page and every fragment in it share one read of the counter; a
+def test_a_page_reads_each_content_version_once(client, settings):
+    """The page and every fragment in it share one read of each counter; a
     change the request itself makes is seen by what it reads afterwards."""
     settings.INKWELL_PAGE_CACHE = False  # fragments only: seven of them
     post = make_post()
-    reads = []
-    read = pagecache._read_content_version
-    monkeypatch.setattr(
-        pagecache, "_read_content_version", lambda: reads.append(1) or read()
+    with mock.patch.object(cache, "get_many", wraps=cache.get_many) as get_many:
+        client.get(post.get_absolute_url())
+    keys = [key for call in get_many.call_args_list for key in call.args[0]]
+    assert sorted(keys) == sorted(
+        pagecache.VERSION_PREFIX + scope
+        for scope in (pagecache.SITE, pagecache.post_scope(post.pk))
     )
-    client.get(post.get_absolute_url())
-    assert len(reads) == 1
 
     def page_that_changes_something(request):
-        before = pagecache.content_version()
-        pagecache.bump_content_version()
-        return HttpResponse(f"{before} {pagecache.content_version()}")
+        before = pagecache.version()
+        pagecache.bump(pagecache.SITE)
+        return HttpResponse(f"{before} {pagecache.version()}")
 
     before, after = PageCacheMiddleware(page_that_changes_something)(
         RequestFactory().get("/")
@@ -238,79 +252,127 @@ def test_a_scheduled_post_appears_when_its_time_comes(client):
     assert b"Scheduled one" in response.content
 
 
-# Units: what the middleware refuses to store, and the CSRF token swap.
+# What is never stored: the contract views rely on (a private or password
+# post, an edit link: `patch_cache_control(private=True)` or `never_cache`).
 
 
-def cacheable(response: HttpResponse) -> bool:
-    request = RequestFactory().get("/")
-    return PageCacheMiddleware.response_is_cacheable(request, response)
+def plain(request):
+    return HttpResponse("ok")
 
 
-def test_private_set_cookie_and_odd_vary_responses_are_not_stored():
-    assert cacheable(HttpResponse("ok"))
-    private = HttpResponse("ok", headers={"Cache-Control": "private"})
-    assert not cacheable(private)
-    assert not cacheable(HttpResponse("ok", headers={"Cache-Control": "no-store"}))
-    with_cookie = HttpResponse("ok")
-    with_cookie.set_cookie("reader", "me")
-    assert not cacheable(with_cookie)
-    assert not cacheable(HttpResponse("ok", headers={"Vary": "Accept-Language"}))
-    assert not cacheable(HttpResponse("ok", status=302))
-    assert not cacheable(HttpResponse("ok", headers={"ETag": '"own"'}))
+def private(request):
+    response = HttpResponse("mine")
+    patch_cache_control(response, private=True)
+    return response
 
 
-def test_only_the_reader_s_own_csrf_cookie_may_come_with_a_stored_page():
-    request = RequestFactory().get("/")
-    get_token(request)
-    own = HttpResponse("ok")
-    own.set_cookie("csrftoken", request.META["CSRF_COOKIE"])
-    assert PageCacheMiddleware.response_is_cacheable(request, own)
-    other = HttpResponse("ok")
-    other.set_cookie("csrftoken", "x" * 32)
-    assert not PageCacheMiddleware.response_is_cacheable(request, other)
+@never_cache
+def uncached(request):
+    return HttpResponse("fresh")
 
 
-def test_hit_csrf_tokens_are_what_django_checks():
-    request = RequestFactory().get("/")
-    first = pagecache.csrf_token(request)
-    secret = request.META["CSRF_COOKIE"]
-    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"]
-    assert len(secret) == 32
-    assert len(first) == 64
-    assert set(first + secret) <= set(CSRF_ALLOWED_CHARS)
-    assert _unmask_cipher_token(first) == secret
-    second = pagecache.csrf_token(request)
-    assert second != first
-    assert _unmask_cipher_token(second) == secret
-    secrets = "".join(
-        pagecache.csrf_token(RequestFactory().get("/")) for _ in range(50)
-    )
-    assert set(secrets) == set(CSRF_ALLOWED_CHARS)
+def no_store(request):
+    return HttpResponse("x", headers={"Cache-Control": "no-store"})
 
 
-def test_a_csrf_token_is_never_shared_between_readers():
-    factory = RequestFactory()
-    first = factory.get("/")
-    token = get_token(first)
-    html = f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'.encode()
-    stored = PageCacheMiddleware.with_placeholder(first, html)
-    assert token.encode() not in stored
-    assert CSRF_PLACEHOLDER in stored
+def sets_cookie(request):
+    response = HttpResponse("x")
+    response.set_cookie("reader", "me")
+    return response
 
-    second = factory.get("/")
-    entry = pagecache.Entry(
-        version=1,
-        expires_at=time.time() + 60,
-        etag='"x"',
-        last_modified=0,
-        parts=tuple(stored.split(CSRF_PLACEHOLDER)),
-        headers=(),
-        csp_headers=(),
-    )
-    served = PageCacheMiddleware(lambda request: None).from_entry(second, entry)
-    served_token = served.content.split(b'value="')[1].split(b'"')[0].decode()
-    assert _unmask_cipher_token(served_token) == second.META["CSRF_COOKIE"]
-    assert second.META["CSRF_COOKIE"] != first.META["CSRF_COOKIE"]
+
+def varies(request):
+    return HttpResponse("x", headers={"Vary": "Accept-Language"})
+
+
+def redirects(request):
+    return HttpResponse("x", status=302, headers={"Location": "/"})
+
+
+def own_etag(request):
+    return HttpResponse("x", headers={"ETag": '"own"'})
+
+
+urlpatterns = [
+    path(f"{view.__name__}/", view)
+    for view in (plain, private, uncached, no_store, sets_cookie, varies, redirects)
+] + [path("own_etag/", own_etag)]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "private",
+        "uncached",
+        "no_store",
+        "sets_cookie",
+        "varies",
+        "redirects",
+        "own_etag",
+    ],
+)
+def test_private_uncached_cookie_setting_and_odd_responses_are_never_stored(
+    client, name
+):
+    assert client.get("/plain/")["X-Page-Cache"] == "miss"
+    assert client.get("/plain/")["X-Page-Cache"] == "hit"
+    client.get(f"/{name}/")
+    assert client.get(f"/{name}/")["X-Page-Cache"] == "bypass"
+
+
+@pytest.mark.parametrize(
+    "query", ["?junk=1", "?page=1&page=2", "?page=01", "?page=%C2%B2", "?cpage=0"]
+)
+def test_unknown_or_non_canonical_query_strings_are_not_stored(client, query):
+    """Anyone can add ?junk=N: each would be a render and an entry (#15.1)."""
+    post = make_post()
+    for _ in range(2):
+        response = client.get(post.get_absolute_url() + query)
+    assert response.status_code == 200
+    assert response["X-Page-Cache"] == "bypass"
+    client.get(post.get_absolute_url() + "?cpage=1")
+    assert client.get(post.get_absolute_url() + "?cpage=1")["X-Page-Cache"] == "hit"
+
+
+def test_out_of_range_discussion_pages_share_the_last_page_s_thread(client):
+    """?cpage=2…50 on a one-page discussion render one thread, not 49 (#15.1)."""
+    post = make_post()
+    make_comment(post, state=Comment.State.PUBLIC)
+    with mock.patch("comments.threads.render", wraps=threads.render) as render:
+        for number in range(2, 51):
+            client.get(f"{post.get_absolute_url()}?cpage={number}")
+        client.get(post.get_absolute_url())
+    assert render.call_count == 1
+
+
+def test_a_comment_on_one_post_keeps_the_other_posts_cached(client):
+    """Each change is kept to what it concerns, so Redis is not filled anew
+    with every page on every comment (#16.6)."""
+    post, other = make_post(), make_post()
+    for url in (post.get_absolute_url(), other.get_absolute_url(), "/"):
+        client.get(url)
+    make_comment(post, state=Comment.State.PUBLIC)
+    assert client.get(other.get_absolute_url())["X-Page-Cache"] == "hit"
+    assert client.get(post.get_absolute_url())["X-Page-Cache"] == "miss"
+    home = client.get("/")
+    assert home["X-Page-Cache"] == "miss"
+    assert "1 comment<" in home.text
+
+
+def test_a_csrf_token_is_never_shared_between_readers(client):
+    url = make_post().get_absolute_url()
+    first = client.get(url)
+    second = Client().get(url)
+    assert second["X-Page-Cache"] == "hit"
+    tokens = [
+        re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', page.text)[1]
+        for page in (first, second)
+    ]
+    secrets = [page.cookies["csrftoken"].value for page in (first, second)]
+    assert secrets[0] != secrets[1]
+    assert [_unmask_cipher_token(token) for token in tokens] == secrets
+    assert tokens[0] not in second.text
 
 
 def test_the_wordpress_import_forgets_every_cached_page(tmp_path):
@@ -367,7 +429,7 @@ def test_a_hit_answers_with_the_headers_of_a_miss_and_a_csrf_cookie_of_its_own(
     miss = client.get(url)
     hit = Client().get(url)
     assert hit["X-Page-Cache"] == "hit"
-    assert list(hit.headers) == list(miss.headers)
+    assert set(hit.headers) == set(miss.headers)
     for name, value in miss.headers.items():
         if name not in {"X-Page-Cache", "Content-Length"}:
             assert hit[name] == value, name
@@ -470,7 +532,7 @@ def test_a_change_made_elsewhere_shows_although_this_process_kept_the_page(clien
     # Another process changes the post and bumps the shared counter (no
     # signal reaches this process).
     Post.objects.filter(pk=post.pk).update(title="After")
-    pagecache._bump()
+    pagecache.bump(pagecache.SITE)
     page = client.get(url)
     assert page["X-Page-Cache"] == "miss"
     assert b"After" in page.content
@@ -480,11 +542,16 @@ def test_a_kept_page_is_served_with_one_read_of_the_shared_cache(client):
     url = make_post().get_absolute_url()
     client.get(url)
     first_hit = client.get(url)
-    with mock.patch.object(cache, "get", wraps=cache.get) as get:
+    with (
+        mock.patch.object(cache, "get", wraps=cache.get) as get,
+        mock.patch.object(cache, "get_many", wraps=cache.get_many) as get_many,
+    ):
         hit = client.get(url)
     assert hit["X-Page-Cache"] == "hit"
     assert hit["ETag"] == first_hit["ETag"]
-    assert [call.args[0] for call in get.call_args_list] == [pagecache.VERSION_KEY]
+    get_many.assert_called_once()  # the versions; the page was kept in memory
+    pages = [c for c in get.call_args_list if c.args[0].startswith("pagecache:page")]
+    assert not pages
 
 
 def test_a_kept_page_expires_with_the_shared_one(client, settings):
@@ -497,7 +564,7 @@ def test_a_kept_page_expires_with_the_shared_one(client, settings):
 
 
 def entry_of(size: int) -> pagecache.Entry:
-    return pagecache.Entry(1, 0.0, '"x"', 0, (b"x" * size,), (), ())
+    return pagecache.Entry({}, 0.0, '"x"', 0, (b"x" * size,), ())
 
 
 def test_recent_pages_keep_the_most_recently_read_within_their_size():

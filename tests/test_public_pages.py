@@ -164,7 +164,7 @@ PAGE_QUERIES = {
         "archive": 4,
     }.items()
 }
-# Once the pieces every reader sees alike are cached (blog/fragments.py), with
+# Once the pieces every reader sees alike are cached (blog/pagecache.py), with
 # the page cache off: counting the posts of a list (plus the category tree or
 # the tag), and nothing at all for a post (a reader who has liked posts or is
 # signed in reads their likes widget; one signed in, their thread too).

@@ -13,7 +13,7 @@ from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import comments_open
 from comments.threads import Discussion
-from comments.views import mark_private, remembered_commenter
+from comments.views import remembered_commenter
 
 register = template.Library()
 
@@ -21,19 +21,18 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def get_discussion(context: template.Context, post: Post) -> dict:
     """The post's discussion page (?cpage=), its thread rendered for this
-    reader, and the reply form, prefilled."""
+    reader, and the reply form, prefilled. (Pages for signed-in readers and
+    remembered commenters are `Cache-Control: private`: blog/pagecache.py
+    marks every response to a request with their cookies.)"""
     request = context["request"]
     discussion = Discussion.for_reader(post, request.GET.get("cpage", 1), request)
     form = None
     if comments_open(post):
         initial = {}
-        if request.user.is_authenticated:
-            mark_private(request)  # "Logged in as …"
-        else:
+        if not request.user.is_authenticated:
             initial = remembered_commenter(request)
             if initial:
                 initial["remember"] = True
-                mark_private(request)
         form = CommentForm(post, initial=initial, user=request.user)
     return {"page": discussion, "form": form}
 
