@@ -190,17 +190,31 @@ def refresh_next_publication() -> float:
     return at
 
 
-def lifetime(seconds: float) -> float:
-    """How long something rendered now may be kept: `seconds`, but never past
-    the next scheduled post's publication."""
+def next_publication() -> float:
+    """When the next scheduled post or page goes live (0: none), as this
+    request first read it, looked up again once it has passed."""
     memo = _next_publication.get(None)
     at = memo[0] if memo else cache.get(NEXT_PUBLICATION_KEY)
-    now = time.time()
-    if at is None or (at and at <= now):
+    if at is None or (at and at <= time.time()):
         at = refresh_next_publication()
     if memo == []:
         memo.append(at)
-    return min(seconds, max(0.0, at - now)) if at else seconds
+    return at
+
+
+def lifetime(seconds: float) -> float:
+    """How long something rendered now may be kept: `seconds`, but never past
+    the next scheduled publication."""
+    at = next_publication()
+    return min(seconds, max(0.0, at - time.time())) if at else seconds
+
+
+def site_version() -> str | None:
+    """The `{% cache %}` vary-on value of the site: its version and the next
+    publication time, so that a fragment is not used past a publication even
+    where the cache's clock (Redis's) and ours disagree."""
+    current = version(SITE)
+    return None if current is None else f"{current}.{next_publication()}"
 
 
 def fragment_seconds() -> int:
@@ -218,7 +232,7 @@ def cached(name: str, *vary_on: object, build: Callable[[], Any]) -> Any:
     seconds = fragment_seconds()
     if not seconds or None in vary_on:
         return build()
-    key = make_template_fragment_key(name, vary_on)
+    key = make_template_fragment_key(name, (*vary_on, next_publication()))
     kept = cache.get(key)  # (value,): a stored None is told from a miss
     if kept is not None:
         return kept[0]
@@ -232,7 +246,7 @@ def versions(request: HttpRequest) -> dict:
     and the CSRF placeholder on pages the page cache may store."""
     context = {
         "fragment_seconds": fragment_seconds,
-        "site_version": version,
+        "site_version": site_version,
         "discussions_version": discussions_version,
     }
     if getattr(request, "page_cache_candidate", False):

@@ -28,4 +28,6 @@ def within_limit(scope: str, value: str, limit: int, window: int) -> bool:
         cache.set(key, 1, timeout=remaining)
         count = 1
     cache.touch(key, remaining)  # the file cache's incr() resets the timeout
-    return count <= limit
+    # None: Redis did not answer (django-redis with IGNORE_EXCEPTIONS), as the
+    # old backend's ValueError did, counted as the first action.
+    return (count or 1) <= limit

@@ -78,7 +78,10 @@ def _isolated_cache(settings):
         settings.CACHES = {
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
         }
+    from blog.cache import CircuitBreakerConnection
     from blog.pagecache import recent_pages
+
+    CircuitBreakerConnection.open_until = 0.0  # one test's outage stays its own
 
     cache.clear()
     recent_pages.entries.clear()
