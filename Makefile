@@ -24,8 +24,9 @@ lock: install
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	SITE_URL=$(SITE_URL) $(BIN)/python manage.py prepare_site
-	@# The task worker (email) runs beside the server and stops with it.
-	SITE_URL=$(SITE_URL) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	@# The task worker (email) runs beside the server, is started again if it
+	@# ever exits (bin/keep-running), and stops with the server.
+	SITE_URL=$(SITE_URL) bin/keep-running $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
@@ -54,9 +55,10 @@ serve: install
 	fi
 	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) $(BIN)/python manage.py migrate --noinput
-	@# The task worker (email) runs beside gunicorn and stops with it; a real
-	@# deployment runs `manage.py db_worker` as a service of its own.
-	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	@# The task worker (email) runs beside gunicorn, is started again if it ever
+	@# exits (bin/keep-running), and stops with it; a real deployment runs
+	@# `manage.py db_worker` as a service of its own (systemd: Restart=always).
+	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) bin/keep-running $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) PORT=$(PORT) $(BIN)/gunicorn -c blog/gunicorn.py blog.wsgi
 

@@ -1015,3 +1015,19 @@ class SiteIdentity(models.Model):
             found = cls.objects.filter(pk=1).first() or cls.defaults()
             cache.add(cls.CACHE_KEY, found, None)
         return found
+
+
+class TaskWorker(models.Model):
+    """A running `manage.py db_worker`, as it last checked in (blog/worker.py).
+
+    /healthz reads the newest check-in to tell whether mail is being sent.
+    """
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    checked_in_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.host}, pid {self.pid})"

@@ -26,6 +26,9 @@ from taggit.models import Tag
 
 from blog import pagecache, postpass, redirects, search, seo
 from blog.models import Category, Page, Post, SiteIdentity, display_name
+from blog.worker import RetryScheduled, worker_state
+
+RETRY_SCHEDULED = f"{RetryScheduled.__module__}.{RetryScheduled.__qualname__}"
 
 
 def paginate(request: HttpRequest, queryset) -> ListPage:
@@ -274,7 +277,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
     503 only when the database is down: without it nothing serves. A cache
     that does not answer (Redis down: pages are served uncached) or a stuck
-    or failing task queue make the status "degraded", with a 200, so that a
+    or failing task queue, or a task worker that has not checked in for a
+    minute, make the status "degraded", with a 200, so that a
     load balancer keeps the server.
     """
     checks = {}
@@ -303,7 +307,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def task_queue_health(*, stuck_after=datetime.timedelta(minutes=10)) -> dict:
     """Tasks due for `stuck_after` without a worker taking them (is
-    `manage.py db_worker` running?) and tasks that failed in the last day."""
+    `manage.py db_worker` running?), tasks that failed in the last day for
+    good (an attempt that queued its own retry is not counted), and whether
+    a worker has checked in lately (blog/worker.py)."""
     now = timezone.now()
     cutoff = now - stuck_after
     stuck = (
@@ -314,12 +320,18 @@ def task_queue_health(*, stuck_after=datetime.timedelta(minutes=10)) -> dict:
         )
         .count()
     )
-    failed = DBTaskResult.objects.filter(
-        status=TaskResultStatus.FAILED,
-        finished_at__gte=now - datetime.timedelta(days=1),
-    ).count()
+    failed = (
+        DBTaskResult.objects.filter(
+            status=TaskResultStatus.FAILED,
+            finished_at__gte=now - datetime.timedelta(days=1),
+        )
+        .exclude(exception_class_path=RETRY_SCHEDULED)
+        .count()
+    )
+    worker = worker_state()
     return {
-        "status": "ok" if not (stuck or failed) else "degraded",
+        "status": "ok" if not (stuck or failed) and worker == "ok" else "degraded",
         "waiting_too_long": stuck,
         "failed_last_day": failed,
+        "worker": worker,
     }

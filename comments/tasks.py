@@ -4,11 +4,12 @@ Mail is never sent inside a request: views and signal receivers enqueue
 `send_email`, and the worker (`python manage.py db_worker`) sends it. The
 tasks API has no retry of its own, so a send that fails for a passing reason
 (mail server down, network) enqueues itself again for later, a bounded
-number of times; the last failure raises, which leaves the task FAILED with
-its traceback in the admin ("Task results").
+number of times. Every failed attempt raises, so its task result is FAILED
+with the traceback in the admin ("Task results"): `RetryScheduled`, caused
+by the mail server's error, when another attempt is queued (which /healthz
+does not count as a failure), the error itself after the last attempt.
 """
 
-import logging
 import smtplib
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 from django_tasks import task
 
-logger = logging.getLogger(__name__)
+from blog.worker import RetryScheduled
 
 # Waits before attempts 2..6: about 21 hours from the first try to the last.
 RETRY_DELAYS = (
@@ -48,7 +49,11 @@ def send_email(
     headers: dict[str, str] | None = None,
     attempt: int = 1,
 ) -> str:
-    """Send one message with a text and an HTML body; retry later on failure."""
+    """Send one message with a text and an HTML body; retry later on failure.
+
+    Returns "sent"; raises when the send failed, `RetryScheduled` if it is
+    tried again later.
+    """
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),  # a newline in a subject is refused
         body=text,
@@ -64,7 +69,7 @@ def send_email(
         if last_try or not send_email.get_backend().supports_defer:
             raise
         run_after = timezone.now() + RETRY_DELAYS[attempt - 1]
-        send_email.using(run_after=run_after).enqueue(
+        retry = send_email.using(run_after=run_after).enqueue(
             to=to,
             subject=subject,
             text=text,
@@ -72,13 +77,9 @@ def send_email(
             headers=headers,
             attempt=attempt + 1,
         )
-        logger.warning(
-            "Sending %r failed (%s); attempt %d of %d at %s",
-            subject,
-            error,
-            attempt + 1,
-            MAX_ATTEMPTS,
-            run_after.isoformat(),
-        )
-        return f"failed, retrying at {run_after.isoformat()}"
+        raise RetryScheduled(
+            f"Sending {subject!r} failed ({error.__class__.__name__}: {error}); "
+            f"attempt {attempt + 1} of {MAX_ATTEMPTS} is queued for "
+            f"{run_after.isoformat()} (task {retry.id})"
+        ) from error
     return "sent"

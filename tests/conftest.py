@@ -1,3 +1,4 @@
+import signal
 from pathlib import Path
 
 import pytest
@@ -107,9 +108,34 @@ def _immediate_tasks(settings):
     }
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint() -> str:
+    """moto's S3-compatible server (server mode: real HTTP), in this process,
+    on a port of its own: the media bucket of tests/test_media.py and of the
+    app servers of tests/test_scaleout.py."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.servers import free_ports
+
+    [port] = free_ports(1, range(8140, 8150))
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
 @pytest.fixture
 def database_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def restore_signals():
+    """db_worker installs its own SIGINT/SIGTERM handlers; put pytest's back."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
 
 
 @pytest.fixture(autouse=True)

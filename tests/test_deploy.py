@@ -16,6 +16,7 @@ from django_tasks import task
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from blog.models import TaskWorker
 from blog.settings import redis_cache
 from blog.storage import StaticFilesStorage
 from comments.models import PostLike
@@ -227,7 +228,12 @@ def test_healthz_reports_database_cache_and_queue(client):
         "status": "ok",
         "database": "ok",
         "cache": "ok",
-        "tasks": {"status": "ok", "waiting_too_long": 0, "failed_last_day": 0},
+        "tasks": {
+            "status": "ok",
+            "waiting_too_long": 0,
+            "failed_last_day": 0,
+            "worker": "ok",  # tasks run at once in tests: no worker to watch
+        },
     }
 
 
@@ -253,7 +259,32 @@ def test_healthz_says_degraded_for_stuck_and_failed_tasks(client, database_tasks
         "status": "degraded",
         "waiting_too_long": 1,
         "failed_last_day": 1,
+        "worker": "no worker has checked in (is `manage.py db_worker` running?)",
     }
+
+
+@pytest.mark.django_db
+def test_healthz_names_a_task_worker_that_has_not_checked_in_for_a_minute(
+    client, database_tasks
+):
+    worker = TaskWorker.objects.create(
+        worker_id="w1", host="app1", pid=42, checked_in_at=timezone.now()
+    )
+    assert client.get("/healthz").json()["tasks"]["worker"] == "ok"
+    assert client.get("/healthz").json()["status"] == "ok"
+
+    worker.checked_in_at = timezone.now() - datetime.timedelta(seconds=75)
+    worker.save()
+    response = client.get("/healthz")
+    assert response.status_code == 200  # the site serves; mail waits
+    assert response.json()["status"] == "degraded"
+    assert response.json()["tasks"]["worker"] == ("no worker has checked in for 75 s")
+
+    # Another worker that checked in just now is enough.
+    TaskWorker.objects.create(
+        worker_id="w2", host="app2", pid=7, checked_in_at=timezone.now()
+    )
+    assert client.get("/healthz").json()["tasks"]["worker"] == "ok"
 
 
 DATABASE_DOWN = """

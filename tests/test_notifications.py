@@ -7,7 +7,6 @@ and `comment_state_changed` when it moves; these tests send them the same way.
 import base64
 import json
 import re
-import signal
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django_comments.signals import comment_was_posted
 from django_tasks_db.models import DBTaskResult
 
+from blog.worker import RetryScheduled
 from comments import tasks, tokens
 from comments.models import Comment
 from comments.signals import comment_submitted
@@ -522,15 +522,6 @@ MESSAGE = {
 }
 
 
-@pytest.fixture
-def restore_signals():
-    """db_worker installs its own SIGINT/SIGTERM handlers; put pytest's back."""
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
 def run_worker() -> None:
     call_command(
         "db_worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0
@@ -562,8 +553,8 @@ def test_failed_send_is_retried_later_with_backoff(database_tasks, settings):
 
     waits = []
     for attempt in range(1, tasks.MAX_ATTEMPTS):
-        outcome = tasks.send_email.call(**MESSAGE, attempt=attempt)
-        assert outcome.startswith("failed, retrying")
+        with pytest.raises(RetryScheduled, match=f"attempt {attempt + 1} of 6"):
+            tasks.send_email.call(**MESSAGE, attempt=attempt)
         retry = DBTaskResult.objects.order_by("-enqueued_at").first()
         assert retry.args_kwargs["kwargs"]["attempt"] == attempt + 1
         assert retry.args_kwargs["kwargs"]["to"] == MESSAGE["to"]
@@ -593,7 +584,17 @@ def test_worker_defers_retry_and_marks_final_failure(
     first_try, retry = (
         DBTaskResult.objects.exclude(pk=last.id).order_by("enqueued_at").all()
     )
-    assert first_try.status == "SUCCESSFUL"
+    # The first attempt failed and says so, naming the retry and the cause.
+    assert first_try.status == "FAILED"
+    assert first_try.exception_class_path == "blog.worker.RetryScheduled"
+    assert f"attempt 2 of 6 is queued for {retry.run_after.isoformat()}" in (
+        first_try.traceback
+    )
+    assert f"(task {retry.id})" in first_try.traceback
+    assert "ConnectionRefusedError: [Errno 111] Connection refused" in (
+        first_try.traceback
+    )
+    assert first_try.return_value is None
     assert retry.status == "READY"  # not run yet: it waits for its run_after
     assert retry.run_after > timezone.now()
     failed = DBTaskResult.objects.get(pk=last.id)
@@ -605,3 +606,5 @@ def test_worker_defers_retry_and_marks_final_failure(
     response = admin_client.get(changelist, {"status__exact": "FAILED"})
     assert response.status_code == 200
     assert str(last.id).encode() in response.content
+    # /healthz counts the failure that nothing will try again, not the first.
+    assert admin_client.get("/healthz").json()["tasks"]["failed_last_day"] == 1
