@@ -1500,7 +1500,11 @@ class WordPressImport:
         _insert_rows(
             self.comment_model,
             [
-                {"xtdcomment_ptr_id": row["pk"], **{n: row[n] for n in OUR_FIELDS}}
+                {
+                    "xtdcomment_ptr_id": row["pk"],
+                    "submission_key": "",  # not sent through our form
+                    **{n: row[n] for n in OUR_FIELDS},
+                }
                 for row in rows
             ],
         )

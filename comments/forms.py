@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django import forms
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -124,6 +126,32 @@ class CommentForm(XtdCommentForm):
         (comments/moderation.py), so a bot learns nothing from the answer."""
         return self.cleaned_data.get("honeypot", "")
 
+    def submission_key(self) -> str:
+        """What tells this form sent again (a double click, a resent POST)
+        from a new comment: a digest of its one-time id and what was written.
+
+        The one-time id is the form's CSRF token: Django masks it afresh for
+        every page it renders, and the page cache does for every hit, so no
+        two page views share one (a random field of our own would be shared
+        by every reader of a cached page), and only the reader's own cookie
+        makes it valid. Stored digested: the token itself leads to the
+        reader's CSRF secret. "" (nothing to compare) without a token.
+        """
+        token = self.data.get("csrfmiddlewaretoken", "")
+        if not token:
+            return ""
+        data = self.cleaned_data
+        parts = [
+            token,
+            str(self.target_object.pk),
+            str(data.get("reply_to") or 0),
+            data.get("name", ""),
+            data.get("email", ""),
+            data.get("url", ""),
+            data["comment"],
+        ]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
     def has_security_errors(self) -> bool:
         return any(name in self.errors for name in SECURITY_FIELDS)
 
@@ -167,4 +195,5 @@ class CommentForm(XtdCommentForm):
             ip_address=request.META.get("REMOTE_ADDR") or None,
             parent_id=self.parent.pk if self.parent else 0,
             followup=data["followup"],
+            submission_key=self.submission_key(),
         )

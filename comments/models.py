@@ -82,12 +82,25 @@ class Comment(XtdComment):
         blank=True,
         help_text="The rule that held or rejected this comment.",
     )
+    # The form sending that saved it (CommentForm.submission_key): the same
+    # form sent twice, as by a double click, cannot save a second row. Empty
+    # for comments from elsewhere (imports, fixtures, raw inserts: db_default).
+    submission_key = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
 
     objects = CommentManager()
 
     class Meta:
         verbose_name = "comment"
         verbose_name_plural = "comments"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission_key"],
+                condition=~Q(submission_key=""),
+                name="one_comment_per_form_submission",
+            )
+        ]
 
     def get_absolute_url(self) -> str:
         """The permalink: it redirects to the page of the discussion holding

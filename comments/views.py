@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -175,6 +175,11 @@ def post_comment(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     comment = form.build_comment(request)
+    # The same form again (a double click): the first sending's answer, and
+    # no second count against the rate limits.
+    first = _first_sending(comment)
+    if first is not None:
+        return _answer(request, form, first, post)
     try:
         decision = moderation.decide(comment, post=post, request=request)
     except moderation.Refused as refusal:
@@ -185,21 +190,39 @@ def post_comment(request: HttpRequest) -> HttpResponse:
 
     duplicate = _duplicate_of(comment)
     if duplicate is not None:
-        comment = duplicate
-    else:
-        try:
-            _save(comment, form.parent)
-        except MaxThreadLevelExceededException:
-            # Only if the setting changed between validation and saving; the
-            # transaction has rolled back, so no orphan row is left.
-            form.add_error(
-                "reply_to",
-                "This conversation is nested as deep as it "
-                "can go. Send your text again to post it as a new comment.",
-            )
-            return form_page(request, form.refreshed(), post=post, status=400)
-        comment_submitted.send(sender=Comment, comment=comment, request=request)
+        return _answer(request, form, duplicate, post)
+    try:
+        _save(comment, form.parent)
+    except MaxThreadLevelExceededException:
+        # Only if the setting changed between validation and saving; the
+        # transaction has rolled back, so no orphan row is left.
+        form.add_error(
+            "reply_to",
+            "This conversation is nested as deep as it "
+            "can go. Send your text again to post it as a new comment.",
+        )
+        return form_page(request, form.refreshed(), post=post, status=400)
+    except IntegrityError:
+        # Both sendings of a double click got past the checks above at once;
+        # the database let the first one in (unique submission_key).
+        first = _first_sending(comment)
+        if first is None:
+            raise
+        return _answer(request, form, first, post)
+    comment_submitted.send(sender=Comment, comment=comment, request=request)
+    return _answer(request, form, comment, post)
 
+
+def _first_sending(comment: Comment) -> Comment | None:
+    """The comment this very form saved already, if any."""
+    if not comment.submission_key:
+        return None
+    return Comment.objects.filter(submission_key=comment.submission_key).first()
+
+
+def _answer(
+    request: HttpRequest, form: CommentForm, comment: Comment, post: Post
+) -> HttpResponse:
     response = _landing(request, comment, post)
     if form.user is None:
         remember_commenter(response, request, form.cleaned_data)

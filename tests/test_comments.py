@@ -189,6 +189,58 @@ def test_sending_the_same_comment_twice_saves_it_once(client, no_confirmation):
     assert Comment.objects.count() == 1
 
 
+def csrf_token_of(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', page)[1]
+
+
+def viewed_form(client: Client, post: Post, **fields) -> dict:
+    """The comment form as one page view gave it: its CSRF token included."""
+    page = client.get(post.get_absolute_url()).content.decode()
+    return {**form_data(post, **fields), "csrfmiddlewaretoken": csrf_token_of(page)}
+
+
+def test_a_double_click_at_the_rate_limit_is_answered_as_the_first_sending(
+    settings, no_confirmation
+):
+    """The second sending of the same form is not a second comment: it gets
+    the first one's answer, not a rate-limit refusal for a comment it saved."""
+    settings.INKWELL_COMMENT_RATE_LIMITS = [("ip", 1, 60)]
+    client = Client(enforce_csrf_checks=True)
+    post = make_post()
+    data = viewed_form(client, post)
+
+    first = client.post(POST_URL, data)
+    second = client.post(POST_URL, data)
+
+    [comment] = Comment.objects.all()
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == comment.get_absolute_url()
+
+
+def test_the_same_form_sent_again_with_other_words_is_a_second_comment(
+    no_confirmation,
+):
+    client = Client(enforce_csrf_checks=True)
+    post = make_post()
+    data = viewed_form(client, post, comment="First thoughts.")
+
+    client.post(POST_URL, data)
+    client.post(POST_URL, {**data, "comment": "Second thoughts, after Back."})
+
+    texts = set(Comment.objects.values_list("comment", flat=True))
+    assert texts == {"First thoughts.", "Second thoughts, after Back."}
+
+
+def test_every_view_of_a_cached_post_page_gives_the_form_its_own_one_time_id():
+    """The one-time id is the form's CSRF token: readers of one cached page
+    never share it, or one reader's comment would answer for another's."""
+    post = make_post()
+    views = [Client().get(post.get_absolute_url()) for _ in range(3)]
+    assert views[-1]["X-Page-Cache"] == "hit"
+    tokens = {csrf_token_of(view.content.decode()) for view in views}
+    assert len(tokens) == 3
+
+
 # Validation: the reader always gets the form back with their text
 
 
