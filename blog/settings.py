@@ -8,10 +8,11 @@ DJANGO_ALLOWED_HOSTS (README, "Configuration").
 import datetime
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import dj_database_url
 import dj_email_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -191,8 +192,38 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_STORAGE_OPTIONS = ("endpoint_url", "region_name", "addressing_style")
+
+
+def media_storage(url: str) -> dict:
+    """STORAGES["default"]: the local disk (MEDIA_ROOT) for an empty `url`,
+    or `s3://BUCKET[/PREFIX][?endpoint_url=…&region_name=…&addressing_style=…]`
+    for an S3-compatible bucket that several machines share (blog/media.py).
+    Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or
+    wherever boto3 finds them), never from the URL."""
+    if not url:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    parts = urlsplit(url)
+    options = dict(parse_qsl(parts.query))
+    unknown = set(options) - set(MEDIA_STORAGE_OPTIONS)
+    if parts.scheme != "s3" or not parts.hostname or parts.username or unknown:
+        raise ImproperlyConfigured(
+            f"MEDIA_STORAGE_URL={url!r}: expected s3://BUCKET[/PREFIX], optionally "
+            f"with ?{'=…&'.join(MEDIA_STORAGE_OPTIONS)}=… (credentials go in "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)."
+        )
+    return {
+        "BACKEND": "blog.media.MediaStorage",
+        "OPTIONS": {
+            "bucket_name": parts.hostname,
+            "location": parts.path.strip("/"),
+            **options,
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(os.environ.get("MEDIA_STORAGE_URL", "")),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

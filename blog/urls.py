@@ -1,13 +1,11 @@
 """The project's URL map: the admin, the editor endpoints, then the comments
 app's URLs (namespace `comments`) and the blog's (namespace `blog`)."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path, register_converter
-from django.views.static import serve
 
-from blog import editor, feeds, views
+from blog import editor, feeds, media, views
 from blog.sitemaps import sitemaps
 
 
@@ -76,8 +74,9 @@ urlpatterns = [
     path("markdownx/markdownify/", editor.preview, name="markdownx_markdownify"),
     path("markdownx/upload/", editor.upload_image, name="markdownx_upload"),
     # Uploads are images we re-encoded ourselves, so serving them from Django
-    # is safe; a busy site puts them behind its web server or a shared store.
-    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    # is safe, from the disk or the shared bucket (blog/media.py); a busy
+    # site puts a caching proxy in front.
+    path("media/<path:path>", media.serve),
     path("", include("comments.urls")),
     path("", include((blog_patterns, "blog"))),
 ]

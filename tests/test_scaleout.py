@@ -5,8 +5,12 @@ collected static files, tests/scaleout_settings.py) on ports of their own,
 both pointed at the test database (committed data: `transactional_db`) and
 at REDIS_URL. A change made through one instance must show on the other's
 very next anonymous request (the page cache is shared through its content
-version in Redis), and 200 comments posted at once through both must each be
-saved once, in threads whose order, level and nested_count hold together.
+version in Redis), a picture uploaded through one must be served by the other
+(media in one S3 bucket: moto's server, tests/conftest.py; each server has a
+media folder of its own, as two machines would), 200 comments posted at once
+through both must each be saved once, in threads whose order, level and
+nested_count hold together, and a double click sent to both at once must
+save one comment.
 
 Collected only when DATABASE_URL is PostgreSQL and REDIS_URL is set
 (tests/conftest.py); `.ci/run` runs them in its PostgreSQL run.
@@ -14,12 +18,12 @@ Collected only when DATABASE_URL is PostgreSQL and REDIS_URL is set
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,9 +36,11 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 from django.db import connection
+from PIL import Image
 
 from comments.models import Comment, DiscussionSettings
 from tests.factories import make_comment, make_post, make_user
+from tests.servers import S3_CREDENTIALS, free_ports, media_storage_url, new_bucket
 from tests.thread_integrity import thread_problems
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True)]
@@ -78,20 +84,6 @@ def static_root(tmp_path_factory) -> Path:
         timeout=120,
     )
     return folder
-
-
-def free_ports(count: int) -> list[int]:
-    found = []
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        found.append(port)
-        if len(found) == count:
-            return found
-    pytest.fail(f"no {count} free ports in {PORTS}")
 
 
 class AppServer:
@@ -152,8 +144,10 @@ class AppServer:
 
 
 @pytest.fixture
-def servers(transactional_db, static_root, tmp_path):
-    """Two app servers on the committed test database and the shared Redis."""
+def servers(transactional_db, static_root, s3_endpoint, tmp_path):
+    """Two app servers on the committed test database, the shared Redis and
+    one media bucket (moto's S3 server); each has a media folder of its own,
+    as on two machines."""
     database = urlsplit(os.environ["DATABASE_URL"])
     database_url = urlunsplit(
         database._replace(path="/" + connection.settings_dict["NAME"])
@@ -161,11 +155,16 @@ def servers(transactional_db, static_root, tmp_path):
     environment = server_environment(
         DATABASE_URL=database_url,
         SCALEOUT_STATIC_ROOT=str(static_root),
-        MEDIA_ROOT=str(tmp_path / "media"),  # shared by both, as it must be
+        MEDIA_STORAGE_URL=media_storage_url(s3_endpoint, new_bucket(s3_endpoint)),
+        **S3_CREDENTIALS,
     )
     started = [
-        AppServer(port, environment, tmp_path / f"gunicorn-{port}.log")
-        for port in free_ports(2)
+        AppServer(
+            port,
+            {**environment, "MEDIA_ROOT": str(tmp_path / f"media-{port}")},
+            tmp_path / f"gunicorn-{port}.log",
+        )
+        for port in free_ports(2, PORTS)
     ]
     try:
         for server in started:
@@ -328,6 +327,27 @@ def test_a_change_through_one_server_shows_on_the_other_at_once(servers, setting
     assert "New words about <strong>spasms</strong>." in response.text
     assert "Spasms, an introduction" not in response.text
 
+    # A picture uploaded through one server is served by the other.
+    picture = png_bytes()
+    upload_form = form_fields(admin.get(change).text, form_id="post_form")
+    response = admin.post(
+        "/markdownx/upload/",
+        files={"image": ("photo.png", picture, "image/png")},
+        headers={
+            "X-CSRFToken": upload_form["csrfmiddlewaretoken"],
+            "X-Requested-With": "XMLHttpRequest",
+            "Referer": one.url + change,
+        },
+    )
+    assert response.status_code == 200, response.text[:500]
+    code = response.json()["image_code"]
+    picture_url = code[code.index("](") + 2 : -1]
+    assert picture_url.startswith("/media/uploads/")
+    served = httpx.get(other.url + picture_url, timeout=10)
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(served.content)).size == (40, 30)
+
     # Like the post, as an anonymous reader of the first server.
     assert "Be the first to like this." in cached_page(other, page)
     reader = httpx.Client(base_url=one.url, timeout=10)
@@ -338,6 +358,12 @@ def test_a_change_through_one_server_shows_on_the_other_at_once(servers, setting
     response = anonymous_read(other, page)
     assert "1 blogger likes this." in response.text
     assert "Be the first to like this." not in response.text
+
+
+def png_bytes() -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (40, 30), "teal").save(output, "PNG")
+    return output.getvalue()
 
 
 # 2. Many readers posting into the same threads through both servers
@@ -465,3 +491,58 @@ def test_concurrent_comments_through_two_servers_keep_threads_consistent(servers
         f"\n{expected} comments ({replies} replies, {threads} threads) by "
         f"{CLIENTS} clients through 2 servers in {elapsed:.1f} s; threads consistent"
     )
+
+
+# 3. Double clicks: the same form sent twice at once, once to each server
+
+PAIRS = 6
+
+
+def test_a_double_click_through_both_servers_saves_each_comment_once(servers):
+    DiscussionSettings.objects.create(hold_policy="never", hold_links=0)
+    post = make_post(title="Double clicks")
+    page = post.get_absolute_url()
+
+    def page_view(number: int) -> tuple[str, dict[str, str]]:
+        """One reader's visit: a CSRF cookie and the form of that page view."""
+        response = httpx.get(servers[number % 2].url + page, timeout=10)
+        fields = form_fields(response.text, form_id="comment-form")
+        fields.update(
+            name=f"Clicker {number}",
+            email=f"clicker{number}@example.org",
+            comment=f"Clicked twice ({number})",
+        )
+        fields.pop("followup", None)
+        fields.pop("remember", None)
+        return response.cookies["csrftoken"], fields
+
+    views = [page_view(number) for number in range(PAIRS)]
+    ready = threading.Barrier(2 * PAIRS)
+
+    def send(job: tuple[int, int]) -> tuple[int, str]:
+        number, server = job
+        cookie, fields = views[number]
+        ready.wait(timeout=30)
+        response = httpx.post(
+            f"{servers[server].url}/comments/post/",
+            data=fields,
+            cookies={"csrftoken": cookie},
+            timeout=30,
+        )
+        return response.status_code, response.headers.get("location", "")
+
+    jobs = [(number, server) for number in range(PAIRS) for server in (0, 1)]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        answers = list(pool.map(send, jobs))
+
+    rows = Comment.objects.filter(object_pk=str(post.pk))
+    saved = sorted(rows.values_list("comment", flat=True))
+    assert saved == sorted(f"Clicked twice ({number})" for number in range(PAIRS))
+    for number in range(PAIRS):
+        first, second = answers[2 * number], answers[2 * number + 1]
+        # Both clicks get the same answer: the one comment's permalink.
+        assert first == second
+        assert first[0] == 302
+        assert (
+            first[1] == rows.get(comment=f"Clicked twice ({number})").get_absolute_url()
+        )
