@@ -388,6 +388,8 @@ class PageCacheMiddleware:
             response.content = response.content.replace(
                 CSRF_PLACEHOLDER.encode(), get_token(request).encode()
             )
+            if response.has_header("Content-Length"):  # CommonMiddleware's
+                response["Content-Length"] = str(len(response.content))
             response = self.csrf.process_response(request, response)
         return response
 

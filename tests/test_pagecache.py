@@ -580,3 +580,16 @@ def test_recent_pages_keep_the_most_recently_read_within_their_size():
     pages.put("huge", entry_of(101))
     assert pages.get("huge") is None
     assert pages.size == 80
+
+
+def test_a_page_that_is_not_stored_gets_a_token_and_a_length_that_match(client):
+    """The reply page (private) is rendered with the placeholder and served
+    with the reader's token: Content-Length counts the token, not the
+    placeholder, or browsers cut the page short."""
+    post = make_post()
+    comment = make_comment(post, state=Comment.State.PUBLIC)
+    page = client.get(f"/comments/reply/{comment.pk}/")
+    assert page["X-Page-Cache"] == "bypass"
+    assert pagecache.CSRF_PLACEHOLDER not in page.text
+    assert re.search(r'name="csrfmiddlewaretoken" value="\w{64}"', page.text)
+    assert int(page["Content-Length"]) == len(page.content)
