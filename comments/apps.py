@@ -7,7 +7,8 @@ class CommentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from comments import notifications, receivers, signals
+        from blog.wordpress import posts_written
+        from comments import notifications, receivers, signals, wordpress
 
         signals.comment_submitted.connect(
             notifications.on_comment_submitted, dispatch_uid="notify-submitted"
@@ -16,3 +17,4 @@ class CommentsConfig(AppConfig):
             notifications.on_comment_state_changed, dispatch_uid="notify-state"
         )
         receivers.connect_signals()
+        posts_written.connect(wordpress.write_comments, dispatch_uid="wp-comments")

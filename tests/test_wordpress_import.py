@@ -3,7 +3,6 @@
 import datetime
 import io
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,8 +14,15 @@ from taggit.models import Tag
 
 from blog import markup
 from blog.models import Category, Post
-from blog.wordpress import convert_content, expand_shortcodes, thread_data, wpautop
+from blog.wordpress import posts_written
+from blog.wordpress.content import (
+    Attachment,
+    convert_content,
+    expand_shortcodes,
+    wpautop,
+)
 from comments.models import Comment
+from comments.wordpress import thread_data
 from tests.factories import make_post, make_user
 
 pytestmark = pytest.mark.django_db
@@ -209,15 +215,18 @@ def test_truncated_file_is_refused_with_its_line_and_imports_nothing(export):
 
 
 def test_a_failure_while_writing_leaves_nothing_half_imported(export):
+    """A failure after the posts and their comments are written rolls it all back."""
+
+    def fail(**kwargs):
+        raise RuntimeError("disk full")
+
     path = export(wxr(item_xml(comments=comment_xml(5))))
-    with (
-        mock.patch(
-            "blog.wordpress.WordPressImport._import_comments",
-            side_effect=RuntimeError("disk full"),
-        ),
-        pytest.raises(RuntimeError),
-    ):
-        run_import(path)
+    posts_written.connect(fail, dispatch_uid="test-fail")
+    try:
+        with pytest.raises(RuntimeError):
+            run_import(path)
+    finally:
+        posts_written.disconnect(dispatch_uid="test-fail")
     assert not any(counts().values())
 
 
@@ -383,8 +392,6 @@ def test_shortcodes_become_figures_and_image_lists():
     assert expand_shortcodes("[[gallery]] and [audio src=x]") == (
         "[gallery] and [audio src=x]"
     )
-    from blog.wordpress import Attachment
-
     attachments = {
         5: Attachment(url="http://x.test/5.jpg", title="Five", wp_id=5),
         6: Attachment(url="http://x.test/6.jpg", alt="Six", wp_id=6, parent=9),

@@ -4,8 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from blog import pagecache
-from blog.wordpress import ExportError, WordPressImport
+from blog.wordpress import ExportError, import_wordpress
 
 
 class Command(BaseCommand):
@@ -52,24 +51,21 @@ class Command(BaseCommand):
         media_dir = options["media_dir"]
         if media_dir is not None and not media_dir.is_dir():
             raise CommandError(f"--media-dir {media_dir} is not a directory.")
-        importer = WordPressImport(
-            options["export"],
-            author_map=author_map,
-            skip_pings=options["skip_pings"],
-            media_dir=media_dir,
-            progress=self.show_progress if self.stdout.isatty() else None,
-        )
         try:
-            report = importer.run(dry_run=options["dry_run"])
+            report = import_wordpress(
+                options["export"],
+                dry_run=options["dry_run"],
+                author_map=author_map,
+                skip_pings=options["skip_pings"],
+                media_dir=media_dir,
+                progress=self.show_progress if self.stdout.isatty() else None,
+            )
         except ExportError as error:
             raise CommandError(f"{error} Nothing was imported.") from None
         for line in report.lines():
             self.stdout.write(line)
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was written.")
-        else:
-            # Bulk writes send no signals: drop every cached page ourselves.
-            pagecache.forget_all_pages()
 
     def show_progress(self, done: int, total: int) -> None:
         end = "\n" if done >= total else ""

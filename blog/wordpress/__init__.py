@@ -1,0 +1,45 @@
+"""Moving a WordPress blog into Inkwell, one job a module.
+
+- `wxr`: reading a WordPress export (WXR) into plain records;
+- `content`: WordPress's post text as the HTML WordPress shows;
+- `posts`: writing users, categories, tags, posts and redirects.
+
+The comments app writes the comments (`comments/wordpress.py`), through the
+`posts_written` signal. `import_wordpress()` is the one way in, for the
+`import_wordpress` command as for anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from blog.wordpress.posts import Report, WordPressImport, posts_written
+from blog.wordpress.wxr import ExportError
+
+__all__ = ["ExportError", "Report", "import_wordpress", "posts_written"]
+
+
+def import_wordpress(
+    path: Path | str,
+    *,
+    dry_run: bool = False,
+    author_map: dict[str, str] | None = None,
+    skip_pings: bool = False,
+    media_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Import the export at `path` (all of it, or nothing: `ExportError`)."""
+    from blog import pagecache
+
+    report = WordPressImport(
+        path,
+        author_map=author_map,
+        skip_pings=skip_pings,
+        media_dir=media_dir,
+        progress=progress,
+    ).run(dry_run=dry_run)
+    if not dry_run:
+        # Bulk writes send no signals: drop every cached page ourselves.
+        pagecache.forget_all_pages()
+    return report

@@ -1,0 +1,797 @@
+"""Writing a WordPress export into Inkwell: users, categories, tags, posts
+and redirects, in bulk, inside one transaction.
+
+The comments of each batch of posts are written by whoever listens to
+`posts_written` (the comments app does, in `CommentsConfig.ready()`): the blog
+app never imports the comments app.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import email.utils
+import re
+import zoneinfo
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.redirects.models import Redirect
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.dispatch import Signal
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import slugify
+from taggit.models import Tag, TaggedItem
+
+from blog.models import Category, Post
+from blog.wordpress.content import Attachment, convert_content, plain
+from blog.wordpress.wxr import (
+    Author,
+    Channel,
+    ExportError,
+    Item,
+    Term,
+    as_int,
+    read_export,
+)
+
+BATCH_SIZE = 500
+EXAMPLES_PER_NOTE = 5
+
+
+class Report:
+    """What an import did: counts per kind and the reason for every change."""
+
+    COLUMNS = ("created", "updated", "unchanged", "skipped")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter] = defaultdict(Counter)
+        self.notes: dict[str, list[str]] = defaultdict(list)
+        self.note_counts: Counter = Counter()
+
+    def count(self, kind: str, outcome: str, number: int = 1) -> None:
+        self.counts[kind][outcome] += number
+
+    def note(self, reason: str, example: str = "") -> None:
+        self.note_counts[reason] += 1
+        if example and len(self.notes[reason]) < EXAMPLES_PER_NOTE:
+            self.notes[reason].append(example)
+
+    def lines(self) -> list[str]:
+        kinds = [
+            "authors",
+            "categories",
+            "tags",
+            "posts",
+            "comments",
+            "redirects",
+            "media files",
+        ]
+        kinds += sorted(set(self.counts) - set(kinds))
+        rows = [f"{'':14}" + "".join(f"{column:>11}" for column in self.COLUMNS)]
+        for kind in kinds:
+            counts = self.counts.get(kind, Counter())
+            rows.append(
+                f"{kind:14}" + "".join(f"{counts[c]:>11}" for c in self.COLUMNS)
+            )
+        if self.note_counts:
+            rows.append("")
+            rows.append("Skipped or changed, and why:")
+            for reason, number in sorted(self.note_counts.items()):
+                rows.append(f"  {number:>6}  {reason}")
+                examples = self.notes.get(reason, [])
+                for example in examples:
+                    rows.append(f"          - {example}")
+                if number > len(examples) > 0:
+                    rows.append(f"          … and {number - len(examples)} more")
+        return rows
+
+
+LOGIN_INVALID = re.compile(r"[^\w .@+-]")
+
+
+def clean_login(login: str) -> str:
+    """A login as WordPress's importer reads it (`sanitize_user(..., strict)`).
+
+    Exports contain strays such as `>themereviewteam`: WordPress strips what a
+    login cannot hold and finds the author; so do we.
+    """
+    return LOGIN_INVALID.sub("", strip_tags(login or "")).strip()
+
+
+def gmt_datetime(value: str) -> datetime.datetime | None:
+    if not value or value.startswith("0000-00-00"):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value).replace(tzinfo=datetime.UTC)
+    except ValueError:
+        return None
+
+
+def local_datetime(value: str) -> datetime.datetime | None:
+    if not value or value.startswith("0000-00-00"):
+        return None
+    try:
+        naive = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+def _rfc822(value: str) -> datetime.datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def clean_slug(raw: str, fallback: str, max_length: int = 200) -> str:
+    """A URL-safe slug from a WordPress one (which may be %-encoded Unicode)."""
+    slug = slugify(unquote(raw or ""))[:max_length].strip("-")
+    return slug or fallback
+
+
+def _path(url: str) -> str:
+    """The site-relative part of an absolute WordPress URL."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+def record_redirects(pairs: dict[str, str]) -> tuple[int, int, int]:
+    """`blog.redirects.add_redirect` for many pairs at once, same guarantees.
+
+    A page that is live again stops redirecting (no loops), redirects that
+    ended at an old path follow it to the new one (no chains). Returns the
+    numbers created, updated and unchanged; takes a handful of queries
+    however many pairs there are, where `add_redirect` costs four per pair.
+    """
+    limit = Redirect._meta.get_field("old_path").max_length
+    pairs = {
+        old: new
+        for old, new in pairs.items()
+        if old != new and len(old) <= limit and len(new) <= limit
+    }
+    if not pairs:
+        return 0, 0, 0
+    site_redirects = Redirect.objects.filter(site_id=settings.SITE_ID)
+    site_redirects.filter(old_path__in=set(pairs.values())).delete()
+    for redirect in site_redirects.filter(new_path__in=list(pairs)):
+        redirect.new_path = pairs[redirect.new_path]
+        redirect.save(update_fields=["new_path"])
+    existing = {r.old_path: r for r in site_redirects.filter(old_path__in=list(pairs))}
+    changed = []
+    for old, redirect in existing.items():
+        if redirect.new_path != pairs[old]:
+            redirect.new_path = pairs[old]
+            changed.append(redirect)
+    Redirect.objects.bulk_update(changed, ["new_path"])
+    Redirect.objects.bulk_create(
+        Redirect(site_id=settings.SITE_ID, old_path=old, new_path=new)
+        for old, new in pairs.items()
+        if old not in existing
+    )
+    created = len(pairs) - len(existing)
+    return created, len(changed), len(existing) - len(changed)
+
+
+def uploads_path(url: str) -> str | None:
+    """Where a WordPress media URL lives inside wp-content/uploads, if it does."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    if "/wp-content/uploads/" in path:
+        return path.split("/wp-content/uploads/", 1)[1]
+    if (parts.hostname or "").endswith(".files.wordpress.com"):
+        return path.lstrip("/")
+    return None
+
+
+class MediaFiles:
+    """Copies the uploads that posts use from `--media-dir` into our storage.
+
+    URLs are rewritten while posts are converted; the files are copied only
+    once the database transaction has committed, so a failed or dry run
+    leaves no stray files behind.
+    """
+
+    def __init__(self, root: Path, report: Report) -> None:
+        self.root = Path(root).resolve()
+        self.report = report
+        self.wanted: dict[str, Path] = {}
+        self.missing: set[str] = set()
+
+    def rewrite(self, url: str) -> str:
+        name = self.name_for(url)
+        return default_storage.url(name) if name else url
+
+    def name_for(self, url: str) -> str | None:
+        """The storage name the file behind `url` is copied to, if we have it."""
+        relative = uploads_path(url)
+        if not relative:
+            return None
+        source = (self.root / relative).resolve()
+        if not source.is_relative_to(self.root) or not source.is_file():
+            if url not in self.missing:
+                self.missing.add(url)
+                self.report.note(
+                    "media files not found under --media-dir: links kept as they were",
+                    url,
+                )
+                self.report.count("media files", "skipped")
+            return None
+        name = f"wordpress/{source.relative_to(self.root).as_posix()}"
+        self.wanted[name] = source
+        return name
+
+    def copy(self) -> None:
+        for name, source in sorted(self.wanted.items()):
+            if default_storage.exists(name):
+                if default_storage.size(name) == source.stat().st_size:
+                    self.report.count("media files", "unchanged")
+                    continue
+                default_storage.delete(name)
+                outcome = "updated"
+            else:
+                outcome = "created"
+            with source.open("rb") as handle:
+                default_storage.save(name, handle)
+            self.report.count("media files", outcome)
+
+
+@dataclasses.dataclass
+class Scan:
+    """What the first pass over the file learns before anything is written."""
+
+    channel: Channel | None = None
+    authors: dict[str, Author] = dataclasses.field(default_factory=dict)
+    terms: dict[tuple[str, str], Term] = dataclasses.field(default_factory=dict)
+    attachments: dict[int, Attachment] = dataclasses.field(default_factory=dict)
+    creators: list[str] = dataclasses.field(default_factory=list)
+    items: int = 0
+
+
+SKIPPED_TYPES = {
+    "page": ("pages", "pages skipped: Inkwell has no pages"),
+    "attachment": (
+        "attachments",
+        "attachment items skipped: their files stay linked from the posts",
+    ),
+    "nav_menu_item": ("menu items", "menu items skipped: Inkwell builds its own menus"),
+}
+
+
+posts_written = Signal()
+"""Sent for each batch of posts written, inside the import's transaction.
+
+Arguments: `run` (the `WordPressImport`, with its `report`, `users_by_wp_id`
+and options) and `posts`, a list of (`Item`, saved `Post`) pairs. The comments
+app writes the items' comments; an exception rolls the whole import back.
+"""
+
+
+class WordPressImport:
+    """One import of one export file; `run()` returns a `Report`."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        author_map: dict[str, str] | None = None,
+        skip_pings: bool = False,
+        media_dir: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.author_map = author_map or {}
+        self.skip_pings = skip_pings
+        self.progress = progress
+        self.report = Report()
+        self.media = MediaFiles(media_dir, self.report) if media_dir else None
+        self.users: dict[str, object] = {}
+        self.users_by_wp_id: dict[int, object] = {}
+        self.categories: dict[str, int] = {}
+        self.tags: dict[str, int] = {}
+        self.used_slugs: set[str] = set()
+        self.post_type = ContentType.objects.get_for_model(Post)
+
+    def run(self, *, dry_run: bool = False) -> Report:
+        scan = self.scan()
+        mapped_users = self._mapped_users()
+        with transaction.atomic():
+            self._import_authors(scan, mapped_users)
+            self._import_categories(scan)
+            self._import_tags(scan)
+            self._import_items(scan)
+            if dry_run:
+                transaction.set_rollback(True)
+        if self.media and not dry_run:
+            self.media.copy()
+        return self.report
+
+    # The first pass -----------------------------------------------------------
+
+    def scan(self) -> Scan:
+        """Read the whole file once: fail on bad XML before writing anything."""
+        scan = Scan()
+        creators: dict[str, None] = {}
+        for record in read_export(self.path, with_comments=False):
+            if isinstance(record, Channel):
+                scan.channel = record
+            elif isinstance(record, Author):
+                record.login = clean_login(record.login)
+                if record.login:
+                    scan.authors.setdefault(record.login, record)
+            elif isinstance(record, Term):
+                if record.nicename:
+                    scan.terms.setdefault((record.taxonomy, record.nicename), record)
+            else:
+                scan.items += 1
+                if record.post_type == "attachment":
+                    scan.attachments[record.wp_id] = Attachment(
+                        url=record.attachment_url or record.link,
+                        title=plain(record.title),
+                        alt=plain(record.meta.get("_wp_attachment_image_alt", "")),
+                        parent=record.parent,
+                        menu_order=record.menu_order,
+                        wp_id=record.wp_id,
+                    )
+                elif record.post_type == "post":
+                    creators.setdefault(clean_login(record.creator), None)
+                    for taxonomy, nicename, name in record.terms:
+                        if taxonomy in {"category", "post_tag"} and nicename:
+                            scan.terms.setdefault(
+                                (taxonomy, nicename),
+                                Term(taxonomy=taxonomy, nicename=nicename, name=name),
+                            )
+        scan.creators = [login for login in creators if login]
+        return scan
+
+    # Authors, categories, tags ------------------------------------------------
+
+    def _mapped_users(self) -> dict[str, object]:
+        wanted = set(self.author_map.values())
+        found = get_user_model().objects.in_bulk(wanted, field_name="username")
+        unknown = sorted(wanted - set(found))
+        if unknown:
+            raise ExportError(
+                "--author-map names users that do not exist here: "
+                f"{', '.join(unknown)}."
+            )
+        return {clean_login(old): found[new] for old, new in self.author_map.items()}
+
+    def _import_authors(self, scan: Scan, mapped_users: dict[str, object]) -> None:
+        User = get_user_model()
+        authors = dict(scan.authors)
+        for login in scan.creators:
+            authors.setdefault(login, Author(login=login))
+        for login in mapped_users:
+            if login not in authors:
+                self.report.note("--author-map logins not found in the export", login)
+        usernames = {login: self._username(login) for login in authors}
+        existing = User.objects.in_bulk(set(usernames.values()), field_name="username")
+        new_users = []
+        for login, author in authors.items():
+            if login in mapped_users:
+                user = mapped_users[login]
+                self.report.count("authors", "unchanged")
+                self.report.note(
+                    "authors mapped onto existing users (--author-map)",
+                    f"{login} → {user.get_username()}",
+                )
+            elif usernames[login] in existing:
+                user = existing[usernames[login]]
+                self.report.count("authors", "unchanged")
+            else:
+                first, last = author.first_name, author.last_name
+                if not (first or last) and author.display_name != login:
+                    first = author.display_name
+                user = User(
+                    username=usernames[login],
+                    email=author.email[:254],
+                    first_name=plain(first)[:150],
+                    last_name=plain(last)[:150],
+                )
+                user.set_unusable_password()
+                new_users.append(user)
+                existing[user.username] = user
+                self.report.count("authors", "created")
+            self.users[login] = user
+            if author.wp_id:
+                self.users_by_wp_id[author.wp_id] = user
+        User.objects.bulk_create(new_users)
+
+    def _username(self, login: str) -> str:
+        username = login.replace(" ", "_")[:150]
+        if username != login:
+            self.report.note(
+                "logins changed to fit Django usernames", f"{login} → {username}"
+            )
+        return username
+
+    def _import_categories(self, scan: Scan) -> None:
+        terms = [t for (taxonomy, _), t in scan.terms.items() if taxonomy == "category"]
+        slugs = {t.nicename: clean_slug(t.nicename, "category") for t in terms}
+        for term in terms:
+            if slugs[term.nicename] != term.nicename:
+                self.report.note("category slugs made URL-safe", term.nicename)
+        existing = Category.objects.in_bulk(set(slugs.values()), field_name="slug")
+        # Parents first, whatever the order in the file.
+        by_nicename = {t.nicename: t for t in terms}
+        ordered, seen = [], set()
+
+        def visit(term: Term, trail: tuple[str, ...] = ()) -> None:
+            if term.nicename in seen or term.nicename in trail:
+                return
+            parent = by_nicename.get(term.parent)
+            if parent is not None:
+                visit(parent, (*trail, term.nicename))
+            seen.add(term.nicename)
+            ordered.append(term)
+
+        for term in terms:
+            visit(term)
+        for term in ordered:
+            slug = slugs[term.nicename]
+            parent_slug = slugs.get(term.parent)
+            parent = existing.get(parent_slug) if parent_slug else None
+            if term.parent and parent is None:
+                self.report.note(
+                    "categories whose parent is missing made top-level", term.nicename
+                )
+            name = plain(term.name)[:200] or slug
+            description = term.description
+            category = existing.get(slug)
+            if category is None:
+                category = Category.objects.create(
+                    name=name, slug=slug, description=description, parent=parent
+                )
+                existing[slug] = category
+                self.report.count("categories", "created")
+            elif (category.name, category.description, category.parent_id) != (
+                name,
+                description,
+                parent.pk if parent else None,
+            ):
+                category.name, category.description = name, description
+                category.parent = parent
+                category.save()
+                self.report.count("categories", "updated")
+            else:
+                self.report.count("categories", "unchanged")
+            self.categories[term.nicename] = category.pk
+
+    def _import_tags(self, scan: Scan) -> None:
+        terms = [t for (taxonomy, _), t in scan.terms.items() if taxonomy == "post_tag"]
+        by_slug = {tag.slug: tag for tag in Tag.objects.all()}
+        by_name = {tag.name.lower(): tag for tag in by_slug.values()}
+        new_tags, counted = [], set()
+        for term in terms:
+            slug = clean_slug(term.nicename, "tag", max_length=100)
+            name = (plain(term.name) or slug)[:100]
+            tag = by_slug.get(slug)
+            if tag is None and name.lower() in by_name:
+                tag = by_name[name.lower()]
+                if tag.slug != slug:
+                    self.report.note(
+                        "tags merged into an existing tag of the same name",
+                        f"{term.nicename} → {tag.slug}",
+                    )
+            if tag is None:
+                tag = Tag(name=name, slug=slug)
+                new_tags.append(tag)
+                by_slug[slug] = by_name[name.lower()] = tag
+                self.report.count("tags", "created")
+            elif id(tag) not in counted:
+                self.report.count("tags", "unchanged")
+            counted.add(id(tag))
+            self.tags[term.nicename] = tag
+        Tag.objects.bulk_create(new_tags)
+        self.tags = {nicename: tag.pk for nicename, tag in self.tags.items()}
+
+    # Items --------------------------------------------------------------------
+
+    def _import_items(self, scan: Scan) -> None:
+        batch: list[Item] = []
+        done = 0
+        for record in read_export(self.path):
+            if not isinstance(record, Item):
+                continue
+            done += 1
+            if self.progress and (done % 100 == 0 or done == scan.items):
+                self.progress(done, scan.items)
+            if record.post_type == "post":
+                batch.append(record)
+                if len(batch) >= BATCH_SIZE:
+                    self._import_posts(batch, scan)
+                    batch = []
+                continue
+            kind, reason = SKIPPED_TYPES.get(
+                record.post_type,
+                ("other items", f"items of type {record.post_type!r} skipped"),
+            )
+            self.report.count(kind, "skipped")
+            self.report.note(reason, plain(record.title) or f"#{record.wp_id}")
+            if record.comments:
+                self.report.count("comments", "skipped", len(record.comments))
+                for comment in record.comments:
+                    self.report.note(
+                        "comments on skipped items (pages and others) skipped",
+                        f"#{comment.wp_id} on {plain(record.title) or record.wp_id}",
+                    )
+        if batch:
+            self._import_posts(batch, scan)
+        if self.progress:
+            self.progress(scan.items, scan.items)
+
+    def _import_posts(self, items: list[Item], scan: Scan) -> None:
+        existing = self._existing_posts(items)
+        taken = set(
+            Post.objects.filter(
+                slug__in=[
+                    self._wanted_slug(item)
+                    for item in items
+                    if item.wp_id not in existing
+                ]
+            ).values_list("slug", flat=True)
+        )
+        new_posts, changed_posts, moved = [], [], {}
+        plans: list[tuple[Item, Post, list[int]]] = []
+        now = timezone.now()
+        fields = [
+            "title", "author_id", "category_id", "body", "excerpt", "status",
+            "published_at", "allow_comments", "featured_image", "featured_image_alt",
+        ]  # fmt: skip
+        for item in items:
+            values = self._post_values(item, scan)
+            if values is None:
+                continue
+            tag_ids = values.pop("tag_ids")
+            post = existing.get(item.wp_id)
+            if post is None:
+                post = Post(slug=self._free_slug(item, taken), **values)
+                new_posts.append(post)
+                self.report.count("posts", "created")
+            else:
+                old_url = post.get_absolute_url()
+                before = [getattr(post, f) for f in fields]
+                for name, value in values.items():
+                    setattr(post, name, value)
+                if before != [getattr(post, f) for f in fields]:
+                    post.updated_at = now
+                    changed_posts.append(post)
+                    if post.get_absolute_url() != old_url:
+                        moved[old_url] = post
+            plans.append((item, post, tag_ids))
+        Post.objects.bulk_create(new_posts)
+        Post.objects.bulk_update(changed_posts, [*fields, "updated_at"])
+        retagged = self._set_tags(plans, {p.pk for p in new_posts})
+        changed = {p.pk for p in changed_posts} | retagged
+        for item, post, _ in plans:
+            if item.wp_id in existing:
+                self.report.count(
+                    "posts", "updated" if post.pk in changed else "unchanged"
+                )
+        self._record_redirects(plans, moved)
+        self._write_comments([(item, post) for item, post, _ in plans])
+
+    def _existing_posts(self, items: list[Item]) -> dict[int, Post]:
+        """Posts imported before, found through their `/?p=ID` redirects."""
+        markers = {f"/?p={item.wp_id}": item.wp_id for item in items}
+        slugs: dict[int, str] = {}
+        rows = Redirect.objects.filter(
+            site_id=settings.SITE_ID, old_path__in=list(markers)
+        ).values_list("old_path", "new_path")
+        for old_path, new_path in rows:
+            try:
+                match = resolve(urlsplit(new_path).path)
+            except Resolver404:
+                continue
+            if match.view_name == "blog:post":
+                slugs[markers[old_path]] = match.kwargs["slug"]
+        posts = Post.objects.in_bulk(set(slugs.values()), field_name="slug")
+        return {wp_id: posts[slug] for wp_id, slug in slugs.items() if slug in posts}
+
+    def _post_values(self, item: Item, scan: Scan) -> dict | None:
+        label = plain(item.title) or f"#{item.wp_id}"
+        status = item.status
+        if status in {"trash", "auto-draft", "inherit"}:
+            self.report.count("posts", "skipped")
+            self.report.note(f"posts with status {status!r} skipped", label)
+            return None
+        if item.password:
+            new_status = Post.Status.DRAFT
+            self.report.note(
+                "password-protected posts imported as drafts (Inkwell has no "
+                "post passwords)",
+                label,
+            )
+        elif status in {"publish", "future"}:
+            new_status = Post.Status.PUBLISHED
+        elif status in {"draft", "pending", "private"}:
+            new_status = Post.Status.DRAFT
+            if status != "draft":
+                self.report.note(f"{status} posts imported as drafts", label)
+        else:
+            new_status = Post.Status.DRAFT
+            self.report.note(
+                f"posts with unknown status {status!r} imported as drafts", label
+            )
+        published_at = (
+            gmt_datetime(item.date_gmt)
+            or local_datetime(item.date)
+            or _rfc822(item.pub_date)
+        )
+        if published_at is None and new_status == Post.Status.PUBLISHED:
+            published_at = timezone.now()
+            self.report.note(
+                "published posts without a valid date published now", label
+            )
+        if item.sticky:
+            self.report.note(
+                "sticky posts imported as ordinary posts (Inkwell has no sticky posts)",
+                label,
+            )
+        title = plain(item.title)
+        if title != item.title.strip() and "<" in item.title:
+            self.report.note("HTML removed from titles", label)
+        if not title:
+            title = "Untitled"
+            self.report.note("posts without a title named “Untitled”", f"#{item.wp_id}")
+        if len(title) > 200:
+            title = title[:199] + "…"
+            self.report.note("titles longer than 200 characters shortened", label)
+        categories = [n for taxonomy, n, _ in item.terms if taxonomy == "category"]
+        categories = list(dict.fromkeys(n for n in categories if n in self.categories))
+        if len(categories) > 1:
+            self.report.note(
+                "posts in several categories filed under the first one", label
+            )
+        tag_ids = list(
+            dict.fromkeys(
+                self.tags[n]
+                for taxonomy, n, _ in item.terms
+                if taxonomy == "post_tag" and n in self.tags
+            )
+        )
+        creator = clean_login(item.creator)
+        author = self.users.get(creator) or next(iter(self.users.values()), None)
+        if author is None:
+            raise ExportError(
+                f"Post #{item.wp_id} ({label}) has no author, and the export "
+                "lists none."
+            )
+        if creator not in self.users:
+            self.report.note(
+                "posts without a known author given to the first author", label
+            )
+        return {
+            **self._featured_image(item, scan, title),
+            "title": title,
+            "author_id": author.pk,
+            "category_id": self.categories[categories[0]] if categories else None,
+            "body": convert_content(
+                item.content,
+                item.wp_id,
+                scan.attachments,
+                self.media.rewrite if self.media else None,
+            ),
+            "excerpt": plain(item.excerpt),
+            "status": new_status,
+            "published_at": published_at,
+            "allow_comments": item.comment_status == "open",
+            "tag_ids": tag_ids,
+        }
+
+    def _featured_image(self, item: Item, scan: Scan, title: str) -> dict:
+        """The post's featured image, when --media-dir holds its file."""
+        image = scan.attachments.get(as_int(item.meta.get("_thumbnail_id")))
+        if image is None:
+            return {}
+        name = self.media.name_for(image.url) if self.media else None
+        if name is None:
+            self.report.note(
+                "featured images left out: their files are not under --media-dir",
+                plain(item.title) or f"#{item.wp_id}",
+            )
+            return {}
+        return {
+            "featured_image": name,
+            "featured_image_alt": (image.alt or image.title or title)[:300],
+        }
+
+    def _wanted_slug(self, item: Item) -> str:
+        # 190 characters keep /yyyy/mm/slug/ within a redirect's 200.
+        fallback = clean_slug(plain(item.title), f"post-{item.wp_id}", max_length=190)
+        return clean_slug(item.name, fallback, max_length=190)
+
+    def _free_slug(self, item: Item, taken: set[str]) -> str:
+        """The post's WordPress slug, URL-safe and not used by another post.
+
+        `taken`: the slugs of this batch that other posts already use.
+        """
+        slug = self._wanted_slug(item)
+        if item.name and slug != item.name:
+            self.report.note("post slugs made URL-safe", f"{item.name} → {slug}")
+        candidate, number = slug, 1
+        while (
+            candidate in self.used_slugs
+            or candidate in taken
+            or (candidate != slug and Post.objects.filter(slug=candidate).exists())
+        ):
+            number += 1
+            candidate = f"{slug[:180]}-{number}"
+        if candidate != slug:
+            self.report.note(
+                "slugs already used by another post: a number added",
+                f"{slug} → {candidate}",
+            )
+        self.used_slugs.add(candidate)
+        return candidate
+
+    def _set_tags(
+        self, plans: list[tuple[Item, Post, list[int]]], new_ids: set[int]
+    ) -> set[int]:
+        """Give each post exactly its tags; return the existing posts retagged."""
+        old_ids = [post.pk for _, post, _ in plans if post.pk not in new_ids]
+        current: dict[int, dict[int, int]] = defaultdict(dict)
+        rows = TaggedItem.objects.filter(
+            content_type=self.post_type, object_id__in=old_ids
+        ).values_list("pk", "object_id", "tag_id")
+        for pk, object_id, tag_id in rows:
+            current[object_id][tag_id] = pk
+        to_add, to_remove, retagged = [], [], set()
+        for _, post, tag_ids in plans:
+            have = current.get(post.pk, {})
+            missing = [t for t in tag_ids if t not in have]
+            extra = [pk for t, pk in have.items() if t not in tag_ids]
+            to_add += [
+                TaggedItem(content_type=self.post_type, object_id=post.pk, tag_id=t)
+                for t in missing
+            ]
+            to_remove += extra
+            if (missing or extra) and post.pk not in new_ids:
+                retagged.add(post.pk)
+        TaggedItem.objects.bulk_create(to_add)
+        TaggedItem.objects.filter(pk__in=to_remove).delete()
+        return retagged
+
+    def _record_redirects(
+        self, plans: list[tuple[Item, Post, list[int]]], moved: dict[str, Post]
+    ) -> None:
+        pairs = {old_url: post.get_absolute_url() for old_url, post in moved.items()}
+        limit = Redirect._meta.get_field("old_path").max_length
+        for item, post, _ in plans:
+            url = post.get_absolute_url()
+            pairs[f"/?p={item.wp_id}"] = url
+            old = _path(item.link) if item.link else "/"
+            if len(old) > limit:
+                self.report.count("redirects", "skipped")
+                self.report.note(
+                    f"old addresses longer than {limit} characters not redirected", old
+                )
+            elif old not in {"/", url}:
+                pairs[old] = url
+        created, updated, unchanged = record_redirects(pairs)
+        self.report.count("redirects", "created", created)
+        self.report.count("redirects", "updated", updated)
+        self.report.count("redirects", "unchanged", unchanged)
+
+    def _write_comments(self, posts: list[tuple[Item, Post]]) -> None:
+        if posts_written.has_listeners(type(self)):
+            posts_written.send(sender=type(self), run=self, posts=posts)
+            return
+        for item, _ in posts:
+            if item.comments:
+                self.report.count("comments", "skipped", len(item.comments))
+                self.report.note(
+                    "comments skipped: the comments app is not installed",
+                    plain(item.title) or f"#{item.wp_id}",
+                )

@@ -1,0 +1,315 @@
+"""Writing the comments of a WordPress import, beside the comments they become.
+
+`blog.wordpress` writes the posts and sends `posts_written` for each batch;
+`write_comments()` (connected in `CommentsConfig.ready()`) creates or updates
+those posts' comments and renumbers their threads. Thread data is computed
+for whole posts at once (`thread_data()`), rather than by `XtdComment.save()`,
+which costs queries per comment.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.utils import timezone
+from django_comments_xtd.models import XtdComment, max_thread_level_for_content_type
+
+from blog.models import Post
+from blog.wordpress.content import plain
+from blog.wordpress.posts import gmt_datetime, local_datetime
+from blog.wordpress.wxr import Item, WPComment
+from comments.models import Comment
+
+STATES = {
+    "1": "public",
+    "0": "held",
+    "spam": "spam",
+    "trash": "trash",
+    "post-trashed": "trash",
+}
+PING_TYPES = {"pingback", "trackback"}
+
+
+def write_comments(sender, *, run, posts: list[tuple[Item, Post]], **kwargs) -> None:
+    """Create or update each post's comments, then renumber its threads.
+
+    Comments already here are recognised by post, date and author name.
+    """
+    max_level = max_thread_level_for_content_type(run.post_type)
+    by_post: dict[str, list[dict]] = defaultdict(list)
+    known = [str(post.pk) for _, post in posts]
+    rows = (
+        Comment.objects.filter(content_type=run.post_type, object_pk__in=known)
+        .order_by("pk")
+        .values("pk", "object_pk", "parent_id", *THREAD_FIELDS, *COMMENT_FIELDS)
+    )
+    for row in rows:
+        by_post[row["object_pk"]].append(row)
+
+    new_rows: list[dict] = []
+    updates: list = []
+    threads: list[tuple[list[dict], dict[int, dict | None]]] = []
+    for item, post in posts:
+        rows = by_post.get(str(post.pk), [])
+        if not item.comments and not rows:
+            continue
+        by_key: dict[tuple, list[dict]] = defaultdict(list)
+        for row in rows:
+            by_key[(row["submit_date"], row["user_name"])].append(row)
+        native = {id(row) for row in rows}
+        wp_rows: dict[int, dict] = {}
+        wp_parents: dict[int, int] = {}
+        for wp in item.comments:
+            values = _comment_values(run, wp, post)
+            if values is None:
+                continue
+            candidates = by_key.get((values["submit_date"], values["user_name"]))
+            if candidates:
+                row = candidates.pop(0)
+                native.discard(id(row))
+                if any(row[name] != value for name, value in values.items()):
+                    row.update(values)
+                    updates.append(Comment(pk=row["pk"], **values))
+                    run.report.count("comments", "updated")
+                else:
+                    run.report.count("comments", "unchanged")
+            else:
+                row = {"pk": None, "object_pk": str(post.pk), **values}
+                new_rows.append(row)
+                rows.append(row)
+                run.report.count("comments", "created")
+            wp_rows[wp.wp_id] = row
+            wp_parents[wp.wp_id] = wp.parent
+        parents: dict[int, dict | None] = {}
+        for wp_id, row in wp_rows.items():
+            parent = wp_rows.get(wp_parents[wp_id])
+            if wp_parents[wp_id] and parent is None:
+                run.report.note(
+                    "replies to a comment missing from the export made top-level",
+                    f"#{wp_id} on {post.title}",
+                )
+            parents[id(row)] = parent
+        # Comments made here, not in WordPress, keep their own parents.
+        by_pk = {row["pk"]: row for row in rows if row["pk"] is not None}
+        for row in rows:
+            if id(row) in native and row["parent_id"] != row["pk"]:
+                parents[id(row)] = by_pk.get(row["parent_id"])
+            elif id(row) in native:
+                parents[id(row)] = None
+        threads.append((rows, parents))
+
+    _insert_comments(run.post_type, new_rows)
+    Comment.objects.bulk_update(updates, list(COMMENT_FIELDS), batch_size=500)
+
+    xtd_updates = []
+    for rows, parents in threads:
+        nodes = [
+            (
+                row["pk"],
+                row["submit_date"],
+                parents[id(row)]["pk"] if parents[id(row)] else None,
+            )
+            for row in rows
+        ]
+        data, reattached = thread_data(nodes, max_level)
+        for row in rows:
+            if row["pk"] in reattached:
+                run.report.note(
+                    f"replies deeper than level {max_level} attached at "
+                    f"level {max_level}, under the nearest allowed ancestor",
+                    f"{row['user_name']}, {row['submit_date']:%Y-%m-%d %H:%M}",
+                )
+            computed = data[row["pk"]]
+            if row.get("thread_id") is None:
+                row.update(computed)
+            elif any(row[name] != value for name, value in computed.items()):
+                xtd_updates.append(XtdComment(pk=row["pk"], **computed))
+    _insert_thread_rows(new_rows)
+    XtdComment.objects.bulk_update(xtd_updates, list(THREAD_FIELDS), batch_size=500)
+
+
+def _comment_values(run, wp: WPComment, post: Post) -> dict | None:
+    label = f"#{wp.wp_id} on {post.title}"
+    kind = wp.type or "comment"
+    if kind not in {"comment", *PING_TYPES}:
+        run.report.count("comments", "skipped")
+        run.report.note(f"comments of type {kind!r} skipped", label)
+        return None
+    if kind in PING_TYPES and run.skip_pings:
+        run.report.count("comments", "skipped")
+        run.report.note("pingbacks and trackbacks skipped (--skip-pings)", label)
+        return None
+    state = STATES.get(wp.approved)
+    if state is None:
+        state = "held"
+        run.report.note(
+            f"comments with unknown approval {wp.approved!r} held for moderation",
+            label,
+        )
+    submit_date = gmt_datetime(wp.date_gmt) or local_datetime(wp.date)
+    if submit_date is None:
+        submit_date = post.published_at or timezone.now()
+        run.report.note("comments without a valid date given the post's", label)
+    user_name = plain(wp.author)[:50]
+    ip_address = None
+    if wp.ip:
+        try:
+            ip_address = str(ipaddress.ip_address(wp.ip))
+        except ValueError:
+            run.report.note("invalid IP addresses dropped", label)
+    user = run.users_by_wp_id.get(wp.user_id) if wp.user_id else None
+    return {
+        "submit_date": submit_date,
+        "user_name": user_name,
+        "user_email": wp.email[:254],
+        "user_url": wp.url[:200],
+        "ip_address": ip_address,
+        "comment": wp.content,
+        "user_id": user.pk if user else None,
+        "state": state,
+        "reason": kind if kind in PING_TYPES else "",
+        "is_public": state == "public",
+        "is_removed": state in {"spam", "trash"},
+    }
+
+
+def _insert_comments(post_type, rows: list[dict]) -> None:
+    """Insert the django_comments rows; the xtd and Inkwell rows come later."""
+    base = XtdComment._meta.get_field("comment_ptr").related_model
+    objects = [
+        base(
+            content_type=post_type,
+            object_pk=row["object_pk"],
+            site_id=settings.SITE_ID,
+            **{name: row[name] for name in COMMENT_FIELDS if name not in OUR_FIELDS},
+        )
+        for row in rows
+    ]
+    base.objects.bulk_create(objects, batch_size=1000)
+    for obj, row in zip(objects, rows, strict=True):
+        row["pk"] = obj.pk
+
+
+def _insert_thread_rows(rows: list[dict]) -> None:
+    """The XtdComment and Inkwell Comment rows of new comments.
+
+    Django's `bulk_create()` refuses models with parents (multi-table
+    inheritance) and `save()` costs queries per comment and per table, so each
+    child table gets its rows as `bulk_create()` would insert them: through
+    the model's own fields, in batches the database accepts.
+    """
+    _insert_own_rows(
+        XtdComment,
+        [
+            XtdComment(
+                comment_ptr_id=row["pk"],
+                followup=False,
+                **{n: row[n] for n in THREAD_FIELDS},
+            )
+            for row in rows
+        ],
+    )
+    _insert_own_rows(
+        Comment,
+        [
+            Comment(xtdcomment_ptr_id=row["pk"], **{n: row[n] for n in OUR_FIELDS})
+            for row in rows
+        ],
+    )
+
+
+def _insert_own_rows(model, objects: list) -> None:
+    """Insert `objects` into `model`'s own table, whose parent rows exist."""
+    if objects:
+        fields = model._meta.local_concrete_fields
+        model._base_manager.all()._batched_insert(objects, fields, batch_size=1000)
+
+
+THREAD_FIELDS = ("thread_id", "parent_id", "level", "order", "nested_count")
+OUR_FIELDS = ("state", "reason")
+COMMENT_FIELDS = (
+    "submit_date", "user_name", "user_email", "user_url", "ip_address", "comment",
+    "user_id", "state", "reason", "is_public", "is_removed",
+)  # fmt: skip
+
+
+def thread_data(
+    nodes: Iterable[tuple[int, datetime.datetime, int | None]], max_level: int
+) -> tuple[dict[int, dict], set[int]]:
+    """django-comments-xtd's thread fields for one object's comments.
+
+    `nodes` are (pk, submit date, parent pk or None). The result equals what
+    `XtdComment.save()` produces when the comments are saved in date order:
+    each thread is numbered depth-first from 1 (`order`), a reply comes after
+    its elder siblings, `nested_count` counts all descendants. A reply to a
+    comment at `max_level` is attached to that comment's parent instead
+    (xtd would refuse it); those pks are returned as the second value.
+    """
+    nodes = sorted(nodes, key=lambda node: (node[1], node[0]))
+    known = {pk for pk, _, _ in nodes}
+    parent_of = {
+        pk: parent if parent in known and parent != pk else None
+        for pk, _, parent in nodes
+    }
+    level: dict[int, int] = {}
+    placed_under: dict[int, int | None] = {}
+    children: dict[int, list[int]] = defaultdict(list)
+    roots: list[int] = []
+    waiting: dict[int, list[int]] = defaultdict(list)
+    reattached: set[int] = set()
+
+    def place(first: int) -> None:
+        stack = [first]
+        while stack:
+            pk = stack.pop()
+            parent = parent_of[pk]
+            if parent is not None and level[parent] >= max_level:
+                reattached.add(pk)
+                parent = placed_under[parent]
+            placed_under[pk] = parent
+            if parent is None:
+                roots.append(pk)
+                level[pk] = 0
+            else:
+                children[parent].append(pk)
+                level[pk] = level[parent] + 1
+            # Replies dated before their parent waited for it.
+            stack.extend(reversed(waiting.pop(pk, [])))
+
+    for pk, _, _ in nodes:
+        parent = parent_of[pk]
+        if parent is None or parent in level:
+            place(pk)
+        else:
+            waiting[parent].append(pk)
+    while waiting:  # only a loop of parents is left: break it
+        parent = next(iter(waiting))
+        pk = waiting[parent].pop(0)
+        if not waiting[parent]:
+            del waiting[parent]
+        parent_of[pk] = None
+        place(pk)
+
+    data: dict[int, dict] = {}
+    for root in roots:
+        preorder, stack = [], [root]
+        while stack:
+            pk = stack.pop()
+            preorder.append(pk)
+            stack.extend(reversed(children[pk]))
+        nested: dict[int, int] = {}
+        for pk in reversed(preorder):
+            nested[pk] = sum(nested[child] + 1 for child in children[pk])
+        for number, pk in enumerate(preorder, start=1):
+            data[pk] = {
+                "thread_id": root,
+                "parent_id": placed_under[pk] or pk,
+                "level": level[pk],
+                "order": number,
+                "nested_count": nested[pk],
+            }
+    return data, reattached
