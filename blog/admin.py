@@ -150,7 +150,7 @@ class PostAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
     search_fields = ["title", "body", "excerpt"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["category", "categories"]
+    autocomplete_fields = ["category"]
     actions = ["publish", "unpublish", "stick", "unstick"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "body", "category", "categories", "tags"]}),
