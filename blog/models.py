@@ -118,26 +118,37 @@ class Category(models.Model):
         return found
 
 
-class PostQuerySet(models.QuerySet):
-    def get_by_natural_key(self, slug: str) -> Post:
-        return self.get(slug=slug)
+class PublishedQuerySet(models.QuerySet):
+    """What posts and pages share: published by status and time, and seen
+    before that only by their author and by staff who edit everyone's."""
 
-    @staticmethod
-    def published_condition() -> Q:
-        return Q(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
+    # The permission that lets staff open everyone's drafts and private items.
+    edit_others_permission: str
 
-    def published(self) -> PostQuerySet:
-        """Public posts: private posts, drafts and scheduled posts never are."""
+    def published_condition(self) -> Q:
+        return Q(
+            status=self.model.Status.PUBLISHED, published_at__lte=timezone.now()
+        )
+
+    def published(self) -> models.QuerySet:
+        """Public items: private, draft and scheduled ones never are."""
         return self.filter(self.published_condition())
 
-    def visible_to(self, user) -> PostQuerySet:
-        """What `user` may open on the public site: drafts and private posts
+    def visible_to(self, user) -> models.QuerySet:
+        """What `user` may open on the public site: drafts and private items
         only for staff who may edit them (their own, or anyone's for editors)."""
         if user.is_active and user.is_staff:
-            if user.has_perm("blog.edit_others_posts"):
+            if user.has_perm(self.edit_others_permission):
                 return self.all()
             return self.filter(self.published_condition() | Q(author=user))
         return self.published()
+
+
+class PostQuerySet(PublishedQuerySet):
+    edit_others_permission = "blog.edit_others_posts"
+
+    def get_by_natural_key(self, slug: str) -> Post:
+        return self.get(slug=slug)
 
     def related_to(self, post: Post, limit: int = 4) -> PostQuerySet:
         """Published posts near `post`: most shared tags first, then its category.
@@ -501,22 +512,8 @@ class Revision(models.Model):
         return f"{self.title} ({when})"
 
 
-class PageQuerySet(models.QuerySet):
-    @staticmethod
-    def published_condition() -> Q:
-        return Q(status=Page.Status.PUBLISHED, published_at__lte=timezone.now())
-
-    def published(self) -> PageQuerySet:
-        return self.filter(self.published_condition())
-
-    def visible_to(self, user) -> PageQuerySet:
-        """What `user` may open: drafts, private and scheduled pages only for
-        their author and for staff who manage every page."""
-        if user.is_active and user.is_staff:
-            if user.has_perm("blog.edit_others_pages"):
-                return self.all()
-            return self.filter(self.published_condition() | Q(author=user))
-        return self.published()
+class PageQuerySet(PublishedQuerySet):
+    edit_others_permission = "blog.edit_others_pages"
 
 
 class Page(models.Model):
