@@ -8,6 +8,15 @@ twice as long each time, at most 30 s) and carries on where it was.
 While it runs it checks in (`TaskWorker`, every 15 s at most), so /healthz
 can name a worker that has gone quiet: stopped, stuck in a task, or cut off
 from the database.
+
+A task can be cut off halfway: the database went away before its result was
+written, or its worker was killed. Left alone it would stay RUNNING for ever
+and its mail would never go. So a worker that (re)connects puts its own
+unfinished task back in the queue, and every check-in does the same for tasks
+whose worker has been silent for a minute and which started more than
+`ABANDONED_AFTER` ago. Tasks therefore run at least once: a mail cut off
+between the SMTP server's "OK" and the database write may go twice, never
+not at all.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from datetime import timedelta
 from django.db import DatabaseError, OperationalError, close_old_connections
 from django.db import connections as databases
 from django.utils import timezone
-from django_tasks import task_backends
+from django_tasks import TaskResultStatus, task_backends
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
@@ -37,6 +46,7 @@ CHECK_IN_EVERY = 15  # seconds
 SILENT_AFTER = timedelta(minutes=1)  # /healthz names a worker quiet this long
 FIRST_WAIT, LONGEST_WAIT = 1.0, 30.0  # seconds, after a database error
 FORGET_AFTER = timedelta(days=1)  # check-ins of workers long gone
+ABANDONED_AFTER = timedelta(minutes=10)  # a RUNNING task of a silent worker
 
 
 class RetryScheduled(Exception):
@@ -126,10 +136,14 @@ class Worker(db_worker.Worker):
         now = time.monotonic()
         if self.checked_in_at is not None and now - self.checked_in_at < CHECK_IN_EVERY:
             return
-        if self.checked_in_at is None:
+        if self.checked_in_at is None:  # started, or back after an outage
             TaskWorker.objects.filter(
                 checked_in_at__lt=timezone.now() - FORGET_AFTER
             ).delete()
+            self.requeue(
+                task for task in self.unfinished() if self.worker_id in task.worker_ids
+            )
+        self.requeue(self.abandoned())
         TaskWorker.objects.update_or_create(
             worker_id=self.worker_id,
             defaults={"checked_in_at": timezone.now()},
@@ -140,6 +154,30 @@ class Worker(db_worker.Worker):
             },
         )
         self.checked_in_at = now
+
+    def unfinished(self):
+        return DBTaskResult.objects.running().filter(backend_name=self.backend_name)
+
+    def abandoned(self):
+        """RUNNING tasks that started long ago under workers silent for a minute."""
+        now = timezone.now()
+        alive = TaskWorker.objects.filter(
+            checked_in_at__gte=now - SILENT_AFTER
+        ).values_list("worker_id", flat=True)
+        tasks = self.unfinished().filter(started_at__lt=now - ABANDONED_AFTER)
+        return [task for task in tasks if not set(task.worker_ids) & set(alive)]
+
+    def requeue(self, tasks) -> None:
+        for task_result in tasks:
+            updated = DBTaskResult.objects.filter(
+                id=task_result.id, status=task_result.status
+            ).update(status=TaskResultStatus.READY, started_at=None)
+            if updated:
+                logger.warning(
+                    "Task id=%s was cut off while running (worker %s); queued again",
+                    task_result.id,
+                    ",".join(task_result.worker_ids),
+                )
 
     def check_out(self) -> None:
         """A worker that stops says so; one that cannot reach the database

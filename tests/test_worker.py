@@ -19,11 +19,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django_tasks import task
+from django.db import OperationalError
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from blog.models import TaskWorker
 from tests.servers import free_ports
@@ -63,6 +67,79 @@ def test_the_worker_checks_in_while_it_runs_and_out_when_it_stops(
     result.refresh()
     assert result.return_value == [[socket.gethostname(), os.getpid()]]
     assert not TaskWorker.objects.exists()
+
+
+runs: list[str] = []
+
+
+@task()
+def remember_run(name: str) -> str:
+    runs.append(name)
+    return name
+
+
+def run_worker_batch() -> None:
+    call_command(
+        "db_worker", "--batch", "--no-reload", "--no-startup-delay", verbosity=0
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_left_running_by_a_silent_worker_runs_again_and_a_live_ones_does_not(
+    database_tasks, restore_signals
+):
+    runs.clear()
+    long_ago = timezone.now() - timedelta(minutes=20)
+    cut_off = remember_run.enqueue("cut off")
+    busy = remember_run.enqueue("still running")
+    DBTaskResult.objects.filter(id=cut_off.id).update(
+        status=TaskResultStatus.RUNNING, started_at=long_ago, worker_ids=["killed"]
+    )
+    DBTaskResult.objects.filter(id=busy.id).update(
+        status=TaskResultStatus.RUNNING, started_at=long_ago, worker_ids=["alive"]
+    )
+    TaskWorker.objects.create(
+        worker_id="alive", checked_in_at=timezone.now(), host="elsewhere", pid=1
+    )
+
+    run_worker_batch()
+
+    assert runs == ["cut off"]
+    cut_off.refresh()
+    busy.refresh()
+    assert cut_off.status == TaskResultStatus.SUCCESSFUL
+    assert busy.status == TaskResultStatus.RUNNING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_result_the_database_could_not_take_is_run_again(
+    database_tasks, restore_signals, monkeypatch
+):
+    runs.clear()
+    monkeypatch.setattr("blog.worker.FIRST_WAIT", 0.01)
+    # The database goes away after the task ran: neither its success nor its
+    # failure can be written; then it comes back.
+    writes_refused = iter([True, True])
+
+    def result_write(real):
+        def write(self, value):
+            if next(writes_refused, False):
+                raise OperationalError("server closed the connection unexpectedly")
+            real(self, value)
+
+        return write
+
+    for name in ("set_successful", "set_failed"):
+        monkeypatch.setattr(
+            DBTaskResult, name, result_write(getattr(DBTaskResult, name))
+        )
+    result = remember_run.enqueue("mail")
+
+    run_worker_batch()
+
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert runs == ["mail", "mail"]  # at least once: never left RUNNING
 
 
 def test_keep_running_starts_a_command_again_when_it_exits_and_stops_with_it(
