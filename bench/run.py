@@ -304,14 +304,17 @@ def comment_states() -> dict[str, int]:
 class Gunicorn:
     """gunicorn with blog/gunicorn.py, 2 workers, on 127.0.0.1:PORT."""
 
-    def __init__(self, page_cache: bool) -> None:
+    def __init__(
+        self, page_cache: bool, settings_module: str = "bench.settings"
+    ) -> None:
         self.page_cache = page_cache
+        self.settings_module = settings_module
 
     def __enter__(self) -> Gunicorn:
         env = {
             **os.environ,
             "PAGE_CACHE": "1" if self.page_cache else "0",
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DJANGO_SETTINGS_MODULE": self.settings_module,
         }
         self.log = open(WORKDIR / "gunicorn.log", "a")
         self.process = subprocess.Popen(
