@@ -31,9 +31,14 @@ plain 200, sets a cookie, says `Cache-Control: private`, `no-cache` or
 `no-store` (`never_cache`, `patch_cache_control(private=True)`), varies on
 anything but Cookie and Accept-Encoding, brings its own ETag or
 Last-Modified, touches the session or the messages, or used a CSP nonce.
-Pages rendered for a request that may be stored get a placeholder for the
-CSRF token (the `csrf_placeholder` context processor); every response to it,
-hit or miss, gets the reader's own token from `get_token()` in its place.
+A stored page is the same bytes for every reader, so that any shared HTTP
+cache could keep it too: it carries no CSRF token and sets no cookie. Pages
+rendered for a request that may be stored get a placeholder for the token
+(the `versions` context processor), stored as an empty value; the reader's
+own token comes from `blog:csrf_token` when they first use a form
+(static/js/csrf.js), and without JavaScript from the form sent back to them
+by comments.views.csrf_failure. A page that is not stored after all gets the
+reader's token from `get_token()` in the placeholder's place.
 """
 
 from __future__ import annotations
@@ -262,7 +267,7 @@ class Entry(NamedTuple):
     expires_at: float
     etag: str
     last_modified: int
-    parts: tuple[bytes, ...]  # the page, split where the CSRF tokens go
+    content: bytes  # the same for every reader: no CSRF token in it
     headers: tuple[tuple[str, str], ...]
 
 
@@ -287,18 +292,18 @@ class RecentPages:
             return entry
 
     def put(self, key: str, entry: Entry) -> None:
-        size = sum(map(len, entry.parts))
+        size = len(entry.content)
         if size > self.max_bytes:
             return
         with self.lock:
             old = self.entries.pop(key, None)
             if old is not None:
-                self.size -= sum(map(len, old.parts))
+                self.size -= len(old.content)
             self.entries[key] = entry
             self.size += size
             while self.size > self.max_bytes:
                 _, dropped = self.entries.popitem(last=False)
-                self.size -= sum(map(len, dropped.parts))
+                self.size -= len(dropped.content)
 
 
 recent_pages = RecentPages(max_bytes=8 * 1024 * 1024)
@@ -329,8 +334,8 @@ class PageCacheMiddleware:
                 "it needs the CSRF secret in a cookie (CSRF_USE_SESSIONS off)."
             )
         self.get_response = get_response
-        # Only its cookie handling is used: a hit reads and renews the
-        # reader's CSRF cookie exactly as every other page does.
+        # Only its cookie handling is used, for a page given the reader's
+        # token after all (one that was not stored).
         self.csrf = CsrfViewMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -457,7 +462,7 @@ class PageCacheMiddleware:
             expires_at=now + ttl,
             etag=quote_etag(hashlib.sha256(content).hexdigest()[:32]),
             last_modified=int(now),
-            parts=tuple(content.split(CSRF_PLACEHOLDER.encode())),
+            content=content.replace(CSRF_PLACEHOLDER.encode(), b""),
             headers=tuple(
                 (name, value)
                 for name, value in response.headers.items()
@@ -475,15 +480,11 @@ class PageCacheMiddleware:
         response: HttpResponse | None = None,
         state: str = "hit",
     ) -> HttpResponse:
-        """The stored page with this reader's CSRF token and cookie, its
-        validators, a 304 if the reader has it already."""
+        """The stored page, its validators, a 304 if the reader has it
+        already: the same bytes and headers for every reader."""
         if response is None:
-            self.csrf.process_request(request)
             response = HttpResponse(headers=dict(entry.headers))
-        if len(entry.parts) > 1:
-            response.content = get_token(request).encode().join(entry.parts)
-        else:
-            response.content = entry.parts[0]
+        response.content = entry.content
         patch_vary_headers(response, ["Cookie"])
         response["ETag"] = entry.etag
         response["Last-Modified"] = http_date(entry.last_modified)
@@ -498,7 +499,6 @@ class PageCacheMiddleware:
                 for name, value in entry.headers:
                     if name.lower().startswith("content-security-policy"):
                         response[name] = value
-        response = self.csrf.process_response(request, response)
         response["Content-Length"] = str(len(response.content))
         return response
 

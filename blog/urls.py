@@ -24,6 +24,7 @@ register_converter(MonthConverter, "mm")
 blog_patterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("csrf-token", views.csrf_token, name="csrf_token"),
     path("feed/", feeds.rss, name="feed"),
     path("feed/atom/", feeds.atom, name="feed_atom"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),

@@ -14,11 +14,13 @@ from django.http import (
     HttpResponseNotAllowed,
     JsonResponse,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject as lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -270,6 +272,14 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         f"Sitemap: {settings.SITE_URL}{reverse('blog:sitemap')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@never_cache
+@require_http_methods(["GET"])
+def csrf_token(request: HttpRequest) -> JsonResponse:
+    """The reader's CSRF token (and cookie), for the forms of a page served
+    the same to every reader (static/js/csrf.js fills them in)."""
+    return JsonResponse({"token": get_token(request)})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

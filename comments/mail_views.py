@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -29,6 +30,7 @@ def invalid_link(request: HttpRequest, *, expired: bool = False) -> HttpResponse
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache  # a page of one reader's link: never in the shared cache
 def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
     try:
         claim = tokens.read_confirmation_token(token)
@@ -86,6 +88,7 @@ def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
 # URL without any cookie or CSRF token. The signed token in the URL is what
 # authenticates the request, and all it can do is stop mail.
 @csrf_exempt
+@never_cache
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils.cache import patch_cache_control
 from django.views import csrf
 from django.views.decorators.http import require_POST
@@ -294,21 +294,44 @@ def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """CSRF_FAILURE_VIEW: a comment whose security cookie had gone (a long
-    time writing, cookies cleared) comes back with its text, ready to send
-    again; other requests get Django's own page."""
-    if request.method == "POST" and request.path == reverse("comments:post"):
+    """CSRF_FAILURE_VIEW. A comment or a like sent without a valid token
+    comes back ready to send again, with a token: the page it came from was
+    the shared copy every reader gets (static/js/csrf.js adds the token, so
+    this happens without JavaScript), or the security cookie had gone (a
+    long time writing, cookies cleared). The comment keeps its text. Other
+    requests get Django's own page."""
+    if request.method != "POST":
+        return csrf.csrf_failure(request, reason=reason)
+    sent_without_token = not request.POST.get("csrfmiddlewaretoken")
+    if request.path == reverse("comments:post"):
         post = _target_post(request.POST)
-        if post is not None and (post.is_public or request.user.is_staff):
+        if post is not None and Post.objects.visible_to(request.user).filter(
+            pk=post.pk
+        ).exists():
             form = CommentForm(post, data=request.POST, user=request.user)
             form.is_valid()
+            problem = (
+                "Your comment is not saved yet: without JavaScript your browser "
+                "needs one more step to pass this site's security check. Your "
+                "text is below: press Post Comment again to send it."
+                if sent_without_token
+                else "Your browser's security check for this site had expired, "
+                "so your comment was not saved. Your text is below: send it again."
+            )
             return form_page(
+                request, form.refreshed(), post=post, problem=problem, status=403
+            )
+    match = resolve(request.path_info)
+    if match.view_name == "comments:like_post":
+        post = Post.objects.published().filter(pk=match.kwargs["pk"]).first()
+        if post is not None:
+            intent = "unlike" if request.POST.get("intent") == "unlike" else "like"
+            response = render(
                 request,
-                form.refreshed(),
-                post=post,
-                problem="Your browser's security check for this site had "
-                "expired, so your comment was not saved. Your text is below: "
-                "send it again.",
+                "comments/like_again.html",
+                {"post": post, "intent": intent},
                 status=403,
             )
+            patch_cache_control(response, private=True)
+            return response
     return csrf.csrf_failure(request, reason=reason)

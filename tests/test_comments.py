@@ -194,9 +194,11 @@ def csrf_token_of(page: str) -> str:
 
 
 def viewed_form(client: Client, post: Post, **fields) -> dict:
-    """The comment form as one page view gave it: its CSRF token included."""
-    page = client.get(post.get_absolute_url()).content.decode()
-    return {**form_data(post, **fields), "csrfmiddlewaretoken": csrf_token_of(page)}
+    """The comment form as one page view gave it, with the CSRF token that
+    static/js/csrf.js asks for when the reader starts writing."""
+    client.get(post.get_absolute_url())
+    token = client.get("/csrf-token").json()["token"]
+    return {**form_data(post, **fields), "csrfmiddlewaretoken": token}
 
 
 def test_a_double_click_at_the_rate_limit_is_answered_as_the_first_sending(
@@ -232,12 +234,14 @@ def test_the_same_form_sent_again_with_other_words_is_a_second_comment(
 
 
 def test_every_view_of_a_cached_post_page_gives_the_form_its_own_one_time_id():
-    """The one-time id is the form's CSRF token: readers of one cached page
-    never share it, or one reader's comment would answer for another's."""
+    """The one-time id is the form's CSRF token, which each reader of a
+    cached page fetches for themselves: readers never share one, or one
+    reader's comment would answer for another's."""
     post = make_post()
-    views = [Client().get(post.get_absolute_url()) for _ in range(3)]
+    readers = [Client() for _ in range(3)]
+    views = [reader.get(post.get_absolute_url()) for reader in readers]
     assert views[-1]["X-Page-Cache"] == "hit"
-    tokens = {csrf_token_of(view.content.decode()) for view in views}
+    tokens = {reader.get("/csrf-token").json()["token"] for reader in readers}
     assert len(tokens) == 3
 
 
@@ -515,16 +519,42 @@ def test_comment_failing_the_csrf_check_comes_back_with_its_text(
 
     client = Client(enforce_csrf_checks=True)
     post = make_post()
-    response = client.post(POST_URL, form_data(post))
+    client.get("/csrf-token")  # a cookie, then a token that does not match it
+    stale = {**form_data(post), "csrfmiddlewaretoken": "x" * 64}
+    response = client.post(POST_URL, stale)
     page = response.content.decode()
     assert response.status_code == 403
     assert "security check for this site had expired" in page
     assert "A thoughtful comment." in page
     assert Comment.objects.count() == 0
     # The page carries a fresh token: sending it again works.
-    token = client.cookies["csrftoken"].value
+    token = csrf_token_of(page)
     resent = client.post(POST_URL, {**form_data(post), "csrfmiddlewaretoken": token})
     assert resent.status_code == 302
+    assert Comment.objects.count() == 1
+
+
+def test_a_comment_sent_from_a_shared_page_without_javascript_is_sent_in_two_steps(
+    lenient_moderation,
+):
+    """Without csrf.js the form of a cached page has no token: the reader
+    gets the form back with their text and a token, and the second press
+    saves the comment."""
+    client = Client(enforce_csrf_checks=True)
+    post = make_post()
+    Client().get(post.get_absolute_url())  # someone else fills the cache
+    page = client.get(post.get_absolute_url())
+    assert page["X-Page-Cache"] == "hit"
+    assert 'name="csrfmiddlewaretoken" value=""' in page.text
+
+    first = client.post(POST_URL, {**form_data(post), "csrfmiddlewaretoken": ""})
+    assert first.status_code == 403
+    assert "press Post Comment again" in first.text
+    assert "A thoughtful comment." in first.text
+    assert Comment.objects.count() == 0
+
+    data = {**form_data(post), "csrfmiddlewaretoken": csrf_token_of(first.text)}
+    assert client.post(POST_URL, data).status_code == 302
     assert Comment.objects.count() == 1
 
 
