@@ -353,6 +353,7 @@ def test_a_change_through_one_server_shows_on_the_other_at_once(servers, setting
     reader = httpx.Client(base_url=one.url, timeout=10)
     like_url = f"/posts/{post.pk}/like/"
     likes_form = form_fields(reader.get(page).text, action=like_url)
+    likes_form["csrfmiddlewaretoken"] = reader.get("/csrf-token").json()["token"]
     response = reader.post(like_url, data={**likes_form, "intent": "like"})
     assert response.status_code == 302, response.text[:500]
     response = anonymous_read(other, page)
@@ -385,14 +386,17 @@ class Poster:
         from one server and sent to both: the servers share the secret key,
         and the signature holds for two hours."""
         if page not in self.forms:
-            response = self.clients[self.number % 2].get(page)
+            client = self.clients[self.number % 2]
+            response = client.get(page)
             assert response.status_code == 200
-            # One browser behind one address in production: one CSRF cookie.
-            token = response.cookies.get("csrftoken")
-            if token:
-                for client in self.clients:
-                    client.cookies.set("csrftoken", token)
-            self.forms[page] = form_fields(response.text, form_id="comment-form")
+            fields = form_fields(response.text, form_id="comment-form")
+            # The token static/js/csrf.js fetches; one browser behind one
+            # address in production: one CSRF cookie.
+            token = client.get("/csrf-token")
+            fields["csrfmiddlewaretoken"] = token.json()["token"]
+            for each in self.clients:
+                each.cookies.set("csrftoken", token.cookies["csrftoken"])
+            self.forms[page] = fields
         return self.forms[page]
 
     def run(self, count: int) -> list[str]:
@@ -505,8 +509,11 @@ def test_a_double_click_through_both_servers_saves_each_comment_once(servers):
 
     def page_view(number: int) -> tuple[str, dict[str, str]]:
         """One reader's visit: a CSRF cookie and the form of that page view."""
-        response = httpx.get(servers[number % 2].url + page, timeout=10)
+        server = servers[number % 2]
+        response = httpx.get(server.url + page, timeout=10)
         fields = form_fields(response.text, form_id="comment-form")
+        token = httpx.get(server.url + "/csrf-token", timeout=10)  # as csrf.js does
+        fields["csrfmiddlewaretoken"] = token.json()["token"]
         fields.update(
             name=f"Clicker {number}",
             email=f"clicker{number}@example.org",
@@ -514,7 +521,7 @@ def test_a_double_click_through_both_servers_saves_each_comment_once(servers):
         )
         fields.pop("followup", None)
         fields.pop("remember", None)
-        return response.cookies["csrftoken"], fields
+        return token.cookies["csrftoken"], fields
 
     views = [page_view(number) for number in range(PAIRS)]
     ready = threading.Barrier(2 * PAIRS)
