@@ -26,17 +26,21 @@ logger = logging.getLogger(__name__)
 URL_SCHEMES = {"http", "https", "mailto"}
 
 POST_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt",
-    "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
-    "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "s", "small", "span",
+    "a", "abbr", "audio", "b", "blockquote", "br", "code", "dd", "del", "div", "dl",
+    "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+    "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre", "s", "small", "span",
     "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
-    "u", "ul",
+    "u", "ul", "video",
 }  # fmt: skip
 POST_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
     "img": {"src", "alt", "title", "width", "height"},
     "ol": {"start"},
+    # Imported [video] and [audio] of files held here (blog/wordpress/content.py);
+    # CSP's default-src 'self' keeps other sites' files out.
+    "audio": {"src", "controls", "preload"},
+    "video": {"src", "controls", "preload", "width", "height"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
     # Pygments marks tokens with classes; headings carry ids for anchors.
@@ -63,6 +67,21 @@ COMMENT_TAGS = {
 }  # fmt: skip
 COMMENT_ATTRIBUTES = {"a": {"href"}}
 COMMENT_LINK_REL = "nofollow ugc noopener"
+
+# What WordPress lets commenters write ($allowedtags, wp-includes/kses.php),
+# for comments imported from it: they are its HTML, not Markdown.
+WORDPRESS_COMMENT_TAGS = {
+    "a", "abbr", "acronym", "b", "blockquote", "br", "cite", "code", "del", "em",
+    "i", "p", "q", "s", "strike", "strong",
+}  # fmt: skip
+WORDPRESS_COMMENT_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "acronym": {"title"},
+    "blockquote": {"cite"},
+    "del": {"datetime"},
+    "q": {"cite"},
+}
 
 
 def _fallback(source: str) -> str:
@@ -93,8 +112,15 @@ def markdownify(source: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def render_comment(source: str) -> str:
-    """Render a reader's comment: emphasis, links, code, lists and quotes only."""
+def render_comment(source: str, markup: str = "markdown") -> str:
+    """Render a reader's comment: emphasis, links, code, lists and quotes only.
+
+    `markup` "wordpress": a comment imported from WordPress, which is HTML;
+    shown as WordPress shows it (`wpautop` paragraphs and line breaks, the
+    tags WordPress allows in comments), through the same sanitiser.
+    """
+    if markup == "wordpress":
+        return _render_wordpress_comment(source)
     try:
         rendered = markdown.markdown(
             source or "", extensions=["fenced_code", "sane_lists"]
@@ -106,6 +132,20 @@ def render_comment(source: str) -> str:
         rendered,
         tags=COMMENT_TAGS,
         attributes=COMMENT_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=COMMENT_LINK_REL,
+    )
+
+
+def _render_wordpress_comment(source: str) -> str:
+    # Imported here: blog.wordpress writes posts, so it imports blog.models,
+    # which imports this module.
+    from blog.wordpress.content import wpautop
+
+    return nh3.clean(
+        wpautop(source or ""),
+        tags=WORDPRESS_COMMENT_TAGS,
+        attributes=WORDPRESS_COMMENT_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel=COMMENT_LINK_REL,
     )

@@ -53,7 +53,9 @@ class Category(models.Model):
     slug = models.SlugField(
         max_length=200,
         unique=True,
-        help_text="The category's web address: lowercase letters, numbers, hyphens.",
+        allow_unicode=True,
+        help_text="The category's web address: letters (any alphabet), numbers, "
+        "hyphens.",
     )
     description = models.TextField(
         blank=True, help_text="Optional; shown at the top of the category page."
@@ -65,6 +67,14 @@ class Category(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
         help_text="Leave empty for a top-level category.",
+    )
+    wordpress_id = models.PositiveBigIntegerField(
+        "WordPress id",
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The category's term ID in the WordPress blog it was imported from.",
     )
 
     objects = CategoryQuerySet.as_manager()
@@ -126,9 +136,7 @@ class PublishedQuerySet(models.QuerySet):
     edit_others_permission: str
 
     def published_condition(self) -> Q:
-        return Q(
-            status=self.model.Status.PUBLISHED, published_at__lte=timezone.now()
-        )
+        return Q(status=self.model.Status.PUBLISHED, published_at__lte=timezone.now())
 
     def published(self) -> models.QuerySet:
         """Public items: private, draft and scheduled ones never are."""
@@ -215,6 +223,7 @@ class Post(models.Model):
     slug = models.SlugField(
         max_length=200,
         unique=True,
+        allow_unicode=True,
         help_text="The post's web address; filled in from the title.",
         error_messages={"unique": "Another post already uses this slug. Pick another."},
     )
@@ -304,6 +313,20 @@ class Post(models.Model):
     # SQLite. blog/search.py reads it.
     search_vector = SearchVectorField(null=True, editable=False)
     revisions = GenericRelation("Revision")
+    wordpress_id = models.PositiveBigIntegerField(
+        "WordPress id",
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The post's ID in the WordPress blog it was imported from.",
+    )
+    # What WordPress had that Inkwell does not show (the post format, custom
+    # fields, other taxonomies), kept as the import found it
+    # (blog/wordpress/posts.py) so that nothing is lost.
+    wordpress_data = models.JSONField(
+        "WordPress data", default=dict, blank=True, editable=False
+    )
 
     objects = PostQuerySet.as_manager()
 

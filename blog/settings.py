@@ -88,8 +88,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Old URLs (changed slugs, imported WordPress permalinks) answer 301.
-    "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
+    # Old URLs (changed slugs, imported WordPress permalinks) answer 301:
+    # django.contrib.redirects' middleware, but the old address of a draft or
+    # private post stays a 404 (blog/redirects.py).
+    "blog.redirects.RedirectFallbackMiddleware",
     # django-axes: turns a locked-out login into the lockout page; keep it last.
     "axes.middleware.AxesMiddleware",
 ]

@@ -21,6 +21,22 @@ class MonthConverter:
 
 register_converter(MonthConverter, "mm")
 
+
+class UnicodeSlugConverter:
+    """A slug in any alphabet, as `SlugField(allow_unicode=True)` accepts
+    (WordPress blogs in Chinese, Russian, Greek... have such slugs)."""
+
+    regex = r"[-\w]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(UnicodeSlugConverter, "uslug")
+
 blog_patterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
@@ -30,25 +46,25 @@ blog_patterns = [
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("search/", views.search_page, name="search"),
-    path("category/<slug:slug>/", views.category_detail, name="category"),
-    path("tag/<slug:slug>/", views.tag_detail, name="tag"),
+    path("category/<uslug:slug>/", views.category_detail, name="category"),
+    path("tag/<uslug:slug>/", views.tag_detail, name="tag"),
     path("author/<str:username>/", views.author_detail, name="author"),
     # Feeds of one category (its subcategories included), tag or author.
     path(
-        "category/<slug:slug>/feed/",
+        "category/<uslug:slug>/feed/",
         feeds.rss,
         {"kind": "category"},
         name="category_feed",
     ),
     path(
-        "category/<slug:slug>/feed/atom/",
+        "category/<uslug:slug>/feed/atom/",
         feeds.atom,
         {"kind": "category"},
         name="category_feed_atom",
     ),
-    path("tag/<slug:slug>/feed/", feeds.rss, {"kind": "tag"}, name="tag_feed"),
+    path("tag/<uslug:slug>/feed/", feeds.rss, {"kind": "tag"}, name="tag_feed"),
     path(
-        "tag/<slug:slug>/feed/atom/", feeds.atom, {"kind": "tag"}, name="tag_feed_atom"
+        "tag/<uslug:slug>/feed/atom/", feeds.atom, {"kind": "tag"}, name="tag_feed_atom"
     ),
     path(
         "author/<str:username>/feed/", feeds.rss, {"kind": "author"}, name="author_feed"
@@ -61,7 +77,7 @@ blog_patterns = [
     ),
     path("<int:year>/", views.archive_year, name="archive_year"),
     path("<int:year>/<mm:month>/", views.archive_month, name="archive_month"),
-    path("<int:year>/<mm:month>/<slug:slug>/", views.post_detail, name="post"),
+    path("<int:year>/<mm:month>/<uslug:slug>/", views.post_detail, name="post"),
     # Pages (/about/, /about/contact/) come after every other route, here and
     # in urlpatterns below, so that a page can never hide one; Page.clean()
     # refuses an address that another route answers.

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.encoding import escape_uri_path
 from django.utils.functional import SimpleLazyObject as lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -50,6 +51,10 @@ def home(request: HttpRequest) -> HttpResponse:
     moved_to = redirects.query_string_redirect(request)
     if moved_to:
         return redirect(moved_to, permanent=True)
+    if redirects.is_old_address(request):
+        # An old address of something gone, unknown, or not for this reader
+        # (a draft, a private post): the same 404 for all three.
+        raise Http404("No such post.")
     page = paginate(request, Post.objects.published().for_listing().sticky_first())
     meta = seo.listing_meta(request, page, title=SiteIdentity.current().title)
     return render(request, "blog/home.html", {"page": page, "page_meta": meta})
@@ -78,7 +83,8 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
     """A post; for a password-protected one, the password form until the
     reader has typed the password (POSTed here, remembered by a cookie)."""
     post = visible_post(request.user, slug)
-    if request.path != post.get_absolute_url():
+    # request.path is decoded, addresses are escaped (a slug may be Unicode).
+    if escape_uri_path(request.path) != post.get_absolute_url():
         return redirect(post.get_absolute_url(), permanent=True)
     if request.method == "POST" and not post.is_protected:
         return HttpResponseNotAllowed(["GET", "HEAD"])

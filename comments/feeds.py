@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Rss201rev2Feed
 
-from blog import markup
 from blog.links import absolute
 from blog.models import Post, SiteIdentity
 from comments.models import Comment
@@ -51,7 +50,7 @@ class PostCommentsFeed(Feed):
         return f"By {comment.name}"
 
     def item_description(self, comment: Comment) -> str:
-        return markup.render_comment(comment.comment)
+        return comment.html
 
     def item_link(self, comment: Comment) -> str:
         return absolute(comment.get_absolute_url())

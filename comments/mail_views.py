@@ -14,7 +14,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from blog.markup import render_comment
 from blog.models import Post
 from comments import moderation, notifications, tokens
 from comments.models import Comment, ModerationLog
@@ -77,7 +76,7 @@ def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
         "comments/confirm_comment.html",
         {
             "comment": comment,
-            "comment_html": render_comment(comment.comment),
+            "comment_html": comment.html,
             "target": comment.content_object,
             "post_url": post_url,
         },
@@ -161,7 +160,7 @@ def moderate(request: HttpRequest, token: str) -> HttpResponse:
             )
         context = {
             "comment": comment,
-            "comment_html": render_comment(comment.comment),
+            "comment_html": comment.html,
             "target": comment.content_object,
             "action": action,
             "moderator": moderator,

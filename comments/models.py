@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_comments_xtd.conf import settings as xtd_settings
 from django_comments_xtd.models import XtdComment, XtdCommentManager
 
+from blog import markup as markup_module
 from blog.models import Post
 
 
@@ -67,6 +68,10 @@ class Comment(XtdComment):
         TRASH = "trash", "Trash"
         UNCONFIRMED = "unconfirmed", "Awaiting email confirmation"
 
+    class Markup(models.TextChoices):
+        MARKDOWN = "markdown", "Markdown"
+        WORDPRESS = "wordpress", "WordPress HTML"
+
     xtdcomment_ptr = models.OneToOneField(
         XtdComment,
         on_delete=models.CASCADE,
@@ -88,6 +93,29 @@ class Comment(XtdComment):
     submission_key = models.CharField(
         max_length=64, blank=True, default="", db_default="", editable=False
     )
+    # How the text is written: readers here write Markdown; comments imported
+    # from WordPress are its HTML, shown as WordPress shows them
+    # (blog.markup.render_comment).
+    markup = models.CharField(
+        max_length=10,
+        choices=Markup.choices,
+        default=Markup.MARKDOWN,
+        db_default=Markup.MARKDOWN,
+        editable=False,
+    )
+    wordpress_id = models.PositiveBigIntegerField(
+        "WordPress id",
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="The comment's ID in the WordPress blog it was imported from.",
+    )
+    # WordPress's comment meta (Akismet's history, ratings...), kept as the
+    # import found it (comments/wordpress.py).
+    wordpress_data = models.JSONField(
+        "WordPress data", default=dict, db_default={}, blank=True, editable=False
+    )
 
     objects = CommentManager()
 
@@ -101,6 +129,11 @@ class Comment(XtdComment):
                 name="one_comment_per_form_submission",
             )
         ]
+
+    @property
+    def html(self) -> str:
+        """The comment as readers see it, sanitised."""
+        return markup_module.render_comment(self.comment, self.markup)
 
     def get_absolute_url(self) -> str:
         """The permalink: it redirects to the page of the discussion holding

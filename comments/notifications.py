@@ -26,7 +26,6 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
 from blog.links import absolute
-from blog.markup import render_comment
 from blog.models import SiteIdentity
 from comments import tokens
 from comments.models import Comment
@@ -71,7 +70,7 @@ def comment_context(comment: Comment) -> dict:
     target = comment.content_object
     return {
         "comment": comment,
-        "comment_html": render_comment(comment.comment),
+        "comment_html": comment.html,
         "comment_url": comment_url(comment),
         "target": target,
         "target_url": absolute(target.get_absolute_url()),

@@ -83,6 +83,7 @@ FIELDS = (
     "user_name",
     "user_url",
     "comment",
+    "markup",
     "submit_date",
     "user__first_name",
     "user__last_name",
@@ -197,7 +198,8 @@ def _item(row: dict, post: Post, permalink: str, tz: datetime.tzinfo) -> Item:
         iso=when.isoformat(timespec="seconds"),  # valid HTML: no microseconds
         when=escape(f"{when:%B} {when.day}, {when.year} at {when:%H:%M}"),
     )
-    body = COMMENT_BODY.format(html=markup.render_comment(row["comment"]))
+    html = markup.render_comment(row["comment"], row["markup"])
+    body = COMMENT_BODY.format(html=html)
     return Item(
         row["pk"],
         row["parent_id"],
@@ -250,6 +252,7 @@ def comment_row(comment: Comment) -> dict:
         "user_name": comment.user_name,
         "user_url": comment.user_url,
         "comment": comment.comment,
+        "markup": comment.markup,
         "submit_date": comment.submit_date,
         "user__first_name": user.first_name if user else None,
         "user__last_name": user.last_name if user else None,

@@ -27,6 +27,7 @@ from comments.models import Comment
 STATES = {
     "1": "public",
     "0": "held",
+    "": "held",  # no <wp:comment_approved>: WordPress stores it unapproved
     "spam": "spam",
     "trash": "trash",
     "post-trashed": "trash",
@@ -37,9 +38,13 @@ PING_TYPES = {"pingback", "trackback"}
 def write_comments(sender, *, run, posts: list[tuple[Item, Post]], **kwargs) -> None:
     """Create or update each post's comments, then renumber its threads.
 
-    Comments already here are recognised by post, date and author name.
+    Comments already here are recognised by their WordPress id; those of
+    imports older than that id, by post, date and author name.
     """
     max_level = max_thread_level_for_content_type(run.post_type)
+    # The WordPress ids met so far in this import (on the run: it has many
+    # batches), so that an id twice in a file is one comment.
+    seen: set[int] = run.state.setdefault("comment_ids_seen", set())
     by_post: dict[str, list[dict]] = defaultdict(list)
     known = [str(post.pk) for _, post in posts]
     rows = (
@@ -58,16 +63,32 @@ def write_comments(sender, *, run, posts: list[tuple[Item, Post]], **kwargs) -> 
         if not item.comments and not rows:
             continue
         by_key: dict[tuple, list[dict]] = defaultdict(list)
+        by_wp_id: dict[int, dict] = {}
         for row in rows:
-            by_key[(row["submit_date"], row["user_name"])].append(row)
-        native = {id(row) for row in rows}
+            if row["wordpress_id"]:
+                by_wp_id[row["wordpress_id"]] = row
+            else:
+                by_key[(row["submit_date"], row["user_name"])].append(row)
+        native = {id(row) for row in rows if not row["wordpress_id"]}
         wp_rows: dict[int, dict] = {}
         wp_parents: dict[int, int] = {}
         for wp in item.comments:
-            values = _comment_values(run, wp, post)
+            if wp.wp_id and wp.wp_id in seen:
+                run.report.count("comments", "skipped")
+                run.report.note(
+                    "comments with an ID met earlier in the file skipped",
+                    f"#{wp.wp_id} on {post.title}",
+                )
+                continue
+            seen.add(wp.wp_id)
+            known_row = by_wp_id.get(wp.wp_id) if wp.wp_id else None
+            values = _comment_values(run, wp, post, known_row)
             if values is None:
                 continue
-            candidates = by_key.get((values["submit_date"], values["user_name"]))
+            if known_row is not None:
+                candidates = [known_row]
+            else:
+                candidates = by_key.get((values["submit_date"], values["user_name"]))
             if candidates:
                 row = candidates.pop(0)
                 native.discard(id(row))
@@ -132,7 +153,11 @@ def write_comments(sender, *, run, posts: list[tuple[Item, Post]], **kwargs) -> 
     XtdComment.objects.bulk_update(xtd_updates, list(THREAD_FIELDS), batch_size=500)
 
 
-def _comment_values(run, wp: WPComment, post: Post) -> dict | None:
+def _comment_values(
+    run, wp: WPComment, post: Post, known: dict | None = None
+) -> dict | None:
+    """The comment's fields from `wp` (`known`: its row from an earlier
+    import, whose date an undated comment keeps)."""
     label = f"#{wp.wp_id} on {post.title}"
     kind = wp.type or "comment"
     if kind not in {"comment", *PING_TYPES}:
@@ -150,10 +175,23 @@ def _comment_values(run, wp: WPComment, post: Post) -> dict | None:
             f"comments with unknown approval {wp.approved!r} held for moderation",
             label,
         )
+    if wp.approved == "":
+        run.report.note(
+            "comments without an approval state held for moderation (as "
+            "WordPress does)",
+            label,
+        )
     submit_date = gmt_datetime(wp.date_gmt) or local_datetime(wp.date)
+    if submit_date is None and known is not None:
+        submit_date = known["submit_date"]
     if submit_date is None:
         submit_date = post.published_at or timezone.now()
         run.report.note("comments without a valid date given the post's", label)
+    if wp.meta:
+        for key in wp.meta:
+            run.report.note(
+                "comment meta kept with the comment, not shown", f"{key} ({label})"
+            )
     user_name = plain(wp.author)[:50]
     ip_address = None
     if wp.ip:
@@ -174,6 +212,9 @@ def _comment_values(run, wp: WPComment, post: Post) -> dict | None:
         "reason": kind if kind in PING_TYPES else "",
         "is_public": state == "public",
         "is_removed": state in {"spam", "trash"},
+        "markup": Comment.Markup.WORDPRESS,
+        "wordpress_id": wp.wp_id or None,
+        "wordpress_data": {"meta": wp.meta} if wp.meta else {},
     }
 
 
@@ -230,10 +271,11 @@ def _insert_own_rows(model, objects: list) -> None:
 
 
 THREAD_FIELDS = ("thread_id", "parent_id", "level", "order", "nested_count")
-OUR_FIELDS = ("state", "reason")
+OUR_FIELDS = ("state", "reason", "markup", "wordpress_id", "wordpress_data")
 COMMENT_FIELDS = (
     "submit_date", "user_name", "user_email", "user_url", "ip_address", "comment",
-    "user_id", "state", "reason", "is_public", "is_removed",
+    "user_id", "state", "reason", "is_public", "is_removed", "markup",
+    "wordpress_id", "wordpress_data",
 )  # fmt: skip
 
 

@@ -69,7 +69,7 @@ def test_private_post_is_absent_everywhere_for_others(private_post, kind):
     assert client.get(private_post.get_absolute_url()).status_code == 404
     # The old WordPress address leads nowhere, as an unknown one does.
     response = client.get("/?p=77")
-    assert response.status_code == 200
+    assert response.status_code == 404
     assert SECRET.encode() not in response.content
     assert client.get(f"/comments/feed/{private_post.pk}/").status_code == 404
 

@@ -84,11 +84,10 @@ def test_wordpress_query_string_permalinks_redirect_from_the_home_page(
     # Tracking parameters do not get in the way.
     assert client.get("/?utm_source=x&p=123")["Location"] == post.get_absolute_url()
     assert client.get("/?page_id=7")["Location"] == "/about/"
-    # An unknown id is just the home page; one lookup, then the usual page
-    # (count, posts, tags, comment counts, and on a cold cache the site's
-    # identity and menus).
-    with django_assert_num_queries(5 + CHROME_QUERIES):
-        assert client.get("/?p=999").status_code == 200
+    # An unknown id is a 404, as in WordPress: the view's lookup, the 404
+    # page, the redirects middleware's site and lookup.
+    with django_assert_num_queries(1 + CHROME_QUERIES + 2):
+        assert client.get("/?p=999").status_code == 404
 
 
 def test_old_paths_of_other_kinds_redirect_through_the_middleware(client):

@@ -5,6 +5,7 @@ runs in a savepoint inside that import's transaction.
 """
 
 import datetime
+import re
 from unittest import mock
 
 import pytest
@@ -33,11 +34,8 @@ def theme_unit_test(django_db_setup, django_db_blocker):
 
 
 def test_theme_unit_test_posts_keep_their_visibility(client, theme_unit_test):
-    # 49 published in WordPress, one of them password-protected: a draft here.
-    assert Post.objects.published().count() == 48
-    protected = Post.objects.get(slug="template-password-protected")
-    assert protected.status == Post.Status.DRAFT
-    assert "password-protected posts imported as drafts" in theme_unit_test
+    # 49 published in WordPress, one of them password-protected.
+    assert Post.objects.published().count() == 49
     draft = Post.objects.get(title="Draft")
     scheduled = Post.objects.get(slug="scheduled")
     assert draft.status == Post.Status.DRAFT
@@ -45,7 +43,7 @@ def test_theme_unit_test_posts_keep_their_visibility(client, theme_unit_test):
     assert scheduled.published_at == datetime.datetime(
         2030, 1, 1, 19, 0, 18, tzinfo=datetime.UTC
     )
-    for hidden in (draft, scheduled, protected):
+    for hidden in (draft, scheduled):
         assert client.get(hidden.get_absolute_url()).status_code == 404
     published = Post.objects.get(slug="markup-image-alignment")
     assert client.get(published.get_absolute_url()).status_code == 200
@@ -75,8 +73,55 @@ def test_theme_unit_test_terms_and_authors(theme_unit_test):
     assert not any(u.has_usable_password() for u in users)
     post = Post.objects.get(slug="edge-case-many-categories")
     assert post.category.slug == "classic"
-    assert "posts in several categories filed under the first one" in theme_unit_test
-    assert "sticky posts imported as ordinary posts" in theme_unit_test
+
+
+def listed_titles(client, url: str) -> str:
+    """Every page of a listing, as one text."""
+    pages, number = [], 1
+    while (response := client.get(url, {"page": number})).status_code == 200:
+        pages.append(response.content.decode())
+        number += 1
+    return "".join(pages)
+
+
+def test_theme_unit_test_many_categories_is_listed_on_each(client, theme_unit_test):
+    post = Post.objects.get(slug="edge-case-many-categories")
+    text = THEME_UNIT_TEST.read_text(encoding="utf-8")
+    item = text[text.index("<title>Edge Case: Many Categories") :]
+    item = item[: item.index("</item>")]
+    slugs = set(re.findall(r'domain="category" nicename="([^"]+)"', item))
+    assert len(slugs) > 20
+    assert {post.category.slug, *(c.slug for c in post.categories.all())} == slugs
+    for slug in slugs:
+        listing = listed_titles(client, f"/category/{slug}/")
+        assert "Edge Case: Many Categories" in listing, slug
+
+
+def test_theme_unit_test_sticky_post_comes_first_on_the_home_page(
+    client, theme_unit_test
+):
+    assert list(Post.objects.filter(sticky=True).values_list("slug", flat=True)) == [
+        "template-sticky"
+    ]
+    home = client.get("/").content.decode()
+    titles = re.findall(r'<h2 class="[^"]*"><a href="[^"]+">([^<]+)</a>', home)
+    assert titles[0] == "Template: Sticky", titles[:3]
+    assert titles.count("Template: Sticky") == 1
+
+
+def test_theme_unit_test_password_post_opens_with_enter(client, theme_unit_test):
+    protected = Post.objects.get(slug="template-password-protected")
+    assert (protected.status, protected.password) == (Post.Status.PUBLISHED, "enter")
+    url = protected.get_absolute_url()
+    locked = client.get(url).content.decode()
+    assert 'type="password"' in locked
+    assert "This content, comments, pingbacks" not in locked
+    wrong = client.post(url, {"password": "wrong"})
+    assert "That password is not right" in wrong.content.decode()
+    assert client.post(url, {"password": "enter"}).status_code == 303
+    opened = client.get(url).content.decode()
+    assert 'type="password"' not in opened
+    assert "This content, comments, pingbacks" in opened
 
 
 def test_theme_unit_test_comments_and_threads(client, theme_unit_test):

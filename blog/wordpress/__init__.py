@@ -25,6 +25,7 @@ def import_wordpress(
     *,
     dry_run: bool = False,
     author_map: dict[str, str] | None = None,
+    default_author: str | None = None,
     skip_pings: bool = False,
     media_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -35,6 +36,7 @@ def import_wordpress(
     report = WordPressImport(
         path,
         author_map=author_map,
+        default_author=default_author,
         skip_pings=skip_pings,
         media_dir=media_dir,
         progress=progress,

@@ -1,7 +1,11 @@
 """Converting WordPress's stored post text into the HTML WordPress shows.
 
-`convert_content()` applies `wpautop` paragraphs and expands `[caption]` and
-`[gallery]`; `blog.markup` then sanitises the result like any other body.
+`convert_content()` applies `wpautop` paragraphs and expands the shortcodes
+WordPress and WordPress.com blogs use most: `[caption]`, `[gallery]`, the
+code shortcodes of SyntaxHighlighter (`[sourcecode language="…"]`, `[code]`,
+`[php]`...: highlighted as Markdown code blocks are), `[gist]`, `[embed]`,
+`[video]` and `[audio]`. Other shortcodes stay as written, and are counted.
+`blog.markup` then sanitises the result like any other body.
 """
 
 from __future__ import annotations
@@ -12,8 +16,14 @@ import re
 from collections.abc import Callable
 
 from django.utils.html import escape, strip_tags
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
 
 from blog.wordpress.wxr import as_int
+
+Note = Callable[[str, str], None]
 
 BLOCKS = (
     r"(?:table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul"
@@ -214,21 +224,158 @@ def expand_shortcodes(
     return SHORTCODE.sub(replace, text)
 
 
+def shortcode_pattern(names: str) -> re.Pattern:
+    """WordPress's `get_shortcode_regex()` for the names in `names` (a regex
+    alternation): groups are [[ escape, name, attributes, self-closing /,
+    body, ]] escape, as in `SHORTCODE`."""
+    return re.compile(
+        rf"\[(\[?)({names})(?![\w-])"
+        r"([^\]/]*(?:/(?!\])[^\]/]*)*?)"
+        r"(?:(/)\]|\](?:([^\[]*(?:\[(?!/\2\])[^\[]*)*)\[/\2\])?)"
+        r"(\]?)",
+        re.I,
+    )
+
+
+# SyntaxHighlighter Evolved's shortcodes (the plugin WordPress.com runs as
+# well): the generic ones take language="…", the others are the language.
+CODE_SHORTCODES = {
+    "sourcecode": "", "source": "", "code": "",
+    "as3": "as3", "actionscript3": "as3", "bash": "bash", "shell": "bash",
+    "coldfusion": "cfm", "cf": "cfm", "clojure": "clojure", "clj": "clojure",
+    "cpp": "cpp", "c": "c", "c-sharp": "csharp", "csharp": "csharp", "css": "css",
+    "delphi": "delphi", "pas": "delphi", "pascal": "delphi", "diff": "diff",
+    "patch": "diff", "erl": "erlang", "erlang": "erlang", "fsharp": "fsharp",
+    "go": "go", "golang": "go", "groovy": "groovy", "haskell": "haskell",
+    "java": "java", "jfx": "java", "javafx": "java", "js": "javascript",
+    "jscript": "javascript", "javascript": "javascript", "latex": "latex",
+    "tex": "latex", "matlab": "matlab", "objc": "objective-c",
+    "obj-c": "objective-c", "perl": "perl", "pl": "perl", "php": "php",
+    "plain": "text", "text": "text", "ps": "powershell", "powershell": "powershell",
+    "py": "python", "python": "python", "r": "r", "splus": "splus",
+    "rails": "ruby", "rb": "ruby", "ror": "ruby", "ruby": "ruby", "scala": "scala",
+    "sql": "sql", "swift": "swift", "vb": "vbnet", "vbnet": "vbnet", "xml": "xml",
+    "xhtml": "html", "xslt": "xslt", "html": "html", "yaml": "yaml", "yml": "yaml",
+}  # fmt: skip
+CODE_SHORTCODE = shortcode_pattern(
+    "|".join(re.escape(name) for name in sorted(CODE_SHORTCODES, key=len, reverse=True))
+)
+MEDIA_SHORTCODE = shortcode_pattern("gist|embed|video|audio|playlist")
+ANY_SHORTCODE = re.compile(r"\[(\[?)([A-Za-z][\w-]*)(?![\w-])([^\]\[]*?)(/?)\](\]?)")
+CODE_PLACEHOLDER = re.compile(r"<pre wp-code-(\d+)></pre>")
+LINE_BREAK = re.compile(r"<br\s*/?>\n?", re.I)
+VIDEO_SOURCES = ("src", "mp4", "m4v", "webm", "ogv", "wmv", "flv", "mov")
+AUDIO_SOURCES = ("src", "mp3", "ogg", "oga", "m4a", "wav", "wma", "flac")
+
+
+def highlight_code(code: str, language: str) -> str:
+    """Code as the Markdown renderer's code blocks are (Pygments, `highlight`
+    class), so the site's Pygments styles apply."""
+    try:
+        lexer = get_lexer_by_name(language.strip().lower() or "text", stripnl=False)
+    except ClassNotFound:
+        lexer = TextLexer(stripnl=False)
+    formatter = HtmlFormatter(cssclass="highlight", wrapcode=True)
+    return highlight(code, lexer, formatter).strip()
+
+
+def _code_block(match: re.Match) -> str:
+    name = match.group(2).lower()
+    attributes = shortcode_attributes(match.group(3))
+    language = CODE_SHORTCODES[name] or attributes.get(
+        "language", attributes.get("lang", "")
+    )
+    # The visual editor stores code escaped and with <br /> for newlines.
+    code = html.unescape(LINE_BREAK.sub("\n", match.group(5) or ""))
+    return highlight_code(code.strip("\r\n"), language)
+
+
+def _media_link(url: str, text: str = "") -> str:
+    return f'<a href="{escape(url)}">{escape(text or url)}</a>'
+
+
+def _media(
+    match: re.Match, rewrite_url: Callable[[str], str] | None, note: Note | None
+) -> str:
+    name = match.group(2).lower()
+    attributes = shortcode_attributes(match.group(3))
+    body = (match.group(5) or "").strip()
+    if name == "gist":
+        target = body or attributes.get("id") or match.group(3).strip()
+        if target and not target.startswith(("http://", "https://")):
+            target = f"https://gist.github.com/{target}"
+        return _media_link(target) if target else ""
+    if name == "embed":
+        return _media_link(body) if body else ""
+    if name == "playlist":
+        if note:
+            note("audio and video playlists left out (no player here)", "[playlist]")
+        return ""
+    keys = VIDEO_SOURCES if name == "video" else AUDIO_SOURCES
+    url = next((attributes[key] for key in keys if attributes.get(key)), "")
+    if not url:
+        return ""
+    local = rewrite_url(url) if rewrite_url else url
+    if local.startswith("/") and not local.startswith("//"):
+        # A file we hold: played here (nothing is fetched from other sites).
+        return (
+            f'<{name} controls preload="metadata" src="{escape(local)}">'
+            f"{_media_link(local)}</{name}>"
+        )
+    return _media_link(url)
+
+
+def _count_unknown_shortcodes(text: str, note: Note) -> None:
+    """Count what looks like a shortcode and is left as written: a name with
+    attributes, one closed by `[/name]`, or one self-closed (`[name /]`)."""
+    for match in ANY_SHORTCODE.finditer(text):
+        escaped, name, attributes, closed = match.group(1, 2, 3, 4)
+        if escaped:
+            continue
+        if "=" in attributes or closed or f"[/{name}]" in text:
+            note("unknown shortcodes left as written", f"[{name}]")
+
+
 def convert_content(
     text: str,
     post_id: int = 0,
     attachments: dict[int, Attachment] | None = None,
     rewrite_url: Callable[[str], str] | None = None,
+    note: Note | None = None,
 ) -> str:
     """A post's stored WordPress text as the HTML WordPress would show.
 
     Block-editor posts (`<!-- wp:... -->`) are HTML already; WordPress skips
     `wpautop` for them and so do we. The result is stored as the post body:
     `blog.markup` passes HTML through and sanitises it on every render.
+    `note(reason, example)` hears of what could not be converted.
     """
     is_blocks = "<!-- wp:" in text
     text = BLOCK_COMMENT.sub("", text)
+    # Code first, and kept out of everything below (paragraphs, embeds, URL
+    # rewriting) until the end.
+    code_blocks: list[str] = []
+
+    def keep_code(match: re.Match) -> str:
+        if match.group(1) == "[" and match.group(6) == "]":
+            return match.group(0)[1:-1]
+        if match.group(5) is None:  # no body: not a code block
+            return match.group(0)
+        code_blocks.append(_code_block(match))
+        number = len(code_blocks) - 1
+        return f"{match.group(1)}<pre wp-code-{number}></pre>{match.group(6)}"
+
+    text = CODE_SHORTCODE.sub(keep_code, text)
     text = expand_shortcodes(text, post_id, attachments)
+
+    def media(match: re.Match) -> str:
+        if match.group(1) == "[" and match.group(6) == "]":
+            return match.group(0)[1:-1]
+        return match.group(1) + _media(match, rewrite_url, note) + match.group(6)
+
+    text = MEDIA_SHORTCODE.sub(media, text)
+    if note is not None:
+        _count_unknown_shortcodes(CODE_PLACEHOLDER.sub("", text), note)
     # A URL alone on its line is an embed in WordPress (a video, a tweet);
     # we fetch nothing from other sites, so readers get a link to it.
     text = EMBED_LINE.sub(r'\1<a href="\2">\2</a>\3', text)
@@ -236,6 +383,7 @@ def convert_content(
         text = wpautop(text)
     if rewrite_url is not None:
         text = URL.sub(lambda match: rewrite_url(match.group(0)), text)
+    text = CODE_PLACEHOLDER.sub(lambda match: code_blocks[int(match.group(1))], text)
     return text.strip()
 
 

@@ -16,7 +16,7 @@ import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -32,14 +32,18 @@ from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
 from blog.models import Category, Post
+from blog.redirects import decoded_path, normalise_path
 from blog.wordpress.content import Attachment, convert_content, plain
 from blog.wordpress.wxr import (
     Author,
     Channel,
     ExportError,
     Item,
+    Repairs,
     Term,
+    UnboundPrefix,
     as_int,
+    bind_prefixes,
     read_export,
 )
 
@@ -134,9 +138,26 @@ def _rfc822(value: str) -> datetime.datetime | None:
 
 
 def clean_slug(raw: str, fallback: str, max_length: int = 200) -> str:
-    """A URL-safe slug from a WordPress one (which may be %-encoded Unicode)."""
-    slug = slugify(unquote(raw or ""))[:max_length].strip("-")
-    return slug or fallback
+    """A slug from a WordPress one, kept in the alphabet it was written in.
+
+    WordPress stores non-Latin slugs %-encoded (`%e7%bd%91%e7%bb%9c`): they
+    are decoded to the Unicode they encode (`网络`), which Inkwell's slugs
+    accept. `max_length` counts the characters of the escaped form, as an
+    address holds it (a redirect's path has room for 200).
+    """
+    slug = slugify(unquote(raw or ""), allow_unicode=True).strip("-")
+    while len(quote(slug)) > max_length:
+        slug = slug[:-1]
+    return slug.strip("-") or fallback
+
+
+def free_slug(slug: str, taken, max_length: int = 200) -> str:
+    """`slug`, or `slug-2`, `slug-3`... whichever `taken` does not hold."""
+    candidate, number = slug, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{slug[: max_length - 1 - len(str(number))]}-{number}"
+    return candidate
 
 
 def _path(url: str) -> str:
@@ -155,6 +176,7 @@ def record_redirects(pairs: dict[str, str]) -> tuple[int, int, int]:
     however many pairs there are, where `add_redirect` costs four per pair.
     """
     limit = Redirect._meta.get_field("old_path").max_length
+    pairs = {normalise_path(old): normalise_path(new) for old, new in pairs.items()}
     pairs = {
         old: new
         for old, new in pairs.items()
@@ -256,6 +278,7 @@ class Scan:
     attachments: dict[int, Attachment] = dataclasses.field(default_factory=dict)
     creators: list[str] = dataclasses.field(default_factory=list)
     items: int = 0
+    unattributed: int = 0  # posts without an author
 
 
 SKIPPED_TYPES = {
@@ -265,7 +288,26 @@ SKIPPED_TYPES = {
         "attachment items skipped: their files stay linked from the posts",
     ),
     "nav_menu_item": ("menu items", "menu items skipped: Inkwell builds its own menus"),
+    "revision": (
+        "revisions",
+        "revisions in the export not imported: Inkwell keeps a post's revisions "
+        "from its next edit here",
+    ),
 }
+# Post meta that the import reads itself, or WordPress's editing state
+# (who edits now, pings to send): not kept as custom fields.
+CONSUMED_META = {"_wp_old_slug", "_thumbnail_id", "_edit_lock", "_edit_last"}
+
+
+@dataclasses.dataclass
+class Plan:
+    """One post of a batch: its item, its row, the tags and other categories
+    it should have."""
+
+    item: Item
+    post: Post
+    tag_ids: list[int]
+    category_ids: list[int]
 
 
 posts_written = Signal()
@@ -277,6 +319,23 @@ app writes the items' comments; an exception rolls the whole import back.
 """
 
 
+def _same_term(
+    by_slug: dict[str, Category], slug: str, name: str, wp_id: int | None
+) -> Category | None:
+    """The category here that an imported one is: the same name at its slug,
+    or at the slug with a number that an earlier import gave it."""
+    candidate, number = slug, 1
+    while candidate in by_slug:
+        category = by_slug[candidate]
+        if category.name.casefold() == name.casefold() and (
+            wp_id is None or category.wordpress_id in (None, wp_id)
+        ):
+            return category
+        number += 1
+        candidate = f"{slug[: 199 - len(str(number))]}-{number}"
+    return None
+
+
 class WordPressImport:
     """One import of one export file; `run()` returns a `Report`."""
 
@@ -285,12 +344,19 @@ class WordPressImport:
         path: Path | str,
         *,
         author_map: dict[str, str] | None = None,
+        default_author: str | None = None,
         skip_pings: bool = False,
         media_dir: Path | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self.author_map = author_map or {}
+        self.default_author = default_author
+        self.default_user = None
+        self.repairs = Repairs()
+        self.seen_post_ids: set[int] = set()
+        # Whatever listeners of posts_written keep from one batch to the next.
+        self.state: dict = {}
         self.skip_pings = skip_pings
         self.progress = progress
         self.report = Report()
@@ -305,6 +371,7 @@ class WordPressImport:
     def run(self, *, dry_run: bool = False) -> Report:
         scan = self.scan()
         mapped_users = self._mapped_users()
+        self.default_user = self._default_user(scan)
         with transaction.atomic():
             self._import_authors(scan, mapped_users)
             self._import_categories(scan)
@@ -319,10 +386,39 @@ class WordPressImport:
     # The first pass -----------------------------------------------------------
 
     def scan(self) -> Scan:
-        """Read the whole file once: fail on bad XML before writing anything."""
+        """Read the whole file once: fail on bad XML before writing anything.
+
+        A namespace prefix used undeclared is bound and the file read again
+        (`wxr.Repairs`), as often as there are such prefixes.
+        """
+        for _ in range(100):
+            try:
+                scan = self._scan()
+            except UnboundPrefix as error:
+                bind_prefixes(self.repairs, error.prefixes)
+                continue
+            if self.repairs.prefixes:
+                self.report.note(
+                    "namespace prefixes used without a declaration (as WordPress.com "
+                    "exports do): bound to their usual meaning",
+                    ", ".join(sorted(self.repairs.prefixes)),
+                )
+            if self.repairs.control_characters:
+                self.report.note(
+                    "control characters that XML forbids removed from the file",
+                    f"{self.repairs.control_characters} characters",
+                )
+            return scan
+        raise ExportError("The file uses too many undeclared namespace prefixes.")
+
+    def _scan(self) -> Scan:
         scan = Scan()
         creators: dict[str, None] = {}
-        for record in read_export(self.path, with_comments=False):
+        self.repairs.control_characters = 0
+        records = read_export(
+            self.path, with_comments=False, repairs=self.repairs, count_repairs=True
+        )
+        for record in records:
             if isinstance(record, Channel):
                 scan.channel = record
             elif isinstance(record, Author):
@@ -345,6 +441,8 @@ class WordPressImport:
                     )
                 elif record.post_type == "post":
                     creators.setdefault(clean_login(record.creator), None)
+                    if not clean_login(record.creator):
+                        scan.unattributed += 1
                     for taxonomy, nicename, name in record.terms:
                         if taxonomy in {"category", "post_tag"} and nicename:
                             scan.terms.setdefault(
@@ -366,6 +464,27 @@ class WordPressImport:
                 f"{', '.join(unknown)}."
             )
         return {clean_login(old): found[new] for old, new in self.author_map.items()}
+
+    def _default_user(self, scan: Scan):
+        """Who gets the posts that name no author: `--default-author`, else
+        the first superuser (None: the export's first author, see
+        `_post_values`)."""
+        User = get_user_model()
+        if self.default_author:
+            user = User.objects.filter(username=self.default_author).first()
+            if user is None:
+                raise ExportError(
+                    f"--default-author names a user that does not exist here: "
+                    f"{self.default_author}."
+                )
+            return user
+        if not scan.unattributed:
+            return None
+        return (
+            User.objects.filter(is_superuser=True, is_active=True)
+            .order_by("pk")
+            .first()
+        )
 
     def _import_authors(self, scan: Scan, mapped_users: dict[str, object]) -> None:
         User = get_user_model()
@@ -391,8 +510,17 @@ class WordPressImport:
                 self.report.count("authors", "unchanged")
             else:
                 first, last = author.first_name, author.last_name
-                if not (first or last) and author.display_name != login:
-                    first = author.display_name
+                shown = plain(author.display_name)
+                if shown and shown != login and shown != f"{first} {last}".strip():
+                    # Pages show first and last name: the name WordPress
+                    # showed goes there whole.
+                    if first or last:
+                        self.report.note(
+                            "authors shown by their WordPress display name, not "
+                            "their first and last names",
+                            f"{login}: {shown} (was {first} {last})",
+                        )
+                    first, last = shown, ""
                 user = User(
                     username=usernames[login],
                     email=author.email[:254],
@@ -417,12 +545,22 @@ class WordPressImport:
         return username
 
     def _import_categories(self, scan: Scan) -> None:
+        """Each category found by its WordPress id, else by its slug and name.
+
+        Two different names are never merged: a category here that has the
+        slug with another name keeps it, and the imported one gets a number.
+        """
         terms = [t for (taxonomy, _), t in scan.terms.items() if taxonomy == "category"]
         slugs = {t.nicename: clean_slug(t.nicename, "category") for t in terms}
         for term in terms:
-            if slugs[term.nicename] != term.nicename:
-                self.report.note("category slugs made URL-safe", term.nicename)
-        existing = Category.objects.in_bulk(set(slugs.values()), field_name="slug")
+            if slugs[term.nicename] != unquote(term.nicename):
+                self.report.note(
+                    "category slugs made URL-safe",
+                    f"{term.nicename} → {slugs[term.nicename]}",
+                )
+        # Blogs have tens or hundreds of categories: all of them in one query.
+        by_slug = {c.slug: c for c in Category.objects.all()}
+        by_wp_id = {c.wordpress_id: c for c in by_slug.values() if c.wordpress_id}
         # Parents first, whatever the order in the file.
         by_nicename = {t.nicename: t for t in terms}
         ordered, seen = [], set()
@@ -440,54 +578,75 @@ class WordPressImport:
             visit(term)
         for term in ordered:
             slug = slugs[term.nicename]
-            parent_slug = slugs.get(term.parent)
-            parent = existing.get(parent_slug) if parent_slug else None
-            if term.parent and parent is None:
+            parent_id = self.categories.get(term.parent) if term.parent else None
+            if term.parent and parent_id is None:
                 self.report.note(
                     "categories whose parent is missing made top-level", term.nicename
                 )
             name = plain(term.name)[:200] or slug
             description = term.description
-            category = existing.get(slug)
+            category = by_wp_id.get(term.wp_id) if term.wp_id else None
             if category is None:
+                category = _same_term(by_slug, slug, name, term.wp_id)
+            if category is None:
+                free = free_slug(slug, by_slug)
+                if free != slug:
+                    self.report.note(
+                        "categories whose slug another category uses: a number added",
+                        f"{name}: {slug} → {free}",
+                    )
                 category = Category.objects.create(
-                    name=name, slug=slug, description=description, parent=parent
+                    name=name,
+                    slug=free,
+                    description=description,
+                    parent_id=parent_id,
+                    wordpress_id=term.wp_id,
                 )
-                existing[slug] = category
+                by_slug[category.slug] = category
                 self.report.count("categories", "created")
-            elif (category.name, category.description, category.parent_id) != (
-                name,
-                description,
-                parent.pk if parent else None,
-            ):
+            elif (
+                category.name,
+                category.description,
+                category.parent_id,
+                category.wordpress_id,
+            ) != (name, description, parent_id, term.wp_id or category.wordpress_id):
                 category.name, category.description = name, description
-                category.parent = parent
+                category.parent_id = parent_id
+                category.wordpress_id = term.wp_id or category.wordpress_id
                 category.save()
                 self.report.count("categories", "updated")
             else:
                 self.report.count("categories", "unchanged")
+            if term.wp_id:
+                by_wp_id[term.wp_id] = category
             self.categories[term.nicename] = category.pk
 
     def _import_tags(self, scan: Scan) -> None:
+        """Tags are found by name (one name, one tag); a slug another tag
+        uses with another name gets a number."""
         terms = [t for (taxonomy, _), t in scan.terms.items() if taxonomy == "post_tag"]
         by_slug = {tag.slug: tag for tag in Tag.objects.all()}
-        by_name = {tag.name.lower(): tag for tag in by_slug.values()}
+        by_name = {tag.name.casefold(): tag for tag in by_slug.values()}
         new_tags, counted = [], set()
         for term in terms:
             slug = clean_slug(term.nicename, "tag", max_length=100)
             name = (plain(term.name) or slug)[:100]
-            tag = by_slug.get(slug)
-            if tag is None and name.lower() in by_name:
-                tag = by_name[name.lower()]
-                if tag.slug != slug:
-                    self.report.note(
-                        "tags merged into an existing tag of the same name",
-                        f"{term.nicename} → {tag.slug}",
-                    )
+            tag = by_name.get(name.casefold())
+            if tag is not None and tag.slug != slug:
+                self.report.note(
+                    "tags merged into an existing tag of the same name",
+                    f"{term.nicename} → {tag.slug}",
+                )
             if tag is None:
-                tag = Tag(name=name, slug=slug)
+                free = free_slug(slug, by_slug, max_length=100)
+                if free != slug:
+                    self.report.note(
+                        "tags whose slug another tag uses: a number added",
+                        f"{name}: {slug} → {free}",
+                    )
+                tag = Tag(name=name, slug=free)
                 new_tags.append(tag)
-                by_slug[slug] = by_name[name.lower()] = tag
+                by_slug[free] = by_name[name.casefold()] = tag
                 self.report.count("tags", "created")
             elif id(tag) not in counted:
                 self.report.count("tags", "unchanged")
@@ -501,7 +660,7 @@ class WordPressImport:
     def _import_items(self, scan: Scan) -> None:
         batch: list[Item] = []
         done = 0
-        for record in read_export(self.path):
+        for record in read_export(self.path, repairs=self.repairs):
             if not isinstance(record, Item):
                 continue
             done += 1
@@ -532,6 +691,7 @@ class WordPressImport:
             self.progress(scan.items, scan.items)
 
     def _import_posts(self, items: list[Item], scan: Scan) -> None:
+        items = self._unseen(items)
         existing = self._existing_posts(items)
         taken = set(
             Post.objects.filter(
@@ -543,18 +703,20 @@ class WordPressImport:
             ).values_list("slug", flat=True)
         )
         new_posts, changed_posts, moved = [], [], {}
-        plans: list[tuple[Item, Post, list[int]]] = []
+        plans: list[Plan] = []
         now = timezone.now()
         fields = [
             "title", "author_id", "category_id", "body", "excerpt", "status",
             "published_at", "allow_comments", "featured_image", "featured_image_alt",
+            "sticky", "password", "wordpress_id", "wordpress_data", "slug",
         ]  # fmt: skip
         for item in items:
-            values = self._post_values(item, scan)
+            post = existing.get(item.wp_id)
+            values = self._post_values(item, scan, post)
             if values is None:
                 continue
             tag_ids = values.pop("tag_ids")
-            post = existing.get(item.wp_id)
+            category_ids = values.pop("category_ids")
             if post is None:
                 post = Post(slug=self._free_slug(item, taken), **values)
                 new_posts.append(post)
@@ -564,58 +726,86 @@ class WordPressImport:
                 before = [getattr(post, f) for f in fields]
                 for name, value in values.items():
                     setattr(post, name, value)
+                post.slug = self._renamed_slug(item, post)
                 if before != [getattr(post, f) for f in fields]:
                     post.updated_at = now
                     changed_posts.append(post)
                     if post.get_absolute_url() != old_url:
                         moved[old_url] = post
-            plans.append((item, post, tag_ids))
+            plans.append(Plan(item, post, tag_ids, category_ids))
         Post.objects.bulk_create(new_posts)
         Post.objects.bulk_update(changed_posts, [*fields, "updated_at"])
-        retagged = self._set_tags(plans, {p.pk for p in new_posts})
+        new_ids = {p.pk for p in new_posts}
+        retagged = self._set_tags(plans, new_ids) | self._set_categories(plans, new_ids)
         changed = {p.pk for p in changed_posts} | retagged
-        for item, post, _ in plans:
-            if item.wp_id in existing:
+        for plan in plans:
+            if plan.item.wp_id in existing:
                 self.report.count(
-                    "posts", "updated" if post.pk in changed else "unchanged"
+                    "posts", "updated" if plan.post.pk in changed else "unchanged"
                 )
         self._record_redirects(plans, moved)
-        self._write_comments([(item, post) for item, post, _ in plans])
+        self._write_comments([(plan.item, plan.post) for plan in plans])
+
+    def _unseen(self, items: list[Item]) -> list[Item]:
+        """The items whose post ID this import has not met yet (a file may
+        hold an item twice; WordPress keeps the first)."""
+        kept = []
+        for item in items:
+            if item.wp_id and item.wp_id in self.seen_post_ids:
+                self.report.count("posts", "skipped")
+                self.report.note(
+                    "items with a post ID met earlier in the file skipped",
+                    f"#{item.wp_id} ({plain(item.title)})",
+                )
+                continue
+            self.seen_post_ids.add(item.wp_id)
+            kept.append(item)
+        return kept
 
     def _existing_posts(self, items: list[Item]) -> dict[int, Post]:
-        """Posts imported before, found through their `/?p=ID` redirects."""
-        markers = {f"/?p={item.wp_id}": item.wp_id for item in items}
+        """Posts imported before, found by their WordPress id; those of
+        imports older than that id, by their `/?p=ID` redirects."""
+        ids = [item.wp_id for item in items if item.wp_id]
+        found = Post.objects.in_bulk(ids, field_name="wordpress_id")
+        markers = {f"/?p={wp_id}": wp_id for wp_id in ids if wp_id not in found}
         slugs: dict[int, str] = {}
         rows = Redirect.objects.filter(
             site_id=settings.SITE_ID, old_path__in=list(markers)
         ).values_list("old_path", "new_path")
         for old_path, new_path in rows:
             try:
-                match = resolve(urlsplit(new_path).path)
+                match = resolve(decoded_path(new_path))
             except Resolver404:
                 continue
             if match.view_name == "blog:post":
                 slugs[markers[old_path]] = match.kwargs["slug"]
-        posts = Post.objects.in_bulk(set(slugs.values()), field_name="slug")
-        return {wp_id: posts[slug] for wp_id, slug in slugs.items() if slug in posts}
+        posts = Post.objects.filter(wordpress_id=None).in_bulk(
+            set(slugs.values()), field_name="slug"
+        )
+        found.update(
+            (wp_id, posts[slug]) for wp_id, slug in slugs.items() if slug in posts
+        )
+        return found
 
-    def _post_values(self, item: Item, scan: Scan) -> dict | None:
+    def _post_values(self, item: Item, scan: Scan, post: Post | None) -> dict | None:
+        """The post's fields from `item` (`post`: the one imported before)."""
         label = plain(item.title) or f"#{item.wp_id}"
         status = item.status
         if status in {"trash", "auto-draft", "inherit"}:
             self.report.count("posts", "skipped")
             self.report.note(f"posts with status {status!r} skipped", label)
+            if item.comments:
+                self.report.count("comments", "skipped", len(item.comments))
+                self.report.note(
+                    f"comments on posts with status {status!r} skipped",
+                    f"{len(item.comments)} on {label}",
+                )
             return None
-        if item.password:
-            new_status = Post.Status.DRAFT
-            self.report.note(
-                "password-protected posts imported as drafts (Inkwell has no "
-                "post passwords)",
-                label,
-            )
-        elif status in {"publish", "future"}:
+        if status in {"publish", "future"}:
             new_status = Post.Status.PUBLISHED
-        elif status in {"draft", "pending", "private"}:
+        elif status == "private":
+            new_status = Post.Status.PRIVATE
+        elif status in {"draft", "pending"}:
             new_status = Post.Status.DRAFT
             if status != "draft":
                 self.report.note(f"{status} posts imported as drafts", label)
@@ -624,20 +814,25 @@ class WordPressImport:
             self.report.note(
                 f"posts with unknown status {status!r} imported as drafts", label
             )
+        password = item.password[:255]
+        if password and new_status == Post.Status.PRIVATE:
+            password = ""
+            self.report.note(
+                "passwords of private posts dropped (a private post is for its "
+                "editors only)",
+                label,
+            )
         published_at = (
             gmt_datetime(item.date_gmt)
             or local_datetime(item.date)
             or _rfc822(item.pub_date)
         )
-        if published_at is None and new_status == Post.Status.PUBLISHED:
+        if published_at is None and post is not None:
+            published_at = post.published_at  # dated when first imported
+        if published_at is None and new_status in Post.DATED_STATUSES:
             published_at = timezone.now()
             self.report.note(
                 "published posts without a valid date published now", label
-            )
-        if item.sticky:
-            self.report.note(
-                "sticky posts imported as ordinary posts (Inkwell has no sticky posts)",
-                label,
             )
         title = plain(item.title)
         if title != item.title.strip() and "<" in item.title:
@@ -649,11 +844,11 @@ class WordPressImport:
             title = title[:199] + "…"
             self.report.note("titles longer than 200 characters shortened", label)
         categories = [n for taxonomy, n, _ in item.terms if taxonomy == "category"]
-        categories = list(dict.fromkeys(n for n in categories if n in self.categories))
-        if len(categories) > 1:
-            self.report.note(
-                "posts in several categories filed under the first one", label
+        category_ids = list(
+            dict.fromkeys(
+                self.categories[n] for n in categories if n in self.categories
             )
+        )
         tag_ids = list(
             dict.fromkeys(
                 self.tags[n]
@@ -661,34 +856,87 @@ class WordPressImport:
                 if taxonomy == "post_tag" and n in self.tags
             )
         )
-        creator = clean_login(item.creator)
-        author = self.users.get(creator) or next(iter(self.users.values()), None)
-        if author is None:
-            raise ExportError(
-                f"Post #{item.wp_id} ({label}) has no author, and the export "
-                "lists none."
-            )
-        if creator not in self.users:
-            self.report.note(
-                "posts without a known author given to the first author", label
-            )
         return {
             **self._featured_image(item, scan, title),
             "title": title,
-            "author_id": author.pk,
-            "category_id": self.categories[categories[0]] if categories else None,
+            "author_id": self._author(item, label).pk,
+            "category_id": category_ids[0] if category_ids else None,
             "body": convert_content(
                 item.content,
                 item.wp_id,
                 scan.attachments,
                 self.media.rewrite if self.media else None,
+                note=lambda reason, example: self.report.note(
+                    reason, f"{example} in {label}"
+                ),
             ),
             "excerpt": plain(item.excerpt),
             "status": new_status,
             "published_at": published_at,
             "allow_comments": item.comment_status == "open",
+            "sticky": item.sticky,
+            "password": password,
+            "wordpress_id": item.wp_id or None,
+            "wordpress_data": self._wordpress_data(item, label),
             "tag_ids": tag_ids,
+            "category_ids": category_ids[1:],
         }
+
+    def _author(self, item: Item, label: str):
+        creator = clean_login(item.creator)
+        if creator in self.users:
+            return self.users[creator]
+        author = self.default_user
+        if author is not None:
+            how = "--default-author" if self.default_author else "the first superuser"
+            self.report.note(
+                f"posts without an author given to {author.get_username()} ({how})",
+                label,
+            )
+            return author
+        author = next(iter(self.users.values()), None)
+        if author is None:
+            raise ExportError(
+                f"Post #{item.wp_id} ({label}) has no author, the export lists "
+                "none, and there is no superuser to give it to: name an existing "
+                "user with --default-author LOGIN."
+            )
+        self.report.note(
+            f"posts without an author given to the export's first author, "
+            f"{author.get_username()} (no superuser here)",
+            label,
+        )
+        return author
+
+    def _wordpress_data(self, item: Item, label: str) -> dict:
+        """What WordPress had for the post that Inkwell does not show: its
+        format, its custom fields, its terms of other taxonomies (counted)."""
+        data: dict = {}
+        formats = [n for taxonomy, n, _ in item.terms if taxonomy == "post_format"]
+        if formats:
+            data["format"] = formats[0].removeprefix("post-format-")
+            self.report.note(
+                "post formats kept with the post (Inkwell shows every post alike)",
+                f"{data['format']}: {label}",
+            )
+        fields = [[k, v] for k, v in item.postmeta if k and k not in CONSUMED_META]
+        if fields:
+            data["custom_fields"] = fields
+            for key, _ in fields:
+                self.report.note(
+                    "custom fields kept with the post, not shown", f"{key} on {label}"
+                )
+        other: dict[str, list[str]] = {}
+        for taxonomy, nicename, name in item.terms:
+            if taxonomy not in {"category", "post_tag", "post_format"}:
+                other.setdefault(taxonomy, []).append(plain(name) or nicename)
+                self.report.note(
+                    "terms of other taxonomies kept with the post, not shown",
+                    f"{taxonomy}: {plain(name) or nicename}",
+                )
+        if other:
+            data["terms"] = other
+        return data
 
     def _featured_image(self, item: Item, scan: Scan, title: str) -> dict:
         """The post's featured image, when --media-dir holds its file."""
@@ -718,7 +966,7 @@ class WordPressImport:
         `taken`: the slugs of this batch that other posts already use.
         """
         slug = self._wanted_slug(item)
-        if item.name and slug != item.name:
+        if item.name and slug != unquote(item.name):
             self.report.note("post slugs made URL-safe", f"{item.name} → {slug}")
         candidate, number = slug, 1
         while (
@@ -736,11 +984,25 @@ class WordPressImport:
         self.used_slugs.add(candidate)
         return candidate
 
-    def _set_tags(
-        self, plans: list[tuple[Item, Post, list[int]]], new_ids: set[int]
-    ) -> set[int]:
+    def _renamed_slug(self, item: Item, post: Post) -> str:
+        """The slug of a post imported before: its new WordPress slug if it
+        changed there (the old address then redirects), else the one it has
+        (with the number an earlier import may have added)."""
+        wanted = self._wanted_slug(item)
+        if post.slug == wanted or re.fullmatch(rf"{re.escape(wanted)}-\d+", post.slug):
+            self.used_slugs.add(post.slug)
+            return post.slug
+        others = Post.objects.exclude(pk=post.pk)
+        candidate, number = wanted, 1
+        while candidate in self.used_slugs or others.filter(slug=candidate).exists():
+            number += 1
+            candidate = f"{wanted[:180]}-{number}"
+        self.used_slugs.add(candidate)
+        return candidate
+
+    def _set_tags(self, plans: list[Plan], new_ids: set[int]) -> set[int]:
         """Give each post exactly its tags; return the existing posts retagged."""
-        old_ids = [post.pk for _, post, _ in plans if post.pk not in new_ids]
+        old_ids = [plan.post.pk for plan in plans if plan.post.pk not in new_ids]
         current: dict[int, dict[int, int]] = defaultdict(dict)
         rows = TaggedItem.objects.filter(
             content_type=self.post_type, object_id__in=old_ids
@@ -748,7 +1010,8 @@ class WordPressImport:
         for pk, object_id, tag_id in rows:
             current[object_id][tag_id] = pk
         to_add, to_remove, retagged = [], [], set()
-        for _, post, tag_ids in plans:
+        for plan in plans:
+            post, tag_ids = plan.post, plan.tag_ids
             have = current.get(post.pk, {})
             missing = [t for t in tag_ids if t not in have]
             extra = [pk for t, pk in have.items() if t not in tag_ids]
@@ -763,26 +1026,76 @@ class WordPressImport:
         TaggedItem.objects.filter(pk__in=to_remove).delete()
         return retagged
 
-    def _record_redirects(
-        self, plans: list[tuple[Item, Post, list[int]]], moved: dict[str, Post]
-    ) -> None:
+    def _set_categories(self, plans: list[Plan], new_ids: set[int]) -> set[int]:
+        """Give each post exactly its other categories (WordPress's second and
+        later ones); return the existing posts whose categories changed."""
+        Through = Post.categories.through
+        old_ids = [plan.post.pk for plan in plans if plan.post.pk not in new_ids]
+        current: dict[int, dict[int, int]] = defaultdict(dict)
+        rows = Through.objects.filter(post_id__in=old_ids).values_list(
+            "pk", "post_id", "category_id"
+        )
+        for pk, post_id, category_id in rows:
+            current[post_id][category_id] = pk
+        to_add, to_remove, changed = [], [], set()
+        for plan in plans:
+            post, wanted = plan.post, plan.category_ids
+            have = current.get(post.pk, {})
+            missing = [c for c in wanted if c not in have]
+            extra = [pk for c, pk in have.items() if c not in wanted]
+            to_add += [Through(post_id=post.pk, category_id=c) for c in missing]
+            to_remove += extra
+            if (missing or extra) and post.pk not in new_ids:
+                changed.add(post.pk)
+        Through.objects.bulk_create(to_add)
+        Through.objects.filter(pk__in=to_remove).delete()
+        return changed
+
+    def _record_redirects(self, plans: list[Plan], moved: dict[str, Post]) -> None:
+        """From the post's old permalink, its `?p=ID` and its former slugs
+        (`_wp_old_slug`, which WordPress redirects) to where it is now."""
         pairs = {old_url: post.get_absolute_url() for old_url, post in moved.items()}
         limit = Redirect._meta.get_field("old_path").max_length
-        for item, post, _ in plans:
-            url = post.get_absolute_url()
-            pairs[f"/?p={item.wp_id}"] = url
-            old = _path(item.link) if item.link else "/"
-            if len(old) > limit:
-                self.report.count("redirects", "skipped")
-                self.report.note(
-                    f"old addresses longer than {limit} characters not redirected", old
-                )
-            elif old not in {"/", url}:
-                pairs[old] = url
+        for plan in plans:
+            item, url = plan.item, plan.post.get_absolute_url()
+            if item.wp_id:
+                pairs[f"/?p={item.wp_id}"] = url
+            old_paths = [_path(item.link)] if item.link else []
+            old_paths += self._former_paths(item)
+            for old in map(normalise_path, old_paths):
+                if len(old) > limit:
+                    self.report.count("redirects", "skipped")
+                    self.report.note(
+                        f"old addresses longer than {limit} characters not redirected",
+                        old,
+                    )
+                elif old not in {"/", url}:
+                    pairs[old] = url
         created, updated, unchanged = record_redirects(pairs)
         self.report.count("redirects", "created", created)
         self.report.count("redirects", "updated", updated)
         self.report.count("redirects", "unchanged", unchanged)
+
+    def _former_paths(self, item: Item) -> list[str]:
+        """The post's old addresses under its former slugs: its permalink
+        with the slug swapped, as WordPress's `wp_old_slug_redirect()` finds
+        them."""
+        old_slugs = [v.strip() for k, v in item.postmeta if k == "_wp_old_slug"]
+        old_slugs = [v for v in dict.fromkeys(old_slugs) if v and v != item.name]
+        if not old_slugs:
+            return []
+        path = _path(item.link) if item.link else ""
+        head, _, last = path.rstrip("/").rpartition("/")
+        if "?" in path or not item.name or unquote(last) != unquote(item.name):
+            self.report.count("redirects", "skipped", len(old_slugs))
+            self.report.note(
+                "former slugs (_wp_old_slug) not redirected: the post's old "
+                "address does not end in its slug",
+                plain(item.title) or f"#{item.wp_id}",
+            )
+            return []
+        trailing = "/" if path.endswith("/") else ""
+        return [f"{head}/{slug}{trailing}" for slug in old_slugs]
 
     def _write_comments(self, posts: list[tuple[Item, Post]]) -> None:
         if posts_written.has_listeners(type(self)):

@@ -5,20 +5,29 @@ so memory stays flat however big the export is, and yields a `Channel`, then
 `Author`, `Term` and `Item` records in file order. The `wp` namespace may be
 spelled http:// or https://. DTDs are refused: WordPress never writes one, and
 they carry the XXE and entity-bomb attacks.
+
+Two faults of real exports are repaired as the file streams in, as
+WordPress's own importer tolerates them (`Repairs`): namespace prefixes used
+without a declaration (WordPress.com's `<atom:link>`), bound on the root
+element, and control characters that XML 1.0 forbids, dropped. Anything else
+that is not well-formed is refused.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from xml.parsers.expat.errors import codes as expat_codes
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
 SUPPORTED_VERSIONS = ("1.0", "1.1", "1.2")
+XML_ERROR_UNBOUND_PREFIX = expat_codes["unbound prefix"]
 
 WP_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.\d+/$")
 EXCERPT_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.\d+/excerpt/$")
@@ -31,6 +40,118 @@ NAMESPACE_PREFIXES = {
 
 class ExportError(Exception):
     """The file cannot be imported; the message says why, for the operator."""
+
+
+class UnboundPrefix(ExportError):
+    """A namespace prefix is used but never declared (`Repairs` binds it)."""
+
+    def __init__(self, message: str, prefixes: set[str]) -> None:
+        super().__init__(message)
+        self.prefixes = prefixes
+
+
+# What the usual undeclared prefixes of WordPress and WordPress.com exports
+# mean; any other undeclared prefix is bound to a name of its own.
+KNOWN_PREFIXES = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "sy": "http://purl.org/rss/1.0/modules/syndication/",
+    "slash": "http://purl.org/rss/1.0/modules/slash/",
+    "georss": "http://www.georss.org/georss",
+    "geo": "http://www.w3.org/2003/01/geo/wgs84_pos#",
+    "media": "http://search.yahoo.com/mrss/",
+    "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    "googleplay": "http://www.google.com/schemas/play-podcasts/1.0",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "wfw": "http://wellformedweb.org/CommentAPI/",
+}
+# Bytes XML 1.0 forbids in any document (tab, newline and return are allowed).
+# In UTF-8 they never occur inside a multi-byte character.
+CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+ROOT_START = re.compile(rb"<!--.*?-->|<\?.*?\?>|<rss(?=[\s>/])", re.S)
+DECLARED_PREFIX = re.compile(rb"xmlns:([\w.-]+)\s*=")
+USED_PREFIX = re.compile(r"(?:<|\s)([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*")
+
+
+@dataclasses.dataclass
+class Repairs:
+    """What reading the file had to repair; kept across the import's passes."""
+
+    prefixes: dict[str, str] = dataclasses.field(default_factory=dict)
+    control_characters: int = 0
+
+
+class _RepairingReader(io.RawIOBase):
+    """The export's bytes, with `repairs.prefixes` declared on `<rss>` and
+    forbidden control characters dropped (counted in `repairs`)."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, path: Path | str, repairs: Repairs, count: bool) -> None:
+        self.file = open(path, "rb")  # noqa: SIM115 (closed by close())
+        self.repairs = repairs
+        self.count = count
+        self.pending = b""
+        self.head_done = not repairs.prefixes
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+    def _clean(self, data: bytes) -> bytes:
+        cleaned = data.translate(None, CONTROL_BYTES)
+        if self.count:
+            self.repairs.control_characters += len(data) - len(cleaned)
+        return cleaned
+
+    def _head(self) -> bytes:
+        data = self.file.read(self.CHUNK)
+        while len(data) < (1 << 22):
+            for match in ROOT_START.finditer(data):
+                if match.group(0).startswith(b"<rss"):
+                    declared = set(DECLARED_PREFIX.findall(data[match.end() :]))
+                    extra = b"".join(
+                        b' xmlns:%s="%s"' % (name.encode(), uri.encode())
+                        for name, uri in self.repairs.prefixes.items()
+                        if name.encode() not in declared
+                    )
+                    return data[: match.end()] + extra + data[match.end() :]
+            more = self.file.read(self.CHUNK)
+            if not more:
+                break
+            data += more
+        return data
+
+    def readinto(self, buffer) -> int:
+        if not self.head_done:
+            self.head_done = True
+            self.pending = self._clean(self._head())
+        while not self.pending:
+            data = self.file.read(self.CHUNK)
+            if not data:
+                return 0
+            self.pending = self._clean(data)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+def _undeclared_prefixes(path: Path | str, line: int, known: set[str]) -> set[str]:
+    """The prefixes used around `line` (the tag expat stopped at) that no
+    declaration binds."""
+    found: set[str] = set()
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for number, text in enumerate(handle, start=1):
+            if number < line:
+                continue
+            found.update(USED_PREFIX.findall(text))
+            if ">" in text or number > line + 20:
+                break
+    return found - known - {"xml", "xmlns"}
 
 
 @dataclasses.dataclass
@@ -50,6 +171,7 @@ class Term:
     name: str
     parent: str = ""
     description: str = ""
+    wp_id: int | None = None
 
 
 @dataclasses.dataclass
@@ -66,6 +188,7 @@ class WPComment:
     approved: str
     type: str
     user_id: int
+    meta: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -89,7 +212,10 @@ class Item:
     menu_order: int = 0
     attachment_url: str = ""
     terms: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    # The first value of each custom field; `postmeta` has every pair, in
+    # file order (a key such as `_wp_old_slug` may come several times).
     meta: dict[str, str] = dataclasses.field(default_factory=dict)
+    postmeta: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     comments: list[WPComment] = dataclasses.field(default_factory=list)
 
 
@@ -149,17 +275,24 @@ def _parse_term(element, taxonomy: str) -> Term:
             name=values.get("wp:cat_name", "").strip(),
             parent=values.get("wp:category_parent", "").strip(),
             description=values.get("wp:category_description", "").strip(),
+            wp_id=as_int(values.get("wp:term_id")) or None,
         )
     return Term(
         taxonomy="post_tag",
         nicename=values.get("wp:tag_slug", "").strip(),
         name=values.get("wp:tag_name", "").strip(),
         description=values.get("wp:tag_description", "").strip(),
+        wp_id=as_int(values.get("wp:term_id")) or None,
     )
 
 
 def _parse_comment(element) -> WPComment:
     values = _texts(element)
+    meta: dict[str, str] = {}
+    for child in element:
+        if _local_name(child.tag) == "wp:commentmeta":
+            pair = _texts(child)
+            meta.setdefault(pair.get("wp:meta_key", ""), pair.get("wp:meta_value", ""))
     return WPComment(
         wp_id=as_int(values.get("wp:comment_id")),
         parent=as_int(values.get("wp:comment_parent")),
@@ -170,9 +303,11 @@ def _parse_comment(element) -> WPComment:
         date_gmt=values.get("wp:comment_date_gmt", "").strip(),
         date=values.get("wp:comment_date", "").strip(),
         content=values.get("wp:comment_content", ""),
-        approved=values.get("wp:comment_approved", "1").strip(),
+        # Missing, WordPress reads it as "" and stores the comment unapproved.
+        approved=values.get("wp:comment_approved", "").strip(),
         type=values.get("wp:comment_type", "").strip(),
         user_id=as_int(values.get("wp:comment_user_id")),
+        meta=meta,
     )
 
 
@@ -211,22 +346,36 @@ def _parse_item(element, with_comments: bool) -> Item:
             )
         elif name == "wp:postmeta":
             meta = _texts(child)
-            item.meta.setdefault(
-                meta.get("wp:meta_key", ""), meta.get("wp:meta_value", "")
-            )
+            key, value = meta.get("wp:meta_key", ""), meta.get("wp:meta_value", "")
+            item.meta.setdefault(key, value)
+            item.postmeta.append((key, value))
         elif name == "wp:comment" and with_comments:
             item.comments.append(_parse_comment(child))
     return item
 
 
-def read_export(path: Path | str, *, with_comments: bool = True) -> Iterator:
+def read_export(
+    path: Path | str,
+    *,
+    with_comments: bool = True,
+    repairs: Repairs | None = None,
+    count_repairs: bool = False,
+) -> Iterator:
     """Yield a `Channel`, then `Author`, `Term` and `Item` records in file order.
 
     Each channel child is dropped as soon as it is read. Raises `ExportError`
-    for anything that is not a well-formed WXR 1.0-1.2 file.
+    for anything that is not a well-formed WXR 1.0-1.2 file, `UnboundPrefix`
+    (with the prefixes) when a namespace prefix is used undeclared: add them
+    to `repairs.prefixes` and read again. `count_repairs`: count the control
+    characters dropped into `repairs`.
     """
+    repairs = repairs if repairs is not None else Repairs()
     try:
-        events = SafeET.iterparse(str(path), events=("start", "end"), forbid_dtd=True)
+        source = _RepairingReader(path, repairs, count_repairs)
+    except OSError as error:
+        raise ExportError(f"Cannot read {path}: {error.strerror or error}") from None
+    try:
+        events = SafeET.iterparse(source, events=("start", "end"), forbid_dtd=True)
         depth, channel, version = 0, None, None
         for event, element in events:
             if event == "start":
@@ -278,6 +427,16 @@ def read_export(path: Path | str, *, with_comments: bool = True) -> Iterator:
     except SafeET.ParseError as error:
         line, column = getattr(error, "position", (0, 0))
         reason = str(error).split(":")[0]
+        if error.code == XML_ERROR_UNBOUND_PREFIX:
+            known = _declared_on_root(path) | set(repairs.prefixes)
+            prefixes = _undeclared_prefixes(path, line, known)
+            if prefixes:
+                raise UnboundPrefix(
+                    f"The file uses the namespace prefix "
+                    f"{', '.join(sorted(prefixes))} at line {line} without "
+                    f"declaring it.",
+                    prefixes,
+                ) from None
         raise ExportError(
             f"The file is not well-formed XML at line {line}, column {column} "
             f"({reason}). It may be truncated or damaged; export it again."
@@ -295,6 +454,25 @@ def read_export(path: Path | str, *, with_comments: bool = True) -> Iterator:
         ) from None
     except OSError as error:
         raise ExportError(f"Cannot read {path}: {error.strerror or error}") from None
+    finally:
+        source.close()
+
+
+def _declared_on_root(path: Path | str) -> set[str]:
+    """The prefixes the file itself declares (on `<rss>` or anywhere in its
+    first 4 MB, where the root element's declarations are)."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 22)
+    return {name.decode("ascii", "replace") for name in DECLARED_PREFIX.findall(head)}
+
+
+def bind_prefixes(repairs: Repairs, prefixes: set[str]) -> None:
+    """Bind undeclared `prefixes`: the usual ones to what they mean, others to
+    a name of their own (nothing reads them)."""
+    for prefix in sorted(prefixes):
+        repairs.prefixes.setdefault(
+            prefix, KNOWN_PREFIXES.get(prefix, f"urn:inkwell:undeclared:{prefix}")
+        )
 
 
 def _missing_version() -> ExportError:

@@ -25,6 +25,12 @@ class Command(BaseCommand):
             "(repeatable).",
         )
         parser.add_argument(
+            "--default-author",
+            metavar="LOGIN",
+            help="Give posts that name no author to this existing user (by "
+            "default: the first superuser). The report says which posts.",
+        )
+        parser.add_argument(
             "--skip-pings",
             action="store_true",
             help="Leave pingbacks and trackbacks out.",
@@ -56,6 +62,7 @@ class Command(BaseCommand):
                 options["export"],
                 dry_run=options["dry_run"],
                 author_map=author_map,
+                default_author=options["default_author"],
                 skip_pings=options["skip_pings"],
                 media_dir=media_dir,
                 progress=self.show_progress if self.stdout.isatty() else None,
