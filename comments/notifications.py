@@ -81,12 +81,30 @@ def comment_context(comment: Comment) -> dict:
 
 
 def confirmation_mail_allowed(email: str, ip_address: str | None) -> bool:
+    """Whether one more confirmation mail may go to `email`, asked from
+    `ip_address`.
+
+    Without the cache, the anonymous comments saved in the window are
+    counted instead (each asked for a mail; the one being mailed about is
+    among them): a Redis outage does not let the form mail a third party
+    over and over.
+    """
     window = settings.INKWELL_CONFIRMATION_MAIL_WINDOW
+
+    def asked_since(sender: Q):
+        def count(start) -> int:
+            return Comment.objects.filter(
+                sender, user__isnull=True, submit_date__gte=start
+            ).count()
+
+        return count
+
     if ip_address and not within_limit(
         "confirm-mail:ip",
         ip_address,
         settings.INKWELL_CONFIRMATION_MAILS_PER_IP,
         window,
+        fallback=asked_since(Q(ip_address=ip_address)),
     ):
         return False
     return within_limit(
@@ -94,6 +112,7 @@ def confirmation_mail_allowed(email: str, ip_address: str | None) -> bool:
         email,
         settings.INKWELL_CONFIRMATION_MAILS_PER_ADDRESS,
         window,
+        fallback=asked_since(Q(user_email__iexact=email.strip())),
     )
 
 

@@ -154,3 +154,14 @@ def lenient_moderation(settings, db):
     settings.INKWELL_COMMENT_MIN_SECONDS = 0
     settings.INKWELL_COMMENT_RATE_LIMITS = []
     DiscussionSettings.objects.create(hold_policy="never")
+
+
+@pytest.fixture
+def cache_down(settings):
+    """The cache is a Redis that does not answer (nothing listens on its
+    port, in this project's range): every call comes back empty or None, as
+    django-redis with IGNORE_EXCEPTIONS answers during an outage."""
+    from blog.settings import redis_cache
+
+    settings.CACHES = {"default": redis_cache("redis://127.0.0.1:8199/0", timeout=0.2)}
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"

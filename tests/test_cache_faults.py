@@ -15,7 +15,8 @@ import pytest
 
 from blog import cache as redis_connection
 from blog.settings import redis_cache
-from tests.factories import make_comment, make_post
+from comments.models import Comment
+from tests.factories import comment_form_data, make_comment, make_post
 
 pytestmark = [pytest.mark.faults, pytest.mark.django_db]
 
@@ -148,3 +149,39 @@ def test_redis_killed_and_restarted_the_site_serves_throughout(
     client.get(url)
     assert client.get(url)["X-Page-Cache"] == "hit"
     assert client.get("/healthz").json()["cache"] == "ok"
+
+
+def test_rate_limits_hold_with_redis_killed(client, redis_server, settings):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = False
+    settings.INKWELL_COMMENT_RATE_LIMITS = [("ip", 5, 60)]
+    post = make_post()
+    redis_server.signal(signal.SIGKILL)
+    redis_server.process.wait()
+    answers = [
+        client.post(
+            "/comments/post/",
+            comment_form_data(post, seconds_ago=60, comment=f"Burst {number}"),
+        ).status_code
+        for number in range(8)
+    ]
+    assert answers == [302] * 5 + [400] * 3
+    assert Comment.objects.count() == 5
+
+
+def test_rate_limits_hold_with_redis_stalled(client, redis_server, settings):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = False
+    settings.INKWELL_COMMENT_RATE_LIMITS = [("ip", 5, 60)]
+    post = make_post()
+    redis_server.signal(signal.SIGSTOP)
+    try:
+        answers = [
+            client.post(
+                "/comments/post/",
+                comment_form_data(post, seconds_ago=60, comment=f"Stalled {number}"),
+            ).status_code
+            for number in range(8)
+        ]
+    finally:
+        redis_server.signal(signal.SIGCONT)
+    assert answers == [302] * 5 + [400] * 3
+    assert Comment.objects.count() == 5

@@ -215,6 +215,30 @@ def test_rate_limit_counts_per_ip_and_per_email(settings):
     assert not moderation.rate_limited("a@example.org", "192.0.2.2")
 
 
+def clock_at(monkeypatch, moment: float) -> None:
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: moment))
+
+
+def test_a_burst_across_a_minute_boundary_stays_within_the_limit(settings, monkeypatch):
+    settings.INKWELL_COMMENT_RATE_LIMITS = [("ip", 5, 60)]
+    boundary = time.time() // 60 * 60 + 60
+    allowed = 0
+    for number in range(7):  # 7 comments in 21 s, the minute turning halfway
+        clock_at(monkeypatch, boundary - 10 + number * 3.5)
+        allowed += not moderation.rate_limited(f"r{number}@example.org", "192.0.2.1")
+    assert allowed == 5
+
+
+def test_a_limit_frees_up_as_its_window_slides_on(monkeypatch):
+    start = time.time() // 60 * 60
+    clock_at(monkeypatch, start)
+    assert ratelimit.within_limit("test", "192.0.2.1", 1, 60)
+    clock_at(monkeypatch, start + 67)  # the first action is past the window
+    assert ratelimit.within_limit("test", "192.0.2.1", 1, 60)
+    clock_at(monkeypatch, start + 70)  # but the second is not
+    assert not ratelimit.within_limit("test", "192.0.2.1", 1, 60)
+
+
 # The decision on a comment sent through the form
 
 POST_URL = "/comments/post/"
@@ -283,6 +307,25 @@ def test_too_many_comments_are_refused_with_the_text_kept(
     assert "several comments in a short time" in page
     assert "One too many" in page
     assert Comment.objects.count() == 2
+
+
+def test_rate_limits_hold_while_the_cache_is_down(client, cache_down, settings):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = False
+    settings.INKWELL_COMMENT_RATE_LIMITS = [("ip", 5, 60), ("email", 30, 60)]
+    post = make_post()
+    answers = [
+        client.post(POST_URL, sent(post, comment=f"Burst {number}")).status_code
+        for number in range(8)
+    ]
+    assert answers == [302] * 5 + [400] * 3
+    assert Comment.objects.count() == 5
+    # Per address too: another IP, the same email.
+    settings.INKWELL_COMMENT_RATE_LIMITS = [("email", 5, 60)]
+    elsewhere = client.post(
+        POST_URL, sent(post, comment="Elsewhere"), REMOTE_ADDR="198.51.100.1"
+    )
+    assert "several comments in a short time" in elsewhere.content.decode()
+    assert Comment.objects.count() == 5
 
 
 def test_comments_on_a_post_older_than_the_limit_are_refused(client):
