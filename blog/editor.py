@@ -7,9 +7,10 @@ whatever the client calls an image under the client's file extension.
 
 Here the preview goes through `blog.markup.markdownify` (sanitised), and an
 upload is trusted only as far as Pillow can read it: the format is detected
-from the bytes, the picture is decoded and encoded again (which drops EXIF,
-XMP, comments and anything hidden after the image data), and the stored name
-is random with an extension we choose.
+from the bytes, the picture is decoded and encoded again from its pixels
+alone (EXIF, XMP, JPEG and GIF comments and anything hidden after the image
+data are dropped; an ICC profile is kept only if it is one), and the stored
+name is random with an extension we choose.
 """
 
 import logging
@@ -32,7 +33,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from PIL import Image, ImageOps, ImageSequence
+from PIL import Image, ImageCms, ImageOps, ImageSequence
 
 from blog import markup
 
@@ -168,6 +169,8 @@ def _encode(image: Image.Image) -> tuple[bytes, str]:
         )
         if "loop" in image.info:  # absent: the animation plays once
             options["loop"] = image.info["loop"]
+        for frame in frames:
+            _pixels_only(frame)
         if out_format == "GIF":
             # Frames come out whole (Pillow composites them), so each one
             # replaces the last instead of being drawn over it.
@@ -175,8 +178,8 @@ def _encode(image: Image.Image) -> tuple[bytes, str]:
         first = frames[0]
     else:
         first = ImageOps.exif_transpose(image)  # photos stand the right way up
-        profile = first.info.get("icc_profile")
-        first = _fit(first, size)
+        profile = colour_profile(first.info.get("icc_profile"))
+        first = _pixels_only(_fit(first, size))
         if out_format == "JPEG" and first.mode not in {"RGB", "L"}:
             first = first.convert("RGB")
         elif profile:
@@ -184,6 +187,29 @@ def _encode(image: Image.Image) -> tuple[bytes, str]:
     buffer = BytesIO()
     first.save(buffer, out_format, **options)
     return buffer.getvalue(), extension
+
+
+# What an encoder may take from a picture's `info`: Pillow writes the rest
+# (JPEG and GIF comments, a PNG's ICC profile, XMP) back when it saves.
+KEPT_INFO = {"transparency"}
+
+
+def _pixels_only(image: Image.Image) -> Image.Image:
+    image.info = {key: image.info[key] for key in KEPT_INFO & image.info.keys()}
+    return image
+
+
+def colour_profile(data: bytes | None) -> bytes | None:
+    """`data` if it is an ICC colour profile, else None: the bytes are
+    whatever the uploader put there, and only a real profile is worth
+    keeping (it says how to show the colours)."""
+    if not data:
+        return None
+    try:
+        ImageCms.ImageCmsProfile(BytesIO(data))
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
+    return data
 
 
 def _frames(image: Image.Image, size: tuple[int, int]) -> tuple[list, list[int]]:

@@ -273,6 +273,56 @@ def test_trailing_data_after_the_picture_is_not_stored(staff_client):
     assert b"<script>" not in path.read_bytes()
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "GIF"])
+def test_comment_blocks_are_not_stored(staff_client, fmt):
+    original = picture(fmt, comment=b"call me on 555-0100")
+    assert b"555-0100" in original
+
+    response = upload(staff_client, original, "a", "image/png")
+
+    assert response.status_code == 200
+    path, image = stored_image(response)
+    assert b"555-0100" not in path.read_bytes()
+    assert "comment" not in image.info
+
+
+def test_an_animations_comment_is_not_stored(staff_client):
+    frames = [Image.new("RGB", (20, 20), colour) for colour in ("red", "blue")]
+    buffer = BytesIO()
+    frames[0].save(
+        buffer, "GIF", save_all=True, append_images=frames[1:], comment=b"555-0100"
+    )
+
+    response = upload(staff_client, buffer.getvalue(), "spin", "image/gif")
+
+    path, image = stored_image(response)
+    assert image.n_frames == 2
+    assert b"555-0100" not in path.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP", "PNG"])
+def test_bytes_posing_as_a_colour_profile_are_not_stored(staff_client, fmt):
+    junk = b"not a profile, a secret " * 8
+    original = picture(fmt, icc_profile=junk)
+    assert Image.open(BytesIO(original)).info["icc_profile"] == junk
+
+    response = upload(staff_client, original, "a", "image/png")
+
+    path, image = stored_image(response)
+    assert b"a secret" not in path.read_bytes()
+    assert "icc_profile" not in image.info
+
+
+def test_a_real_colour_profile_is_kept(staff_client):
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    response = upload(staff_client, picture("JPEG", icc_profile=srgb), "a", "")
+
+    _, image = stored_image(response)
+    assert image.info["icc_profile"] == srgb
+
+
 @pytest.mark.parametrize(
     ("fmt", "extension"), [("WEBP", ".webp"), ("GIF", ".gif")], ids=["webp", "gif"]
 )
