@@ -1,18 +1,30 @@
 from pathlib import PurePath
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.shortcuts import redirect
-from django.utils import timezone
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.text import slugify
 from markdownx.admin import MarkdownxModelAdmin
 
+from blog.diff import diff_field
 from blog.editor import ALT_PLACEHOLDER, clean_picture
-from blog.models import Category, Menu, MenuItem, Page, Post, SiteIdentity
+from blog.models import Category, Menu, MenuItem, Page, Post, Revision, SiteIdentity
 
 
 @admin.register(Category)
@@ -80,6 +92,148 @@ class AuthorOwnedAdmin(admin.ModelAdmin):
         if not change and not self.can_edit_others(request):
             written.author = request.user
         return written
+
+    # Revisions: the list, one revision against the current text, and the
+    # restore (templates/admin/blog/revisions.html, revision_diff.html).
+
+    def get_urls(self) -> list:
+        name = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/revisions/",
+                view(self.revisions_view),
+                name=f"{name}_revisions",
+            ),
+            path(
+                "<path:object_id>/revisions/<int:revision_id>/",
+                view(self.revision_view),
+                name=f"{name}_revision",
+            ),
+            path(
+                "<path:object_id>/revisions/<int:revision_id>/restore/",
+                view(self.restore_view),
+                name=f"{name}_restore",
+            ),
+            *super().get_urls(),
+        ]
+
+    def revision_url(self, action: str, *args) -> str:
+        name = f"admin:{self.opts.app_label}_{self.opts.model_name}_{action}"
+        return reverse(name, args=args, current_app=self.admin_site.name)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            "revisions_url": self.revision_url("revisions", object_id),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def revised_object(self, request: HttpRequest, object_id: str):
+        """The post or page whose revisions are asked for, if the user may
+        see it (an Author only their own: the queryset holds no other)."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(f"No {self.opts.verbose_name} with this ID.")
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def revision_context(self, request: HttpRequest, obj, **context) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "object": obj,
+            "object_id": quote(obj.pk),
+            "has_change_permission": self.has_change_permission(request, obj),
+            "revisions_url": self.revision_url("revisions", quote(obj.pk)),
+            **context,
+        }
+
+    def revisions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.revised_object(request, object_id)
+        labels = {
+            name: obj._meta.get_field(name).verbose_name
+            for name in Revision.fields_of(obj)
+        }
+        revisions = [
+            {
+                "revision": revision,
+                "url": self.revision_url("revision", quote(obj.pk), revision.pk),
+                "restore_url": self.revision_url("restore", quote(obj.pk), revision.pk),
+                "differs": [
+                    label
+                    for name, label in labels.items()
+                    if getattr(revision, name) != getattr(obj, name)
+                ],
+            }
+            for revision in Revision.objects.of(obj).select_related("user")
+        ]
+        context = self.revision_context(
+            request,
+            obj,
+            title=f"Revisions of “{obj}”",
+            revisions=revisions,
+            kept=settings.INKWELL_REVISIONS_KEPT,
+        )
+        return TemplateResponse(request, "admin/blog/revisions.html", context)
+
+    def revision_view(
+        self, request: HttpRequest, object_id: str, revision_id: int
+    ) -> HttpResponse:
+        obj = self.revised_object(request, object_id)
+        revision = get_object_or_404(
+            Revision.objects.of(obj).select_related("user"), pk=revision_id
+        )
+        diffs = [
+            diff_field(
+                obj._meta.get_field(name).verbose_name.capitalize(),
+                getattr(revision, name),
+                getattr(obj, name),
+            )
+            for name in Revision.fields_of(obj)
+        ]
+        saved = formats.date_format(
+            timezone.localtime(revision.created_at), "DATETIME_FORMAT"
+        )
+        context = self.revision_context(
+            request,
+            obj,
+            title=f"Revision of {saved} against the current text",
+            revision=revision,
+            diffs=diffs,
+            is_current=not any(diff.changed for diff in diffs),
+            restore_url=self.revision_url("restore", quote(obj.pk), revision.pk),
+        )
+        return TemplateResponse(request, "admin/blog/revision_diff.html", context)
+
+    def restore_view(
+        self, request: HttpRequest, object_id: str, revision_id: int
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.revised_object(request, object_id)
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        revision = get_object_or_404(Revision.objects.of(obj), pk=revision_id)
+        saved = formats.date_format(
+            timezone.localtime(revision.created_at), "DATETIME_FORMAT"
+        )
+        revision.restore(obj, user=request.user)
+        self.log_change(request, obj, f"Restored the revision of {saved}.")
+        self.message_user(
+            request,
+            f"Restored the text of {saved}. The text it replaced is kept in "
+            "the revisions.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                args=[quote(obj.pk)],
+                current_app=self.admin_site.name,
+            )
+        )
 
 
 def reencoded_upload(image):

@@ -534,6 +534,25 @@ class Revision(models.Model):
         when = timezone.localtime(self.created_at).strftime("%Y-%m-%d %H:%M")
         return f"{self.title} ({when})"
 
+    @staticmethod
+    def fields_of(obj: models.Model) -> tuple[str, ...]:
+        """The kept fields that `obj` has (pages have no excerpt)."""
+        names = {field.name for field in obj._meta.get_fields()}
+        return tuple(name for name in Revision.FIELDS if name in names)
+
+    def restore(self, obj: models.Model, *, user) -> None:
+        """Give `obj` (this revision's post or page) this revision's text and
+        save it: the restore is itself a new revision, by `user`.
+
+        The text it replaces is kept first, in case it never was (fixtures
+        and imports write posts without save()).
+        """
+        with transaction.atomic():
+            Revision.objects.keep(obj)
+            for name in self.fields_of(obj):
+                setattr(obj, name, getattr(self, name))
+            obj.save(revised_by=user)
+
 
 class PageQuerySet(PublishedQuerySet):
     edit_others_permission = "blog.edit_others_pages"

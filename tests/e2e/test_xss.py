@@ -54,7 +54,7 @@ from playwright.sync_api import Browser, expect
 from taggit.models import Tag, TaggedItem
 
 from blog import markup
-from blog.models import Category, Post
+from blog.models import Category, Post, Revision
 from comments import notifications
 from comments.models import Comment, DiscussionSettings, PostLike
 from tests.e2e.conftest import ARTIFACTS
@@ -572,6 +572,17 @@ def test_admin(probe):
         with page.expect_response("**/markdownx/markdownify/"):
             page.goto(reverse("admin:blog_post_change", args=[bulk_post.pk]))
         probe.check("admin post editor")
+
+    # The revisions screens show the old and the new text side by side: the
+    # title and every other line edited (a word change), the rest removed.
+    post.title = f"{post.title} (edited)"
+    post.body = "\n".join(f"{line} (edited)" for line in post.body.splitlines()[::2])
+    post.save()
+    first = Revision.objects.of(post).last()
+    probe.visit(reverse("admin:blog_post_revisions", args=[post.pk]), "admin revisions")
+    probe.visit(
+        reverse("admin:blog_post_revision", args=[post.pk, first.pk]), "admin revisions"
+    )
 
     changelists = [
         reverse("admin:blog_post_changelist"),
