@@ -773,6 +773,13 @@ class Page(models.Model):
             and self.published_at > timezone.now()
         )
 
+    @property
+    def is_private(self) -> bool:
+        return self.status == self.Status.PRIVATE
+
+    # Pages have no password; the comments app asks posts and pages alike.
+    is_protected = False
+
     @cached_property
     def body_html(self) -> str:
         return markup.markdownify(self.body)

@@ -88,8 +88,10 @@ _CONDITIONAL_HEADERS = {
 }
 
 
-def post_scope(post_id: int | str) -> str:
-    return f"post:{post_id}"
+def post_scope(post_id: int | str, model_name: str = "post") -> str:
+    """The content version of one post's discussion and likes; of a page's
+    with `model_name` "page" (a post and a page may share an id)."""
+    return f"{model_name}:{post_id}"
 
 
 # Content versions

@@ -1,4 +1,5 @@
-"""Finds published posts for a reader's query, best match first, with snippets.
+"""Finds published posts (and the few best pages) for a reader's query, best
+match first, with snippets.
 
 On PostgreSQL: full-text search over the stored, weighted `Post.search_vector`
 (title A, excerpt B, body C; kept current by a trigger, migration 0003),
@@ -17,16 +18,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+)
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from blog import markup
-from blog.models import Post
+from blog.models import Page, Post
 
 MAX_QUERY_LENGTH = 200
+# Pages are listed above the posts found, the best few only.
+MAX_PAGES = 5
 MAX_WORDS = 20
 SNIPPET_WORDS = 30
 CONFIG = "english"
@@ -95,6 +103,36 @@ def matching_posts(query: str) -> QuerySet:
         start=Value(0),
     )
     return posts.annotate(rank=rank).order_by("-rank", "-published_at", "-pk")
+
+
+def matching_pages(query: str) -> list[Page]:
+    """The few published pages that match `query`, best first (one query).
+
+    Blogs have a handful of pages, so their text is searched as it is
+    stored, without an index of its own: on PostgreSQL with the same
+    websearch query as posts, on SQLite every word in the title or body.
+    """
+    pages = Page.objects.published().only("title", "path", "body")
+    if connection.vendor == "postgresql":
+        search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
+        vector = SearchVector("title", weight="A", config=CONFIG) + SearchVector(
+            "body", weight="C", config=CONFIG
+        )
+        pages = (
+            pages.annotate(vector=vector, rank=SearchRank(vector, search_query))
+            .filter(vector=search_query)
+            .order_by("-rank", "menu_order", "pk")
+        )
+    else:
+        words = query_words(query)
+        if not words:
+            return []
+        for word in words:
+            pages = pages.filter(Q(title__icontains=word) | Q(body__icontains=word))
+        pages = pages.order_by("menu_order", "title", "pk")
+    found = list(pages[:MAX_PAGES])
+    add_snippets(found, query)
+    return found
 
 
 def add_snippets(posts: Iterable[Post], query: str) -> None:

@@ -1,4 +1,5 @@
-"""The sitemap: published posts, and the categories and tags that lead to them.
+"""The sitemap: published posts and pages, and the categories and tags that
+lead to them.
 
 Locations are absolute from settings.SITE_URL, whatever host the request used.
 """
@@ -11,7 +12,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from taggit.models import Tag
 
-from blog.models import Category, Post
+from blog.models import Category, Page, Post
 
 
 class SiteUrlSitemap(Sitemap):
@@ -32,6 +33,18 @@ class PostSitemap(SiteUrlSitemap):
 
     def lastmod(self, post: Post):
         return max(post.updated_at, post.published_at)
+
+
+class PageSitemap(SiteUrlSitemap):
+    def items(self) -> QuerySet:
+        return (
+            Page.objects.published()
+            .only("path", "published_at", "updated_at")
+            .order_by("path")
+        )
+
+    def lastmod(self, page: Page):
+        return max(page.updated_at, page.published_at)
 
 
 class CategorySitemap(SiteUrlSitemap):
@@ -66,4 +79,9 @@ class TagSitemap(SiteUrlSitemap):
         return reverse("blog:tag", args=[tag.slug])
 
 
-sitemaps = {"posts": PostSitemap, "categories": CategorySitemap, "tags": TagSitemap}
+sitemaps = {
+    "posts": PostSitemap,
+    "pages": PageSitemap,
+    "categories": CategorySitemap,
+    "tags": TagSitemap,
+}

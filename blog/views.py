@@ -253,10 +253,12 @@ def archive_month(request: HttpRequest, year: int, month: str) -> HttpResponse:
 
 def search_page(request: HttpRequest) -> HttpResponse:
     query, shortened = search.clean_query(request.GET.get("q", ""))
-    page = None
+    page, pages = None, []
     if query:
         page = paginate(request, search.matching_posts(query))
         search.add_snippets(page, query)
+        if page.number == 1:
+            pages = search.matching_pages(query)
     meta = seo.listing_meta(
         request,
         page,
@@ -267,7 +269,13 @@ def search_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "blog/search.html",
-        {"query": query, "shortened": shortened, "page": page, "page_meta": meta},
+        {
+            "query": query,
+            "shortened": shortened,
+            "page": page,
+            "pages": pages,
+            "page_meta": meta,
+        },
     )
 
 

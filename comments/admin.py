@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django_comments_xtd.models import XtdComment
 
-from blog.models import Post
+from blog.models import Page, Post
 from comments import moderation
 from comments.models import Ban, Comment, DiscussionSettings, ModerationLog
 
@@ -27,12 +27,17 @@ for model in (XtdComment,):
 
 
 def moderated_comments(user) -> QuerySet[Comment]:
-    """The comments `user` may moderate: all of them, or those on their posts."""
-    comments = Comment.objects.for_posts()
+    """The comments `user` may moderate: all of them, or those on their
+    posts and pages."""
+    comments = Comment.objects.for_targets()
     if moderation.can_moderate_all(user):
         return comments
     own_posts = Post.objects.filter(author=user).values(pk_text=Cast("pk", CharField()))
-    return comments.filter(object_pk__in=own_posts)
+    own_pages = Page.objects.filter(author=user).values(pk_text=Cast("pk", CharField()))
+    return comments.filter(
+        Q(content_type__model="post", object_pk__in=own_posts)
+        | Q(content_type__model="page", object_pk__in=own_pages)
+    )
 
 
 def pending_count(user) -> int:

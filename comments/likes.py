@@ -29,7 +29,7 @@ from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 from blog import pagecache
 from blog.links import url_pattern
 from blog.models import Post, name_from_parts
-from comments.models import Comment, PostLike
+from comments.models import TARGET_MODELS, Comment, PostLike
 from comments.ratelimit import within_limit
 
 VISITOR_COOKIE = "inkwell_visitor"
@@ -338,9 +338,11 @@ def set_comment_like(comment: Comment, user, want: bool | None) -> bool:
 def like_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
     """A comment's Like button, for signed-in readers; form post or JSON."""
     comment = get_object_or_404(
-        Comment.objects.approved().for_posts().select_related(None), pk=comment_id
+        Comment.objects.approved().for_targets().select_related("content_type"),
+        pk=comment_id,
     )
-    get_object_or_404(Post.objects.published(), pk=comment.object_pk)
+    model = TARGET_MODELS[comment.content_type.model]
+    get_object_or_404(model.objects.published(), pk=comment.object_pk)
     wants_json = (
         request.get_preferred_type(["text/html", "application/json"])
         == "application/json"

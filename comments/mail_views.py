@@ -14,9 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from blog.models import Post
 from comments import moderation, notifications, tokens
-from comments.models import Comment, ModerationLog
+from comments.models import TARGET_MODELS, Comment, ModerationLog
 
 
 def invalid_link(request: HttpRequest, *, expired: bool = False) -> HttpResponse:
@@ -94,7 +93,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         claim = tokens.read_unsubscribe_token(token)
     except tokens.InvalidToken:
         return invalid_link(request)
-    post = Post.objects.filter(pk=claim.post_id).first()
+    model = TARGET_MODELS.get(claim.kind)
+    post = model.objects.filter(pk=claim.post_id).first() if model else None
     if post is None:
         return invalid_link(request)
     if request.method == "POST":

@@ -11,7 +11,21 @@ from django_comments_xtd.conf import settings as xtd_settings
 from django_comments_xtd.models import XtdComment, XtdCommentManager
 
 from blog import markup as markup_module
-from blog.models import Post
+from blog.models import Page, Post
+
+# What readers can comment on, by model name: a post's discussion and a
+# page's are the same thread, form, moderation and mail.
+TARGET_MODELS = {model._meta.model_name: model for model in (Post, Page)}
+
+
+def target_model(label: str) -> type[Post] | type[Page] | None:
+    """The model a form's `content_type` (``blog.post``, ``blog.page``)
+    names, if readers may comment on it."""
+    app_label, _, model_name = label.partition(".")
+    model = TARGET_MODELS.get(model_name)
+    if model is None or model._meta.app_label != app_label:
+        return None
+    return model
 
 
 class CommentQuerySet(models.QuerySet):
@@ -24,16 +38,25 @@ class CommentQuerySet(models.QuerySet):
         """
         return self.filter(state=Comment.State.PUBLIC, is_public=True, is_removed=False)
 
-    def for_posts(self) -> CommentQuerySet:
-        """Comments on blog posts, by join rather than a ContentType lookup,
-        so that a page's query count does not depend on a warm cache."""
+    def for_posts(self, model: type[Post] | type[Page] = Post) -> CommentQuerySet:
+        """Comments on blog posts (or pages), by join rather than a
+        ContentType lookup, so that a page's query count does not depend on
+        a warm cache."""
         return self.filter(
-            content_type__app_label=Post._meta.app_label,
-            content_type__model=Post._meta.model_name,
+            content_type__app_label=model._meta.app_label,
+            content_type__model=model._meta.model_name,
         )
 
-    def for_post(self, post: Post) -> CommentQuerySet:
-        return self.for_posts().filter(object_pk=str(post.pk))
+    def for_targets(self) -> CommentQuerySet:
+        """Comments on posts and on pages."""
+        return self.filter(
+            content_type__app_label=Post._meta.app_label,
+            content_type__model__in=list(TARGET_MODELS),
+        )
+
+    def for_post(self, post: Post | Page) -> CommentQuerySet:
+        """The comments of one post's or one page's discussion."""
+        return self.for_posts(type(post)).filter(object_pk=str(post.pk))
 
 
 class CommentManager(XtdCommentManager.from_queryset(CommentQuerySet)):

@@ -186,7 +186,11 @@ def notify_followers(comment: Comment) -> int:
         unsubscribe_url = absolute(
             reverse(
                 "comments:unsubscribe",
-                args=[tokens.make_unsubscribe_token(target.pk, email)],
+                args=[
+                    tokens.make_unsubscribe_token(
+                        target.pk, email, target._meta.model_name
+                    )
+                ],
             )
         )
         send_templated_mail(

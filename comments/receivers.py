@@ -9,6 +9,7 @@ the cache. A comment leaving the public state must therefore go through
 `Comment.set_state`, whose `comment_state_changed` signal bumps.
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_delete, post_save
 from django_comments.models import CommentFlag
 from django_comments_xtd.models import LIKEDIT_FLAG
@@ -20,15 +21,22 @@ from comments.signals import comment_state_changed
 from comments.views import COMMENTER_COOKIE
 
 
+def discussion_scope(comment: Comment) -> str:
+    """The version of the post's or page's discussion `comment` is in
+    (ContentType caches the lookup)."""
+    model = ContentType.objects.get_for_id(comment.content_type_id).model
+    return post_scope(comment.object_pk, model)
+
+
 def comment_saved(sender, instance: Comment, **kwargs) -> None:
     if instance.is_public:
-        bump(post_scope(instance.object_pk), DISCUSSIONS)
+        bump(discussion_scope(instance), DISCUSSIONS)
 
 
 def comment_changed(sender, **kwargs) -> None:
     """Deleted, or moved between states (sent with `comment`)."""
     comment = kwargs.get("instance") or kwargs["comment"]
-    bump(post_scope(comment.object_pk), DISCUSSIONS)
+    bump(discussion_scope(comment), DISCUSSIONS)
 
 
 def post_like_changed(sender, instance: PostLike, **kwargs) -> None:
@@ -38,7 +46,7 @@ def post_like_changed(sender, instance: PostLike, **kwargs) -> None:
 def comment_like_changed(sender, instance: CommentFlag, **kwargs) -> None:
     """Threads show "Liked by N people"; other flags (moderation) show nowhere."""
     if instance.flag == LIKEDIT_FLAG:
-        bump(post_scope(instance.comment.object_pk))
+        bump(discussion_scope(instance.comment))
 
 
 def settings_changed(sender, **kwargs) -> None:

@@ -373,10 +373,12 @@ class Discussion:
             )
             return discussion
 
+        model_name = post._meta.model_name
         vary_on = (
+            model_name,
             post.pk,
             pagecache.version(),
-            pagecache.version(pagecache.post_scope(post.pk)),
+            pagecache.version(pagecache.post_scope(post.pk, model_name)),
             # Both may change with the clock or the settings alone.
             comments_open(post),
             max_thread_level(),

@@ -67,25 +67,34 @@ def read_confirmation_token(token: str) -> Confirmation:
         raise InvalidToken from exc
 
 
-def make_unsubscribe_token(post_id: int, email: str) -> str:
-    """A link that stops follow-up mail about one post to one address.
+def make_unsubscribe_token(post_id: int, email: str, kind: str = "post") -> str:
+    """A link that stops follow-up mail about one post (or page: `kind`
+    "page") to one address.
 
     It does not expire: all it can ever do is stop mail, and people click
     unsubscribe links in old messages.
     """
-    return signing.dumps({"p": post_id, "e": email_hash(email)}, salt=UNSUBSCRIBE_SALT)
+    data = {"p": post_id, "e": email_hash(email)}
+    if kind != "post":
+        data["k"] = kind  # links mailed before pages had comments name none
+    return signing.dumps(data, salt=UNSUBSCRIBE_SALT)
 
 
 @dataclass(frozen=True)
 class Unsubscription:
     post_id: int
     email_hash: str
+    kind: str = "post"
 
 
 def read_unsubscribe_token(token: str) -> Unsubscription:
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-        return Unsubscription(post_id=int(data["p"]), email_hash=str(data["e"]))
+        return Unsubscription(
+            post_id=int(data["p"]),
+            email_hash=str(data["e"]),
+            kind=str(data.get("k", "post")),
+        )
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise InvalidToken from exc
 

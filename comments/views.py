@@ -23,10 +23,10 @@ from django.views.decorators.http import require_POST
 from django_comments_xtd.models import MaxThreadLevelExceededException
 
 from blog import postpass
-from blog.models import Post
+from blog.models import Page, Post
 from comments import moderation, threads
 from comments.forms import CommentForm
-from comments.models import Comment, max_thread_level
+from comments.models import Comment, max_thread_level, target_model
 from comments.signals import comment_submitted
 from comments.threads import Outline
 
@@ -85,14 +85,30 @@ LOCKED = (
 )
 
 
-def _target_post(data) -> Post | None:
-    if data.get("content_type") != f"{Post._meta.app_label}.{Post._meta.model_name}":
+def _target_post(data) -> Post | Page | None:
+    """The post or page the form names (its signed content type and id)."""
+    model = target_model(str(data.get("content_type", "")))
+    if model is None:
         return None
     try:
         pk = int(data.get("object_pk", ""))
     except ValueError:
         return None
-    return Post.objects.filter(pk=pk).select_related("author").first()
+    return model.objects.filter(pk=pk).select_related("author").first()
+
+
+def _commented(comment: Comment, user) -> Post | Page:
+    """The post or page an approved comment is on, if `user` may open it,
+    else a 404."""
+    model = target_model(
+        f"{comment.content_type.app_label}.{comment.content_type.model}"
+    )
+    if model is None:
+        raise Http404("No such discussion.")
+    return get_object_or_404(
+        model.objects.visible_to(user).select_related("author"),
+        pk=comment.object_pk,
+    )
 
 
 def _save(comment: Comment, parent: Comment | None) -> None:
@@ -251,12 +267,10 @@ def remember_commenter(response: HttpResponse, request: HttpRequest, data) -> No
 def reply(request: HttpRequest, comment_id: int) -> HttpResponse:
     """The reply form on a page of its own, for readers without JavaScript."""
     parent = get_object_or_404(
-        Comment.objects.approved().for_posts().select_related("user"), pk=comment_id
+        Comment.objects.approved().for_targets().select_related("user", "content_type"),
+        pk=comment_id,
     )
-    post = get_object_or_404(
-        Post.objects.visible_to(request.user).select_related("author"),
-        pk=parent.object_pk,
-    )
+    post = _commented(parent, request.user)
     if Outline.of(post).page_of(parent.pk) is None:
         raise Http404("This comment is not shown any more.")
     if not postpass.unlocked(request, post):
@@ -282,11 +296,10 @@ def reply(request: HttpRequest, comment_id: int) -> HttpResponse:
 def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
     """/comments/<id>/ leads to the page of the discussion that shows it."""
     comment = get_object_or_404(
-        Comment.objects.approved().for_posts().select_related(None), pk=comment_id
+        Comment.objects.approved().for_targets().select_related("content_type"),
+        pk=comment_id,
     )
-    post = get_object_or_404(
-        Post.objects.visible_to(request.user), pk=comment.object_pk
-    )
+    post = _commented(comment, request.user)
     page = Outline.of(post).page_of(comment.pk)
     if page is None:
         raise Http404("This comment is not shown any more.")

@@ -4,11 +4,27 @@ hidden unless published; breadcrumbs; the admin's checks and roles."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.redirects.models import Redirect
+from django.test import Client
 from django.utils import timezone
 
-from blog.models import Page
-from tests.factories import make_category, make_page, make_post, make_user
+from blog.models import Menu, MenuItem, Page, Post
+from comments.models import Comment
+from tests.factories import (
+    comment_form_data,
+    make_category,
+    make_comment,
+    make_discussion,
+    make_page,
+    make_post,
+    make_user,
+)
+
+# A page with a parent and a discussion, with the page cache off: the page,
+# its breadcrumb, the site identity, the menus, the discussion settings, the
+# discussion's outline, its page of comments and their likes.
+PAGE_QUERIES = 8
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +222,157 @@ def test_a_category_page_is_not_taken_by_a_page_of_the_same_slug(client):
     category = make_category(name="News", slug="news")
     make_page(title="News page", slug="category")
     assert client.get(category.get_absolute_url()).status_code == 200
+
+
+# Hidden pages leak nowhere; public ones are in the sitemap and search
+
+
+HIDDEN = pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": "draft"},
+        {"status": "private"},
+        {"status": "published", "published_at": timezone.now() + timedelta(days=1)},
+    ],
+    ids=["draft", "private", "scheduled"],
+)
+
+
+@HIDDEN
+def test_a_hidden_page_is_in_no_sitemap_search_or_menu_for_anonymous_readers(
+    client, fields
+):
+    shown = make_page(title="Zebra stripes", slug="stripes", body="About zebras.")
+    hidden = make_page(title="Zebra plans", slug="plans", body="zebra", **fields)
+    menu = Menu.objects.create(name="Header", location="header")
+    MenuItem.objects.create(menu=menu, page=shown)
+    MenuItem.objects.create(menu=menu, page=hidden)
+
+    sitemap = client.get("/sitemap.xml").text
+    assert f"{shown.get_absolute_url()}</loc>" in sitemap
+    assert "/plans/" not in sitemap
+    search = client.get("/search/?q=zebra").text
+    assert 'href="/stripes/">Zebra stripes</a>' in search
+    assert "Zebra plans" not in search
+    home = client.get("/").text
+    assert 'href="/stripes/"' in home
+    assert "/plans/" not in home and "Zebra plans" not in home
+    assert client.get("/plans/").status_code == 404
+
+
+def test_search_finds_pages_by_title_and_text_above_the_posts(client):
+    make_post(title="A post on knees", body="Knees bend.")
+    make_page(title="Contact", slug="contact", body="Write about your knees.")
+    html = client.get("/search/?q=knees").text
+    assert html.index(">Contact</a>") < html.index(">A post on knees</a>")
+    assert "<mark>knees</mark>" in html
+    assert client.get("/search/?q=nothing-like-this").status_code == 200
+
+
+# A page's discussion is a post's
+
+
+def test_comments_on_a_page_are_moderated_and_shown_like_a_post_s(client, mailoutbox):
+    author = make_user(groups=("Authors",), email="writer@example.org")
+    page = make_page(
+        title="Guestbook", slug="guestbook", author=author, allow_comments=True
+    )
+    html = client.get(page.get_absolute_url()).text
+    assert "Leave a Reply" in html and "Comments feed" not in html
+
+    # A signed-in reader (no email to confirm), commenting for the first time.
+    reader = Client()
+    reader.force_login(make_user(email="reader@example.org"))
+    response = reader.post(
+        "/comments/post/",
+        comment_form_data(page, seconds_ago=60, comment="Hello from a first-timer"),
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/guestbook/#respond"
+    comment = Comment.objects.get()
+    assert comment.content_object == page
+    assert (comment.state, comment.reason) == (
+        Comment.State.HELD,
+        "first-time commenter",
+    )
+    assert "Hello from a first-timer" not in client.get(page.get_absolute_url()).text
+    assert any(author.email in message.to for message in mailoutbox)
+
+    # The page's author moderates it from the queue, as for their posts.
+    moderator = Client()
+    moderator.force_login(author)
+    queue = moderator.get("/admin/comments/comment/").text
+    assert "Hello from a first-timer" in queue
+    moderator.post(
+        "/admin/comments/comment/?state=all",
+        {"action": "approve", ACTION_CHECKBOX_NAME: [str(comment.pk)]},
+    )
+    comment.refresh_from_db()
+    assert comment.state == Comment.State.PUBLIC
+    html = client.get(page.get_absolute_url()).text
+    assert "Hello from a first-timer" in html
+    assert "1 comment on “Guestbook”" in html
+
+    # A reply, then the permalink lands on the page.
+    reply_page = client.get(f"/comments/reply/{comment.pk}/")
+    assert reply_page.status_code == 200
+    response = client.get(comment.get_absolute_url())
+    assert response["Location"] == f"/guestbook/?cpage=1#c{comment.pk}"
+
+
+def test_a_page_with_comments_off_shows_its_kept_comments_and_no_form(client):
+    page = make_page(slug="old", allow_comments=False)
+    assert 'id="comments"' not in client.get("/old/").text
+    make_comment(post=page, body="Kept from before")
+    html = client.get("/old/").text
+    assert "Kept from before" in html
+    assert "Comments are closed." in html
+    assert "Leave a Reply" not in html
+
+
+def test_a_comment_on_a_page_does_not_land_on_a_post_with_the_same_id(client):
+    Page.objects.filter(
+        pk=make_page(slug="same", allow_comments=True).pk
+    ).update(id=987654)
+    Post.objects.filter(pk=make_post().pk).update(id=987654)
+    page, post = Page.objects.get(pk=987654), Post.objects.get(pk=987654)
+    client.get(post.get_absolute_url())
+    make_comment(post=page, body="On the page")
+    assert "On the page" in client.get("/same/").text
+    assert "On the page" not in client.get(post.get_absolute_url()).text
+
+
+def test_a_comment_on_a_hidden_page_is_refused(client):
+    page = make_page(slug="draft", status="draft", allow_comments=True)
+    response = client.post("/comments/post/", comment_form_data(page, seconds_ago=60))
+    assert response.status_code == 400
+    assert not Comment.objects.exists()
+
+
+# Queries
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_a_page_costs_the_same_queries_whatever_the_number_of_pages_links_and_comments(
+    client, settings, django_assert_num_queries, size
+):
+    settings.INKWELL_PAGE_CACHE = False
+    pages, links, comments = {"small": (1, 1, 0), "large": (30, 20, 300)}[size]
+    about = make_page(slug="about")
+    page = make_page(slug="contact", parent=about, allow_comments=True)
+    for number in range(pages):
+        make_page(slug=f"more-{number}", parent=about if number % 2 else None)
+    menu = Menu.objects.create(name="Header", location="header")
+    for number in range(links):
+        MenuItem.objects.create(
+            menu=menu, page=Page.objects.get(slug=f"more-{number % pages}")
+        )
+    make_discussion(post=page, comments=comments, users=(make_user(), None))
+    with django_assert_num_queries(PAGE_QUERIES):
+        response = client.get(page.get_absolute_url())
+    assert response.content.decode().count('class="comment__body"') == min(
+        comments, 200
+    )
+    # Once its pieces are cached, nothing is read again.
+    with django_assert_num_queries(0):
+        client.get(page.get_absolute_url())
