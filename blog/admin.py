@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -416,13 +417,52 @@ class PageAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
         return page.get_absolute_url()
 
 
-class MenuItemInline(admin.TabularInline):
+class NamedEmptyChoiceAutocomplete(AutocompleteSelect):
+    """Django's autocomplete box with its empty choice named. An <option>
+    without text is invalid HTML (the Nu checker says so); select2 shows its
+    placeholder for that choice anyway, so readers never see the name."""
+
+    def optgroups(self, name, value, attr=None):
+        groups = super().optgroups(name, value, attr)
+        for _group, options, _index in groups:
+            for option in options:
+                if option["value"] == "" and not option["label"]:
+                    option["label"] = "(none)"
+        return groups
+
+
+class ValidAutocompleteMixin:
+    """Autocomplete fields with `NamedEmptyChoiceAutocomplete` boxes."""
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(
+            request
+        ):
+            kwargs["widget"] = NamedEmptyChoiceAutocomplete(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class MenuItemInline(ValidAutocompleteMixin, admin.StackedInline):
     """The menu's links, reordered with "Move up"/"Move down" buttons
-    (static/js/menu-order.js); without JavaScript, by their order numbers."""
+    (static/js/menu-order.js); without JavaScript, by their order numbers.
+
+    Stacked, not tabular: a tabular inline's boxes have no labels of their
+    own (only column headings), which screen readers cannot tie to them.
+    """
 
     model = MenuItem
     fk_name = "menu"
-    fields = ["order", "label", "page", "post", "category", "tag", "url", "parent"]
+    fields = [
+        ("label", "order"),
+        "page",
+        "post",
+        "category",
+        "tag",
+        "url",
+        "parent",
+    ]
     autocomplete_fields = ["page", "post", "category", "tag"]
     extra = 1
     verbose_name = "link"

@@ -942,6 +942,15 @@ class MenuItem(models.Model):
     def __str__(self) -> str:
         return self.text
 
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding and not self.order and self.menu_id is not None:
+            # A new link with no place of its own goes after the others.
+            last = MenuItem.objects.filter(menu_id=self.menu_id).aggregate(
+                last=models.Max("order")
+            )["last"]
+            self.order = (last or 0) + 10
+        super().save(*args, **kwargs)
+
     @property
     def target(self):
         return self.page or self.post or self.category or self.tag
