@@ -22,7 +22,7 @@ lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
 run: install
-	$(BIN)/python manage.py migrate --noinput
+	SITE_URL=$(SITE_URL) $(BIN)/python manage.py migrate --noinput
 	SITE_URL=$(SITE_URL) $(BIN)/python manage.py prepare_site
 	@# The task worker (email) runs beside the server, is started again if it
 	@# ever exits (bin/keep-running), and stops with the server.

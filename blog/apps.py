@@ -2,8 +2,14 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def point_site_at_site_url(sender, using: str = "default", **kwargs) -> None:
-    """Keep the sites framework's domain (used by comments) equal to SITE_URL."""
+def point_site_at_site_url(sender=None, using: str = "default", **kwargs) -> None:
+    """Keep the sites framework's domain equal to SITE_URL: comments record
+    it, and the admin's "View on site" (/admin/r/…) sends people to it.
+
+    Run after every `migrate` and by `prepare_site`: `make run` and `make
+    serve` do both or the first on every start, with SITE_URL set for the
+    port they serve on.
+    """
     from urllib.parse import urlsplit
 
     from django.conf import settings

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, call_command
 
+from blog.apps import point_site_at_site_url
 from blog.models import Post
 
 PASSWORD_FILE = Path(settings.BASE_DIR) / ".admin-password"
@@ -12,11 +13,13 @@ PASSWORD_FILE = Path(settings.BASE_DIR) / ".admin-password"
 
 class Command(BaseCommand):
     help = (
-        "Load the original article if it is missing and make sure an admin login "
-        "exists, then say how to sign in. Safe to run again."
+        "Point the site's address at SITE_URL, load the original article if it is "
+        "missing and make sure an admin login exists, then say how to sign in. "
+        "Safe to run again."
     )
 
     def handle(self, *args, **options) -> None:
+        point_site_at_site_url()
         if not Post.objects.filter(slug="back-spasm-symptoms-you-should-know").exists():
             call_command("loaddata", "original_article", verbosity=0)
             self.stdout.write("Loaded the original article.")
