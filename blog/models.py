@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from markdownx.models import MarkdownxField
 from taggit.managers import TaggableManager
 
-from blog import markup, redirects
+from blog import markup, pagecache, redirects
 
 logger = logging.getLogger(__name__)
 
@@ -1052,6 +1052,7 @@ class SiteIdentity(models.Model):
         super().save(*args, **kwargs)
         transaction.on_commit(lambda: cache.delete(self.CACHE_KEY))
         cache.delete(self.CACHE_KEY)
+        pagecache.forget_for_request(self.CACHE_KEY)
 
     @classmethod
     def defaults(cls) -> SiteIdentity:
@@ -1065,11 +1066,14 @@ class SiteIdentity(models.Model):
     @classmethod
     def current(cls) -> SiteIdentity:
         """The identity in force: from the cache, else one query."""
-        found = cache.get(cls.CACHE_KEY)
-        if found is None:
-            found = cls.objects.filter(pk=1).first() or cls.defaults()
-            cache.add(cls.CACHE_KEY, found, None)
-        return found
+        def read() -> SiteIdentity:
+            found = cache.get(cls.CACHE_KEY)
+            if found is None:
+                found = cls.objects.filter(pk=1).first() or cls.defaults()
+                cache.add(cls.CACHE_KEY, found, None)
+            return found
+
+        return pagecache.once_per_request(cls.CACHE_KEY, read)
 
 
 class TaskWorker(models.Model):

@@ -107,6 +107,11 @@ _read_versions: ContextVar[dict[str, int | None] | None] = ContextVar(
 _next_publication: ContextVar[list[float]] = ContextVar("inkwell_next_publication")
 # Bumps that did not reach the cache, retried by later requests.
 _unsent_bumps: set[str] = set()
+# Values a request reads from the cache once however often it asks (the
+# site's settings rows: `once_per_request`). Set per request by the middleware.
+_request_memo: ContextVar[dict[str, Any] | None] = ContextVar(
+    "inkwell_request_memo", default=None
+)
 
 
 def version(scope: str = SITE) -> int | None:
@@ -136,6 +141,25 @@ def read_versions(scopes: Iterable[str]) -> dict[str, int | None]:
                 found[key] = cache.get(key)
             values[scope] = memo[scope] = found[key]
     return values
+
+
+def once_per_request(key: str, read: Callable[[], Any]) -> Any:
+    """`read()` the first time this request asks for `key`, the same answer
+    after (outside a request: every time). For the settings rows that many
+    templates and rules of one page consult."""
+    memo = _request_memo.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
+def forget_for_request(key: str) -> None:
+    """After a change of `key`'s row: this request reads it again."""
+    memo = _request_memo.get()
+    if memo is not None:
+        memo.pop(key, None)
 
 
 def bump(*scopes: str) -> None:
@@ -343,12 +367,14 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         versions_token = _read_versions.set({})
         publication_token = _next_publication.set([])
+        memo_token = _request_memo.set({})
         try:
             retry_unsent_bumps()
             return self.respond(request)
         finally:
             _read_versions.reset(versions_token)
             _next_publication.reset(publication_token)
+            _request_memo.reset(memo_token)
 
     def respond(self, request: HttpRequest) -> HttpResponse:
         if request.method not in {"GET", "HEAD"} or request.path.startswith(

@@ -11,6 +11,7 @@ from django_comments_xtd.conf import settings as xtd_settings
 from django_comments_xtd.models import XtdComment, XtdCommentManager
 
 from blog import markup as markup_module
+from blog import pagecache
 from blog.models import Page, Post
 
 # What readers can comment on, by model name: a post's discussion and a
@@ -319,6 +320,7 @@ class DiscussionSettings(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.pk = 1
         super().save(*args, **kwargs)
+        pagecache.forget_for_request(self.CACHE_KEY)
         transaction.on_commit(
             lambda: cache.set(self.CACHE_KEY, self, self.CACHE_TIMEOUT)
         )
@@ -336,13 +338,16 @@ class DiscussionSettings(models.Model):
     def current(cls) -> DiscussionSettings:
         """The settings in force: from the cache, else one query."""
 
-        found = cache.get(cls.CACHE_KEY)
-        if found is None:
-            found = cls.objects.filter(pk=1).first() or cls(pk=1)
-            # add(), not set(): a save() that committed meanwhile has already
-            # put the newer row there, and must win.
-            cache.add(cls.CACHE_KEY, found, cls.CACHE_TIMEOUT)
-        return found
+        def read() -> DiscussionSettings:
+            found = cache.get(cls.CACHE_KEY)
+            if found is None:
+                found = cls.objects.filter(pk=1).first() or cls(pk=1)
+                # add(), not set(): a save() that committed meanwhile has
+                # already put the newer row there, and must win.
+                cache.add(cls.CACHE_KEY, found, cls.CACHE_TIMEOUT)
+            return found
+
+        return pagecache.once_per_request(cls.CACHE_KEY, read)
 
     @staticmethod
     def word_list(text: str) -> list[str]:
