@@ -167,7 +167,7 @@ def moderate(request: HttpRequest, token: str) -> HttpResponse:
             "review_url": notifications.review_path(comment),
         }
         used = ModerationLog.objects.filter(nonce=claim.nonce).exists()
-        if used or comment.state != claim.state:
+        if used or claim.spent(comment):
             # Already moderated, by this link or otherwise: say where it is.
             return moderation_page(
                 request, "moderate_done.html", {**context, "already": True}

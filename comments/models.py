@@ -141,6 +141,13 @@ class Comment(XtdComment):
         "WordPress data", default=dict, db_default={}, blank=True, editable=False
     )
 
+    # Bumped by every set_state(): the links of a moderation mail name the
+    # version they were written for, so once the comment has moved they are
+    # spent, even if it moves back (comments/tokens.py).
+    moderation_version = models.PositiveIntegerField(
+        default=0, db_default=0, editable=False
+    )
+
     objects = CommentManager()
 
     class Meta:
@@ -176,7 +183,16 @@ class Comment(XtdComment):
         old_state = self.state
         self.state = new_state
         self.reason = reason
-        self.save(update_fields=["state", "reason", "is_public", "is_removed"])
+        self.moderation_version += 1
+        self.save(
+            update_fields=[
+                "state",
+                "reason",
+                "is_public",
+                "is_removed",
+                "moderation_version",
+            ]
+        )
         if old_state != new_state:
             comment_state_changed.send(
                 sender=type(self),

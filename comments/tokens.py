@@ -107,10 +107,10 @@ MODERATE_SALT = "inkwell.comments.moderate"
 def make_moderation_token(comment, action: str, email: str) -> str:
     """A link that does `action` to `comment`, for the moderator at `email`.
 
-    It names the state the comment was in when the mail was written: once the
-    comment has moved (whoever moved it), every link of that mail is spent.
-    Its random nonce is written to the moderation log when it is used, so it
-    cannot be used twice either.
+    It names the comment's moderation version (and state) when the mail was
+    written: once the comment has moved (whoever moved it, even back to where
+    it was), every link of that mail is spent. Its random nonce is written to
+    the moderation log when it is used, so it cannot be used twice either.
     """
     return signing.dumps(
         {
@@ -118,6 +118,7 @@ def make_moderation_token(comment, action: str, email: str) -> str:
             "a": action,
             "r": email_hash(email),
             "s": comment.state,
+            "v": comment.moderation_version,
             "n": secrets.token_hex(8),
         },
         salt=MODERATE_SALT,
@@ -131,6 +132,13 @@ class ModerationClaim:
     email_hash: str
     state: str
     nonce: str
+    version: int | None  # None: mailed before links named a version
+
+    def spent(self, comment) -> bool:
+        """Whether `comment` has moved since the mail was written."""
+        if self.version is not None and self.version != comment.moderation_version:
+            return True
+        return comment.state != self.state
 
 
 def read_moderation_token(token: str) -> ModerationClaim:
@@ -143,6 +151,7 @@ def read_moderation_token(token: str) -> ModerationClaim:
             email_hash=str(data["r"]),
             state=str(data["s"]),
             nonce=str(data["n"]),
+            version=int(data["v"]) if "v" in data else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidToken from exc

@@ -166,6 +166,19 @@ def test_a_reused_link_is_refused_even_if_the_comment_is_held_again(
     assert ModerationLog.objects.count() == 1
 
 
+def test_every_link_of_a_mail_is_spent_once_the_comment_has_moved_and_back(
+    held, client
+):
+    approve, trash = link(held, "approve"), link(held, "trash")
+    client.post(approve)
+    held.refresh_from_db()
+    held.set_state(State.HELD, "unapproved")  # held again, as when mailed
+    response = client.post(trash)
+    assert "Already moderated" in response.content.decode()
+    assert state_of(held) == State.HELD
+    assert ModerationLog.objects.count() == 1
+
+
 def test_a_tampered_link_is_refused(held, client):
     token = tokens.make_moderation_token(held, "approve", "mod@example.com")
     for bad in (token[:-2] + "xx", token.replace(":", "", 1), "junk"):
