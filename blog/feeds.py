@@ -96,6 +96,10 @@ def feed_scope(
             page_url=reverse("blog:home"),
             posts=posts,
         )
+    if kind != "site" and not scope.state()["count"]:
+        # As its page: a category, tag or author with nothing published
+        # (only drafts, say) is not named to anyone.
+        raise Http404("Nothing is published here yet.")
     request.feed_scope = scope
     return scope
 

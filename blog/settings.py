@@ -366,17 +366,20 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Admin login throttling (django-axes): 5 failures for one username from one
-# IP lock that pair out for 15 minutes. Django's test client `login()` passes
-# no request, which axes refuses: tests use `force_login` (or turn
-# AXES_ENABLED off for that test).
+# Admin login throttling (django-axes): 5 failed sign-ins from one address
+# lock that address out for 15 minutes, whatever usernames it tried: trying
+# one password on many usernames ("spraying") is held as trying many
+# passwords on one (a username-and-address pair's failures are all among its
+# address's, so the pair needs no limit of its own). Django's test client
+# `login()` passes no request, which axes refuses: tests use `force_login`
+# (or turn AXES_ENABLED off for that test).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"
 AXES_RESET_ON_SUCCESS = True
 

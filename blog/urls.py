@@ -3,39 +3,12 @@ app's URLs (namespace `comments`) and the blog's (namespace `blog`)."""
 
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path, re_path, register_converter
+from django.urls import include, path, re_path
 
+import blog.converters  # noqa: F401  (registers id, username, mm and uslug)
+from blog import admin as blog_admin
 from blog import editor, feeds, media, views
 from blog.sitemaps import sitemaps
-
-
-class MonthConverter:
-    regex = "0[1-9]|1[0-2]"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(MonthConverter, "mm")
-
-
-class UnicodeSlugConverter:
-    """A slug in any alphabet, as `SlugField(allow_unicode=True)` accepts
-    (WordPress blogs in Chinese, Russian, Greek... have such slugs)."""
-
-    regex = r"[-\w]+"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(UnicodeSlugConverter, "uslug")
 
 blog_patterns = [
     path("", views.home, name="home"),
@@ -48,7 +21,7 @@ blog_patterns = [
     path("search/", views.search_page, name="search"),
     path("category/<uslug:slug>/", views.category_detail, name="category"),
     path("tag/<uslug:slug>/", views.tag_detail, name="tag"),
-    path("author/<str:username>/", views.author_detail, name="author"),
+    path("author/<username:username>/", views.author_detail, name="author"),
     # Feeds of one category (its subcategories included), tag or author.
     path(
         "category/<uslug:slug>/feed/",
@@ -67,10 +40,13 @@ blog_patterns = [
         "tag/<uslug:slug>/feed/atom/", feeds.atom, {"kind": "tag"}, name="tag_feed_atom"
     ),
     path(
-        "author/<str:username>/feed/", feeds.rss, {"kind": "author"}, name="author_feed"
+        "author/<username:username>/feed/",
+        feeds.rss,
+        {"kind": "author"},
+        name="author_feed",
     ),
     path(
-        "author/<str:username>/feed/atom/",
+        "author/<username:username>/feed/atom/",
         feeds.atom,
         {"kind": "author"},
         name="author_feed_atom",
@@ -85,6 +61,13 @@ blog_patterns = [
 ]
 
 urlpatterns = [
+    # In front of Django's own "View on site" redirect: this one checks that
+    # the object is the user's to see (blog/admin.py).
+    path(
+        "admin/r/<id:content_type_id>/<path:object_id>/",
+        blog_admin.view_on_site,
+        name="view_on_site",
+    ),
     path("admin/", admin.site.urls),
     # The markdownx widget's endpoints, under the URL names it reverses but
     # our views (blog/editor.py); markdownx.urls stays out on purpose.

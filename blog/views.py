@@ -159,6 +159,8 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     posts = Post.objects.published().in_category(category, categories)
     breadcrumb = category.ancestors(categories)
     page = paginate(request, posts.for_listing())
+    if not page.paginator.count:  # only drafts there: not even its name
+        raise Http404("Nothing is published in this category yet.")
     return render(
         request,
         "blog/category_detail.html",
@@ -185,6 +187,8 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     posts = Post.objects.published().filter(tags__in=[tag]).for_listing()
     page = paginate(request, posts)
+    if not page.paginator.count:  # only drafts there: not even its name
+        raise Http404("Nothing is published under this tag yet.")
     meta = seo.listing_meta(
         request,
         page,

@@ -7,12 +7,24 @@ import hashlib
 from django import forms
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MaxValueValidator
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django_comments_xtd.forms import XtdCommentForm
 
+from blog.converters import MAX_ID, is_plain
 from blog.models import Post, display_name
-from comments.models import Comment, DiscussionSettings, max_thread_level
+from comments.models import (
+    Comment,
+    DiscussionSettings,
+    max_thread_level,
+    plain_name,
+)
+
+PARENT_UNAVAILABLE = (
+    "The comment you replied to is not available on this post any more. Send "
+    "your text again to post it as a new comment."
+)
 
 # Hidden fields django_comments signs: a problem there means the form expired
 # or was altered, which the reader can only fix by sending it again.
@@ -75,6 +87,9 @@ class CommentForm(XtdCommentForm):
                 "long; this one has %(show_value)d. Please shorten it.",
             },
         )
+        # A number past the database's range would raise there, not here.
+        fields["reply_to"].validators.append(MaxValueValidator(MAX_ID))
+        fields["reply_to"].error_messages["max_value"] = PARENT_UNAVAILABLE
         fields["followup"].label = "Notify me of follow-up comments by email."
         fields["followup"].widget = forms.CheckboxInput()
         fields["honeypot"].widget = forms.TextInput(
@@ -107,11 +122,7 @@ class CommentForm(XtdCommentForm):
             .first()
         )
         if parent is None:
-            raise forms.ValidationError(
-                "The comment you replied to is not available on this post any "
-                "more. Send your text again to post it as a new comment.",
-                code="parent_unavailable",
-            )
+            raise forms.ValidationError(PARENT_UNAVAILABLE, code="parent_unavailable")
         if parent.level >= max_thread_level():
             raise forms.ValidationError(
                 "This conversation is nested as deep as it can go. Send your text "
@@ -120,6 +131,26 @@ class CommentForm(XtdCommentForm):
             )
         self.parent = parent
         return reply_to
+
+    def clean_name(self) -> str:
+        """The name as it will be shown: control and format characters out
+        (line breaks, bidi overrides), so it cannot pose as something else."""
+        name = plain_name(self.cleaned_data.get("name", ""))
+        if not name and self.fields["name"].required:
+            raise forms.ValidationError(
+                self.fields["name"].error_messages["required"], code="required"
+            )
+        return name
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data.get("url", "")
+        if not is_plain(url):
+            raise forms.ValidationError(
+                "This web address has invisible or control characters in it; "
+                "please type it again.",
+                code="invalid",
+            )
+        return url
 
     def clean_honeypot(self) -> str:
         """Kept, not refused: a filled honeypot sends the comment to spam

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -75,6 +77,39 @@ def max_thread_level() -> int:
     by_model = xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL_BY_APP_MODEL
     ceiling = by_model.get(label, xtd_settings.COMMENTS_XTD_MAX_THREAD_LEVEL)
     return min(DiscussionSettings.current().max_thread_level, ceiling)
+
+
+ZWJ = "\u200d"
+
+
+def plain_name(value: str) -> str:
+    """`value` without control (Cc) or format (Cf) characters, for a name shown
+    in the thread, the queue and mail: no CR/LF to start a new line, no bidi
+    controls (U+202E) to turn text around, no invisible characters.
+
+    Line breaks and tabs become spaces and runs of spaces one; a zero-width
+    joiner stays between two emoji, where it joins them (👩‍💻).
+    """
+    kept = []
+    for index, char in enumerate(value):
+        category = unicodedata.category(char)
+        if category == "Cc":
+            kept.append(" ")
+        elif category != "Cf" or (
+            char == ZWJ and _joins_emoji(value[index - 1 : index], value[index + 1 :])
+        ):
+            kept.append(char)
+    return " ".join("".join(kept).split())
+
+
+def _joins_emoji(before: str, after: str) -> bool:
+    # Before: an emoji, or the variation selector or skin tone that ends one.
+    return (
+        bool(before)
+        and bool(after)
+        and unicodedata.category(before) in {"So", "Mn", "Sk"}
+        and unicodedata.category(after[0]) == "So"
+    )
 
 
 class Comment(XtdComment):
@@ -172,6 +207,7 @@ class Comment(XtdComment):
         return reverse("comments:permalink", kwargs={"comment_id": self.pk})
 
     def save(self, *args, **kwargs) -> None:
+        self.user_name = plain_name(self.user_name)
         self.is_public = self.state == self.State.PUBLIC
         self.is_removed = self.state in {self.State.SPAM, self.State.TRASH}
         super().save(*args, **kwargs)

@@ -327,7 +327,8 @@ def on_comment_submitted(sender, comment: Comment, request=None, **kwargs) -> No
         ip_address = comment.ip_address or (
             request.META.get("REMOTE_ADDR") if request is not None else None
         )
-        send_confirmation_request(comment, ip_address)
+        # The view tells the reader when no link went out (comments/views.py).
+        comment.confirmation_sent = send_confirmation_request(comment, ip_address)
         return
     if comment.state == State.HELD:
         notify_moderators(comment)  # the post's author among them

@@ -3,14 +3,15 @@ feeds, the links mailed to readers and moderators, likes."""
 
 from django.urls import path
 
+import blog.converters  # noqa: F401  (registers the id converters)
 from comments import feeds, likes, mail_views, views
 
 app_name = "comments"
 urlpatterns = [
     path("comments/post/", views.post_comment, name="post"),
-    path("comments/reply/<int:comment_id>/", views.reply, name="reply"),
-    path("comments/feed/<int:post_id>/", feeds.PostCommentsFeed(), name="feed"),
-    path("comments/<int:comment_id>/", views.permalink, name="permalink"),
+    path("comments/reply/<id:comment_id>/", views.reply, name="reply"),
+    path("comments/feed/<id:post_id>/", feeds.PostCommentsFeed(), name="feed"),
+    path("comments/<id:comment_id>/", views.permalink, name="permalink"),
     path("comments/confirm/<str:token>/", mail_views.confirm_comment, name="confirm"),
     path("comments/moderate/<str:token>/", mail_views.moderate, name="moderate"),
     path(
@@ -18,6 +19,6 @@ urlpatterns = [
         mail_views.unsubscribe,
         name="unsubscribe",
     ),
-    path("comments/<int:comment_id>/like/", likes.like_comment, name="like_comment"),
-    path("posts/<int:pk>/like/", likes.like_post, name="like_post"),
+    path("comments/<id:comment_id>/like/", likes.like_comment, name="like_comment"),
+    path("posts/<id:pk>/like/", likes.like_post, name="like_post"),
 ]

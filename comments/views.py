@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from django_comments_xtd.models import MaxThreadLevelExceededException
 
 from blog import postpass
+from blog.converters import MAX_ID
 from blog.models import Page, Post
 from comments import moderation, threads
 from comments.forms import CommentForm
@@ -85,8 +86,19 @@ LOCKED = (
 )
 
 
-def _target_post(data) -> Post | Page | None:
-    """The post or page the form names (its signed content type and id)."""
+CONFIRMATION_LIMIT = (
+    "We have already sent {email} as many confirmation links as we may for "
+    "now, so this comment was not saved and no mail went out. Open the links "
+    "in the mails we sent to publish your earlier comments, or send this one "
+    "again in an hour or so; your text is below."
+)
+
+
+def _target_post(data, user) -> Post | Page | None:
+    """The post or page the form names (its signed content type and id), if
+    `user` may open it: another author's draft is no more known to a staff
+    member than to anyone (its title, its address and a fresh security hash
+    would be on the form page)."""
     model = target_model(str(data.get("content_type", "")))
     if model is None:
         return None
@@ -94,7 +106,9 @@ def _target_post(data) -> Post | Page | None:
         pk = int(data.get("object_pk", ""))
     except ValueError:
         return None
-    return model.objects.filter(pk=pk).select_related("author").first()
+    if not 1 <= pk <= MAX_ID:  # past the database's range, it would raise there
+        return None
+    return model.objects.visible_to(user).filter(pk=pk).select_related("author").first()
 
 
 def _commented(comment: Comment, user) -> Post | Page:
@@ -162,8 +176,8 @@ def _landing(request: HttpRequest, comment: Comment, post: Post) -> HttpResponse
 
 @require_POST
 def post_comment(request: HttpRequest) -> HttpResponse:
-    post = _target_post(request.POST)
-    if post is None or (not post.is_public and not request.user.is_staff):
+    post = _target_post(request.POST, request.user)
+    if post is None:
         return form_page(
             request,
             None,
@@ -226,6 +240,19 @@ def post_comment(request: HttpRequest) -> HttpResponse:
             raise
         return _answer(request, form, first, post)
     comment_submitted.send(sender=Comment, comment=comment, request=request)
+    if comment.state == Comment.State.UNCONFIRMED and not getattr(
+        comment, "confirmation_sent", True
+    ):
+        # Nothing could ever confirm it: no row waiting forever, the text
+        # back to the reader with what to do.
+        comment.delete()
+        return form_page(
+            request,
+            form.refreshed(),
+            post=post,
+            problem=CONFIRMATION_LIMIT.format(email=comment.user_email),
+            status=429,
+        )
     return _answer(request, form, comment, post)
 
 
@@ -317,10 +344,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         return csrf.csrf_failure(request, reason=reason)
     sent_without_token = not request.POST.get("csrfmiddlewaretoken")
     if request.path == reverse("comments:post"):
-        post = _target_post(request.POST)
-        if post is not None and Post.objects.visible_to(request.user).filter(
-            pk=post.pk
-        ).exists():
+        post = _target_post(request.POST, request.user)
+        if post is not None:
             form = CommentForm(post, data=request.POST, user=request.user)
             form.is_valid()
             problem = (

@@ -290,3 +290,51 @@ def test_featured_image_that_is_not_a_picture_gives_the_form_back(author_client)
     assert "featured_image" in errors
     assert 'value="Kept title"' in response.content.decode()
     assert not Post.objects.filter(slug="a-new-post").exists()
+
+
+# "View on site"
+
+
+def view_on_site_url(obj) -> str:
+    from django.contrib.contenttypes.models import ContentType
+
+    return f"/admin/r/{ContentType.objects.get_for_model(obj).pk}/{obj.pk}/"
+
+
+def test_view_on_site_does_not_lead_an_author_to_another_authors_draft(client):
+    grace = make_user(username="grace", groups=("Authors",))
+    draft = make_post(title="Grace's plans", author=grace, status=Post.Status.DRAFT)
+    client.force_login(make_user(username="ada", groups=("Authors",)))
+    assert client.get(view_on_site_url(draft)).status_code == 404
+    assert client.get(view_on_site_url(draft)[:-1] + "%20/").status_code == 404
+
+
+def test_view_on_site_leads_to_what_the_user_may_see(client):
+    ada = make_user(username="ada", groups=("Authors",))
+    own = make_post(author=ada, status=Post.Status.DRAFT)
+    others = make_post(author=make_user(), status=Post.Status.DRAFT)
+    client.force_login(ada)
+    response = client.get(view_on_site_url(own))
+    assert response.status_code == 302
+    assert response["Location"].endswith(own.get_absolute_url())
+    client.force_login(make_user(username="ed", groups=("Editors",)))
+    response = client.get(view_on_site_url(others))
+    assert response.status_code == 302
+    assert response["Location"].endswith(others.get_absolute_url())
+
+
+# Signing in
+
+
+def test_many_usernames_tried_from_one_address_lock_that_address_out(client):
+    from django.test import Client
+
+    make_user(username="ada", is_staff=True)
+    for name in ("admin", "root", "editor", "ada2", "webmaster"):  # spraying
+        client.post("/admin/login/", {"username": name, "password": "Winter2026"})
+    right = {"username": "ada", "password": "a-long-test-password"}
+    response = client.post("/admin/login/?next=/admin/", right)
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" in response.content.decode()
+    elsewhere = Client(REMOTE_ADDR="203.0.113.9")
+    assert elsewhere.post("/admin/login/?next=/admin/", right).status_code == 302

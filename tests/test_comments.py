@@ -114,6 +114,37 @@ def test_commenter_website_must_be_a_web_link(client):
     assert "Imported" in page
 
 
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("Ada\r\nBcc: all@example.org", "Ada Bcc: all@example.org"),
+        ("Ada \u202etxt.exe", "Ada txt.exe"),  # a right-to-left override
+        ("A\u200bd\u2066a\u2069", "Ada"),  # zero-width space, isolates
+        ("\U0001f469\u200d\U0001f4bb Dev", "\U0001f469\u200d\U0001f4bb Dev"),
+    ],
+    ids=["line-break", "bidi", "invisible", "emoji-zwj"],
+)
+def test_commenter_names_are_stored_without_control_characters(
+    client, no_confirmation, sent, kept
+):
+    post = make_post()
+    client.post(POST_URL, form_data(post, name=sent))
+    assert Comment.objects.get().user_name == kept
+    assert make_comment(post=post, name=sent).user_name == kept  # any way in
+
+
+def test_a_name_of_nothing_but_control_characters_is_refused(client):
+    response = client.post(POST_URL, form_data(make_post(), name="\u202e\u200b"))
+    assert_form_back(response, "Please give your name.")
+
+
+def test_a_website_with_control_characters_is_refused(client):
+    post = make_post()
+    url = "https://example.org/\u202egpj.exe"
+    response = client.post(POST_URL, form_data(post, url=url))
+    assert_form_back(response, "invisible or control characters")
+
+
 # Posting
 
 
@@ -337,10 +368,65 @@ def test_comment_on_an_unpublished_post_is_refused_with_the_text_back(client, st
     assert Comment.objects.count() == 0
 
 
+def test_a_comment_on_another_authors_draft_tells_a_staff_member_nothing(client):
+    draft = make_post(title="Secret plans", status=Post.Status.DRAFT)
+    client.force_login(make_user(username="ada", groups=("Authors",)))
+    page = assert_form_back(
+        client.post(POST_URL, form_data(draft)), "could not tell which post"
+    )
+    assert "Secret plans" not in page
+    assert draft.get_absolute_url() not in page
+
+
+def test_the_csrf_failure_page_tells_a_staff_member_nothing_of_a_draft():
+    draft = make_post(title="Secret plans", status=Post.Status.DRAFT)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user(username="ada", groups=("Authors",)))
+    response = client.post(POST_URL, form_data(draft))
+    assert response.status_code == 403
+    assert "Secret plans" not in response.content.decode()
+
+
 def test_garbage_post_data_gets_a_page_not_a_500(client):
     response = client.post(POST_URL, {"comment": "A thoughtful comment."})
     assert_form_back(response, "could not tell which post")
     assert client.get(POST_URL).status_code == 405
+
+
+TOO_BIG = "9" * 25  # past any database's integer range
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/comments/{TOO_BIG}/",
+        f"/comments/reply/{TOO_BIG}/",
+        f"/comments/feed/{TOO_BIG}/",
+        f"/comments/{2**63}/",  # one past the largest id
+        "/comments/0/",
+    ],
+)
+def test_an_id_no_comment_can_have_is_a_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", [f"/comments/{TOO_BIG}/like/", f"/posts/{TOO_BIG}/like/"]
+)
+def test_liking_an_id_no_row_can_have_is_a_404(client, path):
+    assert client.post(path).status_code == 404
+
+
+def test_a_reply_to_an_id_past_the_integer_range_gets_the_form_back(client):
+    post = make_post()
+    response = client.post(POST_URL, form_data(post, reply_to=TOO_BIG))
+    assert_form_back(response, "not available on this post any more")
+    assert Comment.objects.count() == 0
+
+
+def test_a_post_id_past_the_integer_range_gets_the_form_back(client):
+    data = form_data(make_post(), object_pk=TOO_BIG)
+    assert_form_back(client.post(POST_URL, data), "could not tell which post")
 
 
 def test_too_long_comment_gets_a_clear_message(client, settings):

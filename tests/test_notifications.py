@@ -481,18 +481,27 @@ def test_anonymous_comment_through_the_form_sends_only_our_confirmation(
     ]
 
 
-def test_over_the_limit_the_comment_is_saved_but_not_mailed(
+def test_over_the_limit_the_reader_is_told_no_link_went_out(
     client, mailoutbox, settings
 ):
     settings.COMMENTS_XTD_CONFIRM_EMAIL = True
     settings.INKWELL_CONFIRMATION_MAILS_PER_ADDRESS = 2
     post = make_post()
 
-    for number in range(3):
-        response = client.post(POST_URL, form_data(post, comment=f"Try {number}"))
-        assert response.status_code == 302
+    for number in range(2):
+        data = form_data(post, comment=f"Try {number}")
+        response = client.post(POST_URL, data, follow=True)
+        assert "We sent a link" in response.content.decode()
+    response = client.post(POST_URL, form_data(post, comment="One too many"))
 
-    assert Comment.objects.filter(state=State.UNCONFIRMED).count() == 3
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "as many confirmation links as we may" in page
+    assert "ada@example.com" in page
+    assert "One too many" in page  # the text comes back, to send again later
+    assert "We sent a link" not in page
+    # Nothing waits for a confirmation that can never come.
+    assert Comment.objects.filter(state=State.UNCONFIRMED).count() == 2
     assert [m.to for m in mailoutbox] == [["ada@example.com"]] * 2
 
 

@@ -140,6 +140,28 @@ def test_unknown_url_is_a_friendly_404(client):
     assert "Page not found" in response.content.decode()
 
 
+@pytest.mark.parametrize("suffix", ["", "feed/", "feed/atom/"])
+@pytest.mark.parametrize("username", ["%00", "ada%00", "a%0Ab", "%E2%80%AEada"])
+def test_an_author_address_with_control_characters_is_a_404(client, username, suffix):
+    make_post(author=make_user(username="ada"))
+    assert client.get(f"/author/{username}/{suffix}").status_code == 404
+
+
+def test_a_category_or_tag_with_only_drafts_is_not_found(client):
+    hidden = make_category(name="Hidden plans", slug="hidden")
+    make_post(category=hidden, tags=("secret",), status=Post.Status.DRAFT)
+    for url in (
+        "/category/hidden/",
+        "/category/hidden/feed/",
+        "/tag/secret/",
+        "/tag/secret/feed/atom/",
+    ):
+        assert client.get(url).status_code == 404, url
+    make_post(category=hidden, tags=("secret",))
+    assert client.get("/category/hidden/").status_code == 200
+    assert client.get("/tag/secret/feed/").status_code == 200
+
+
 def test_broken_markdown_never_breaks_the_page(client):
     post = make_post(body="```\nunclosed fence\n\n[broken link](\n\n<div><span>")
     assert client.get(post.get_absolute_url()).status_code == 200
