@@ -148,6 +148,7 @@ class CommentAdmin(admin.ModelAdmin):
         moderation_action("restore"),
         "ban_commenters",
         "ban_commenters_and_trash",
+        "ban_commenters_by_ip",
         "delete_selected",
     ]
     fieldsets = [
@@ -214,18 +215,41 @@ class CommentAdmin(admin.ModelAdmin):
     # Actions
 
     def refuse_others(self, request: HttpRequest, queryset: QuerySet) -> int:
-        """Selected comments this user may not moderate: filtered out by the
-        queryset, and said so rather than skipped in silence."""
-        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
-        refused = len(set(selected)) - queryset.count()
-        if refused > 0:
-            self.message_user(
-                request,
-                f"{refused} selected comment(s) are not on your posts; "
-                "they were left alone.",
-                messages.ERROR,
-            )
-        return refused
+        """Selected comments the action leaves out, said so rather than
+        skipped in silence, with the reason: not this user's to moderate, no
+        longer in the tab the action was sent from (moved meanwhile), or
+        gone."""
+        selected = {
+            int(pk) for pk in request.POST.getlist(ACTION_CHECKBOX_NAME) if pk.isdigit()
+        }
+        acted_on = set(queryset.values_list("pk", flat=True))
+        left_out = selected - acted_on
+        if not left_out:
+            return 0
+        existing = set(
+            Comment.objects.filter(pk__in=left_out).values_list("pk", flat=True)
+        )
+        theirs = set(
+            moderated_comments(request.user)
+            .filter(pk__in=existing)
+            .values_list("pk", flat=True)
+        )
+        for count, message in [
+            (
+                len(existing - theirs),
+                "{} selected comment(s) are not on your posts; they were left alone.",
+            ),
+            (
+                len(theirs),
+                "{} selected comment(s) are no longer in this tab (moved since "
+                "the page was shown, perhaps by another moderator); they were "
+                "left alone. Look for them under All.",
+            ),
+            (len(left_out - existing), "{} selected comment(s) no longer exist."),
+        ]:
+            if count:
+                self.message_user(request, message.format(count), messages.ERROR)
+        return len(left_out)
 
     def run_action(self, request: HttpRequest, queryset, name: str) -> None:
         if not request.POST.get("select_across"):
@@ -249,27 +273,66 @@ class CommentAdmin(admin.ModelAdmin):
     def has_ban_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("comments.add_ban")
 
-    @admin.action(description="Ban these commenters", permissions=["ban"])
+    @admin.action(
+        description="Ban these commenters (by email address)", permissions=["ban"]
+    )
     def ban_commenters(self, request: HttpRequest, queryset) -> None:
         self.ban(request, queryset, trash=False)
 
     @admin.action(
-        description="Ban these commenters and trash all their comments",
+        description="Ban these commenters (by email address) and trash all "
+        "their comments",
         permissions=["ban"],
     )
     def ban_commenters_and_trash(self, request: HttpRequest, queryset) -> None:
         self.ban(request, queryset, trash=True)
 
-    def ban(self, request: HttpRequest, queryset, *, trash: bool) -> None:
+    @admin.action(
+        description="Ban these commenters by email and IP address",
+        permissions=["ban"],
+    )
+    def ban_commenters_by_ip(self, request: HttpRequest, queryset) -> None:
+        self.ban(request, queryset, trash=False, by_ip=True)
+
+    def ban(
+        self, request: HttpRequest, queryset, *, trash: bool, by_ip: bool = False
+    ) -> None:
         if not request.POST.get("select_across"):
             self.refuse_others(request, queryset)
+        ips = set(queryset.values_list("ip_address", flat=True))
         bans, trashed = moderation.ban_commenters(
-            queryset, by=request.user, trash=trash
+            queryset, by=request.user, trash=trash, by_ip=by_ip
         )
-        message = f"Banned {bans} commenter(s)"
+        message = f"Banned {bans} commenter(s) by email address"
+        if by_ip:
+            message += " and IP address"
         if trash:
             message += f" and moved {trashed} of their comment(s) to the trash"
         self.message_user(request, f"{message}.", messages.SUCCESS)
+        shared = moderation.shared_addresses(ips)
+        for ip, why in shared.items():
+            if by_ip:
+                self.message_user(
+                    request,
+                    f"{ip} is likely shared ({why}): everyone who comments "
+                    "from it is now banned. If that is not what you meant, "
+                    "delete its ban under Bans.",
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"{ip} was not banned, and should not be: it is likely "
+                    f"shared ({why}), and a ban would silence everyone behind it.",
+                    messages.WARNING,
+                )
+        if not by_ip and ips - set(shared) - {None}:
+            self.message_user(
+                request,
+                "Their IP addresses were not banned; choose “Ban these "
+                "commenters by email and IP address” to ban those too.",
+                messages.INFO,
+            )
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for comment in queryset:

@@ -23,6 +23,7 @@ What each trap does, and why:
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import time
@@ -409,14 +410,20 @@ def log(
     )
 
 
-def ban_commenters(comments, *, by=None, trash: bool = False) -> tuple[int, int]:
-    """Ban the authors of `comments` by email and IP; with `trash`, move every
-    comment of theirs that readers could see or that waits to the trash.
+def ban_commenters(
+    comments, *, by=None, trash: bool = False, by_ip: bool = False
+) -> tuple[int, int]:
+    """Ban the authors of `comments` by email, and by IP too with `by_ip`;
+    with `trash`, move every comment of theirs that readers could see or
+    that waits to the trash.
+
+    By email alone unless asked: an IP is often shared (a proxy, an office,
+    a phone network), and banning it silences everyone behind it.
 
     Returns (bans made, comments trashed).
     """
     pairs = {
-        ((email or "").strip().lower(), ip or None)
+        ((email or "").strip().lower(), (ip or None) if by_ip else None)
         for email, ip in comments.values_list("user_email", "ip_address")
     }
     made = 0
@@ -442,3 +449,49 @@ def ban_commenters(comments, *, by=None, trash: bool = False) -> tuple[int, int]
     for comment in comments.select_related(None).prefetch_related(None):
         log(comment, "ban", by=by)
     return made, trashed
+
+
+# Addresses that stand for a whole network: private ranges (RFC 1918, IPv6
+# unique local), carrier-grade NAT (RFC 6598) and link-local ones.
+LOCAL_NETWORKS = [
+    ipaddress.ip_network(network)
+    for network in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+    )
+]
+
+
+def shared_addresses(ips) -> dict[str, str]:
+    """Which of `ips` are likely shared by many people, each with the reason.
+
+    A loopback or private address is one (without TRUSTED_PROXIES, every
+    comment that came through a proxy carries the proxy's address), and so
+    is one that several email addresses have commented from.
+    """
+    found = {}
+    for ip in sorted({ip for ip in ips if ip}):
+        address = ipaddress.ip_address(ip)
+        if address.is_loopback or any(address in net for net in LOCAL_NETWORKS):
+            found[ip] = (
+                "a local or private address: behind a proxy with TRUSTED_PROXIES "
+                "at 0, every comment comes from it"
+                if settings.INKWELL_TRUSTED_PROXIES == 0
+                else "a local or private address, shared by a whole network"
+            )
+            continue
+        commenters = (
+            Comment.objects.filter(ip_address=ip)
+            .exclude(user_email="")
+            .values("user_email")
+            .distinct()
+            .count()
+        )
+        if commenters > 1:
+            found[ip] = f"{commenters} different email addresses have used it"
+    return found

@@ -216,6 +216,12 @@ def review_path(comment: Comment) -> str:
         return reverse("admin:index")
 
 
+def queue_path() -> str:
+    """The moderation queue, on its Pending tab."""
+    changelist = reverse("admin:comments_comment_changelist")
+    return f"{changelist}?state={State.HELD}"
+
+
 def notify_post_author(comment: Comment) -> bool:
     """Tell the post's author about a newly published comment. (A held one
     reaches them through `notify_moderators`, with the moderation links.)"""
@@ -311,7 +317,7 @@ def notify_moderators(comment: Comment) -> int:
                 **context,
                 "recipient": user,
                 "links": links,
-                "review_url": absolute(review_path(comment)),
+                "queue_url": absolute(queue_path()),
                 "valid_for_days": max(1, round(max_age / 86400)),
             },
         )

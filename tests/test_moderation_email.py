@@ -60,6 +60,24 @@ def test_a_held_comment_is_mailed_to_moderators_and_the_author(
     assert ">Approve</a>" in html and ">Spam</a>" in html and ">Trash</a>" in html
 
 
+def test_the_mails_all_pending_link_opens_the_queue(
+    held, moderator, client, mailoutbox
+):
+    make_comment(post=held.content_object, state=State.HELD, body="Another one.")
+    approved = make_comment(post=held.content_object, body="Already out.")
+    mailoutbox.clear()
+    notify_moderators(held)
+    message = next(m for m in mailoutbox if m.to == ["mod@example.com"])
+    url = re.search(r"All pending comments: (\S+)", message.body)[1]
+    assert f'href="{url}">All pending comments' in message.alternatives[0][0]
+    client.force_login(moderator)
+    page = client.get(urlsplit(url).path + "?" + urlsplit(url).query)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Hm." in text and "Another one." in text
+    assert approved.comment not in text
+
+
 def test_users_granted_can_moderate_are_moderators(held):
     from django.contrib.auth.models import Permission
 

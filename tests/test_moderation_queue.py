@@ -4,6 +4,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from comments.models import Ban, Comment, ModerationLog
+from comments.moderation import is_banned
 from tests.factories import make_comment, make_post, make_user
 
 State = Comment.State
@@ -195,18 +196,36 @@ def test_the_log_shows_on_the_comment_page(admin_client):
 # Bans
 
 
-def test_ban_these_commenters_sends_their_next_comments_to_spam(admin_client):
+def test_ban_these_commenters_bans_their_email_addresses(admin_client):
     comment = make_comment(
         state=State.HELD, email="troll@example.org", ip_address="203.0.113.5"
     )
-    act(admin_client, "ban_commenters", comment)
+    page = act(admin_client, "ban_commenters", comment).content.decode()
+    ban = Ban.objects.get()
+    assert (ban.email, ban.ip_address) == ("troll@example.org", None)
+    assert state_of(comment) == State.HELD  # earlier ones stay where they were
+    assert "IP addresses were not banned" in page
+    assert not is_banned("other@example.org", "203.0.113.5")
+    assert is_banned("TROLL@example.org", None)
+
+
+def test_banning_by_ip_too_is_asked_for(admin_client):
+    comment = make_comment(email="troll@example.org", ip_address="203.0.113.5")
+    act(admin_client, "ban_commenters_by_ip", comment)
     ban = Ban.objects.get()
     assert (ban.email, ban.ip_address) == ("troll@example.org", "203.0.113.5")
-    assert state_of(comment) == State.HELD  # earlier ones stay where they were
-    from comments.moderation import is_banned
-
-    assert is_banned("TROLL@example.org", None)
     assert is_banned("other@example.org", "203.0.113.5")
+
+
+@pytest.mark.parametrize("action", ["ban_commenters", "ban_commenters_by_ip"])
+def test_a_ban_warns_about_a_shared_ip(admin_client, action):
+    troll = make_comment(email="troll@example.org", ip_address="127.0.0.1")
+    page = act(admin_client, action, troll).content.decode()
+    assert "127.0.0.1" in page and "likely shared" in page
+    make_comment(email="a@example.org", ip_address="198.51.100.4")
+    other = make_comment(email="b@example.org", ip_address="198.51.100.4")
+    page = act(admin_client, action, other).content.decode()
+    assert "2 different email addresses have used it" in page
 
 
 def test_ban_and_trash_moves_their_earlier_comments(admin_client):
@@ -290,6 +309,22 @@ def test_an_author_cannot_moderate_comments_on_other_posts(client):
     assert "not on your posts" in response.content.decode()
     assert client.get(f"{QUEUE}{theirs.pk}/change/").status_code == 302
     assert ModerationLog.objects.filter(comment=theirs).count() == 0
+
+
+@pytest.mark.parametrize("action", ["trash", "ban_commenters"])
+def test_an_action_on_a_comment_that_left_the_tab_says_so(admin_client, action):
+    comment = make_comment(state=State.HELD)
+    comment.set_state(State.PUBLIC)  # approved by someone else meanwhile
+    response = admin_client.post(
+        f"{QUEUE}?state=held",
+        {"action": action, ACTION_CHECKBOX_NAME: [str(comment.pk)]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "no longer in this tab" in page
+    assert "not on your posts" not in page
+    assert state_of(comment) == State.PUBLIC
+    assert not Ban.objects.exists()
 
 
 def test_an_author_cannot_ban(client):
