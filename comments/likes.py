@@ -1,20 +1,26 @@
 """Likes: "3 bloggers like this" on posts, "Liked by 2 people" on comments.
 
 Signed-in readers are known by their account. Anonymous readers get a random
-id in a first-party cookie the first time they like a post, so each may like
-a post once; comments can be liked by signed-in readers only, stored as
+id in a signed first-party cookie the first time they like a post, so each
+may like a post once and take the like back; and one network (an IPv4
+address, an IPv6 /64) gives a post one anonymous like a day, whatever its
+cookies say, so a script cannot stuff likes by dropping or making up
+cookies. Comments can be liked by signed-in readers only, stored as
 django-comments-xtd's own "I liked it" flags. Every like or unlike counts
 against a per-IP rate limit kept in the cache (shared by every process).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_ipv46_address
 from django.db import IntegrityError, transaction
@@ -22,6 +28,7 @@ from django.db.models import Case, Count, Max, Q, Value, When, Window
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_comments.models import CommentFlag
 from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
@@ -34,6 +41,7 @@ from comments.ratelimit import within_limit
 
 VISITOR_COOKIE = "inkwell_visitor"
 VISITOR_COOKIE_AGE = 365 * 24 * 60 * 60
+VISITOR_SALT = "inkwell.likes.visitor"
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 # Likes and unlikes allowed from one IP address per window.
@@ -68,9 +76,53 @@ class LikeSummary:
 
 
 def visitor_id(request: HttpRequest) -> str:
-    """The anonymous reader's id from their cookie, or "" (none or not ours)."""
-    value = request.COOKIES.get(VISITOR_COOKIE, "")
-    return value if _VISITOR_ID.match(value) else ""
+    """The anonymous reader's id from their cookie, or "" (none or not ours).
+
+    The cookie is signed: an id made up by the client (a new one per POST
+    would be a new liker each time) is not one we gave out.
+    """
+    return visitor_from_cookie(request.COOKIES.get(VISITOR_COOKIE, ""))
+
+
+def _signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=VISITOR_SALT)
+
+
+def visitor_from_cookie(value: str) -> str:
+    try:
+        visitor = _signer().unsign(value, max_age=VISITOR_COOKIE_AGE)
+    except signing.BadSignature:
+        return ""
+    return visitor if _VISITOR_ID.match(visitor) else ""
+
+
+def signed_visitor(visitor: str) -> str:
+    """The cookie value that names `visitor`."""
+    return _signer().sign(visitor)
+
+
+def network_of(address: str | None) -> str:
+    """Where a like comes from, for "one like per post per address a day":
+    an IPv4 address, or the /64 an IPv6 address is in (one household or
+    machine is handed a whole /64, so its addresses count as one)."""
+    if not address:
+        return "unknown"
+    ip = ipaddress.ip_address(address)
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(ip)
+
+
+class LikeRefused(Exception):
+    """The like was not counted; the message says why."""
+
+
+ALREADY_LIKED_HERE = (
+    "Someone on your network has already liked this post today; likes from "
+    "one address count once a day. Nothing was changed."
+)
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -184,10 +236,15 @@ def set_like(post: Post, request: HttpRequest, want: bool | None) -> tuple[bool,
             PostLike.objects.filter(mine, post=post).delete()
         return False, ""
     new_visitor = ""
-    like = PostLike(post=post, ip_address=client_ip(request))
+    address = client_ip(request)
+    like = PostLike(post=post, ip_address=address, network=network_of(address))
     if request.user.is_authenticated:
         like.user = request.user
     else:
+        if (
+            mine is None or not PostLike.objects.filter(mine, post=post).exists()
+        ) and _liked_from(like.network, post):
+            raise LikeRefused(ALREADY_LIKED_HERE)
         like.visitor = visitor_id(request) or secrets.token_urlsafe(24)
         new_visitor = "" if mine is not None else like.visitor
     try:
@@ -196,6 +253,16 @@ def set_like(post: Post, request: HttpRequest, want: bool | None) -> tuple[bool,
     except IntegrityError:
         pass  # already liked (a double click or a second tab): still liked
     return True, new_visitor
+
+
+def _liked_from(network: str, post: Post) -> bool:
+    """Whether an anonymous reader on `network` liked `post` in the last day."""
+    return PostLike.objects.filter(
+        post=post,
+        user=None,
+        network=network,
+        created_at__gte=timezone.now() - timedelta(days=1),
+    ).exists()
 
 
 INTENTS = {"like": True, "unlike": False}
@@ -220,9 +287,16 @@ def like_post(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, message)
         return redirect(post.get_absolute_url() + "#likes")
 
-    liked, new_visitor = set_like(
-        post, request, INTENTS.get(request.POST.get("intent"))
-    )
+    try:
+        liked, new_visitor = set_like(
+            post, request, INTENTS.get(request.POST.get("intent"))
+        )
+    except LikeRefused as refusal:
+        if wants_json:
+            data = like_summary(post, request).as_json()
+            return JsonResponse({**data, "message": str(refusal)}, status=429)
+        messages.error(request, str(refusal))
+        return redirect(post.get_absolute_url() + "#likes")
     message = "Thanks for the like!" if liked else "Your like was removed."
     if wants_json:
         response = JsonResponse(
@@ -238,7 +312,7 @@ def like_post(request: HttpRequest, pk: int) -> HttpResponse:
     if new_visitor:
         response.set_cookie(
             VISITOR_COOKIE,
-            new_visitor,
+            signed_visitor(new_visitor),
             max_age=VISITOR_COOKIE_AGE,
             httponly=True,
             samesite="Lax",

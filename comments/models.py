@@ -256,9 +256,13 @@ class PostLike(models.Model):
     )
     visitor = models.CharField(max_length=64, blank=True, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # The IPv4 address or IPv6 /64 it came from (comments.likes.network_of):
+    # one anonymous like per post from each a day.
+    network = models.CharField(max_length=50, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        indexes = [models.Index(fields=["post", "network", "created_at"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["post", "user"],

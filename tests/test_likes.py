@@ -42,7 +42,7 @@ def test_anonymous_like_sets_a_private_cookie_and_counts_once(client):
     assert cookie["samesite"] == "Lax"
     assert cookie["max-age"] == likes.VISITOR_COOKIE_AGE
     like = PostLike.objects.get(post=post)
-    assert like.visitor == cookie.value
+    assert likes.visitor_from_cookie(cookie.value) == like.visitor
     assert like.user is None
     assert like.ip_address == "127.0.0.1"
 
@@ -63,19 +63,53 @@ def test_clicking_again_unlikes(client):
 def test_another_anonymous_reader_adds_their_own_like(client):
     post = make_post()
     client.post(like_url(post), {"intent": "like"})
-    Client().post(like_url(post), {"intent": "like"})
+    Client(REMOTE_ADDR="203.0.113.9").post(like_url(post), {"intent": "like"})
     assert PostLike.objects.filter(post=post).count() == 2
     assert PostLike.objects.values("visitor").distinct().count() == 2
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("198.51.100.7", "198.51.100.7"), ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9")],
+    ids=["ipv4", "ipv6-same-64"],
+)
+def test_one_network_gives_a_post_one_anonymous_like_a_day(first, second):
+    post = make_post()
+    Client(REMOTE_ADDR=first).post(like_url(post), {"intent": "like"})
+    for _ in range(3):  # no cookie, or a made-up one: a new reader each time
+        stuffer = Client(REMOTE_ADDR=second)
+        stuffer.cookies[likes.VISITOR_COOKIE] = "x" * 32
+        response = stuffer.post(like_url(post), {"intent": "like"}, **JSON)
+        assert response.status_code == 429
+        assert "already liked this post today" in response.json()["message"]
+    assert PostLike.objects.filter(post=post).count() == 1
+    # Another post, another /64, or a day later: counted.
+    Client(REMOTE_ADDR=second).post(like_url(make_post()), {"intent": "like"})
+    Client(REMOTE_ADDR="2001:db8:1:3::1").post(like_url(post), {"intent": "like"})
+    PostLike.objects.update(created_at=timezone.now() - timedelta(days=1, seconds=1))
+    Client(REMOTE_ADDR=second).post(like_url(post), {"intent": "like"})
+    assert PostLike.objects.filter(post=post).count() == 3
+
+
+def test_the_reader_who_liked_can_still_unlike_and_like_again(client):
+    post = make_post()
+    client.post(like_url(post), {"intent": "like"})
+    client.post(like_url(post), {"intent": "unlike"})
+    client.post(like_url(post), {"intent": "like"})
+    assert PostLike.objects.filter(post=post).count() == 1
+
+
 def test_a_forged_visitor_cookie_is_replaced(client):
     post = make_post()
-    client.cookies[likes.VISITOR_COOKIE] = "<not ours>"
-    response = client.post(like_url(post), {"intent": "like"})
-    assert (
-        PostLike.objects.get().visitor == response.cookies[likes.VISITOR_COOKIE].value
-    )
-    assert response.cookies[likes.VISITOR_COOKIE].value != "<not ours>"
+    PostLike.objects.create(post=post, visitor="a" * 32, network="203.0.113.1")
+    client.cookies[likes.VISITOR_COOKIE] = "a" * 32  # someone else's id, unsigned
+    response = client.post(like_url(post), {"intent": "unlike"})
+    assert PostLike.objects.filter(visitor="a" * 32).exists()  # not theirs to undo
+    client.post(like_url(post), {"intent": "like"})
+    mine = PostLike.objects.exclude(visitor="a" * 32).get()
+    cookie = client.cookies[likes.VISITOR_COOKIE].value
+    assert likes.visitor_from_cookie(cookie) == mine.visitor
+    assert response.status_code == 302
 
 
 def test_signed_in_reader_likes_by_account_and_is_named(client):
@@ -317,7 +351,7 @@ def test_post_page_query_count_does_not_grow_with_likes(
     PostLike.objects.bulk_create(PostLike(post=post, user=user) for user in users)
     PostLike.objects.create(post=post, visitor="v" * 32)
     if visitor == "cookie liker":
-        client.cookies[likes.VISITOR_COOKIE] = "v" * 32
+        client.cookies[likes.VISITOR_COOKIE] = likes.signed_visitor("v" * 32)
     if visitor.startswith("member"):
         member = make_user(username="member")
         client.force_login(member)
