@@ -11,14 +11,14 @@ The output depends only on the source text, so it is memoised per process
 `save()` render correctly, and a page never pays twice for the same text.
 """
 
-import html
 import logging
 import re
 from functools import lru_cache
+from html.parser import HTMLParser
 
 import markdown
 import nh3
-from django.utils.html import escape, strip_tags
+from django.utils.html import escape
 from django.utils.text import Truncator
 
 logger = logging.getLogger(__name__)
@@ -151,17 +151,80 @@ def _render_wordpress_comment(source: str) -> str:
     )
 
 
+class _TextBlocks(HTMLParser):
+    """The text of rendered HTML, one string per block (paragraph, list
+    item, heading, cell…), spaces tidied; headings left out if asked."""
+
+    BLOCKS = {
+        "address", "blockquote", "caption", "dd", "div", "dl", "dt", "figcaption",
+        "figure", "hr", "li", "ol", "p", "pre", "table", "td", "th", "tr", "ul",
+        "h1", "h2", "h3", "h4", "h5", "h6",
+    }  # fmt: skip
+    HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+    def __init__(self, *, headings: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.headings = headings
+        self.blocks: list[str] = []
+        self.words: list[str] = []
+        self.in_heading = 0
+
+    def flush(self) -> None:
+        text = " ".join("".join(self.words).split())
+        if text:
+            self.blocks.append(text)
+        self.words = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self.BLOCKS:
+            self.flush()
+        if tag in self.HEADINGS:
+            self.in_heading += 1
+        elif tag == "br":
+            self.words.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.BLOCKS:
+            self.flush()
+        if tag in self.HEADINGS:
+            self.in_heading = max(0, self.in_heading - 1)
+
+    def handle_data(self, data: str) -> None:
+        if self.headings or not self.in_heading:
+            self.words.append(data)
+
+
+# A block that ends in one of these reads well before the next one.
+ENDS_A_SENTENCE = re.compile(r"[.!?…:;,][\"”’'»)\]]*$")
+
+
+def _joined(blocks: list[str]) -> str:
+    """Blocks as running text: each one but the last that does not end a
+    sentence gets a full stop, so list items and headings do not run into
+    what follows."""
+    ended = [b if ENDS_A_SENTENCE.search(b) else f"{b}." for b in blocks[:-1]]
+    return " ".join([*ended, *blocks[-1:]])
+
+
+def text_blocks(source: str, *, headings: bool = True) -> list[str]:
+    """The text of each block of a Markdown text, as readers see it."""
+    parser = _TextBlocks(headings=headings)
+    parser.feed(markdownify(source))
+    parser.close()
+    parser.flush()
+    return parser.blocks
+
+
 @lru_cache(maxsize=2048)
 def plain_text(source: str) -> str:
-    """The words of a Markdown text, without markup (for summaries and search)."""
-    return html.unescape(strip_tags(markdownify(source))).strip()
-
-
-HEADING = re.compile(r"<h[1-6][^>]*>.*?</h[1-6]>", re.DOTALL)
+    """The words of a Markdown text, without markup, broken at block
+    boundaries (for search and its snippets)."""
+    return _joined(text_blocks(source))
 
 
 @lru_cache(maxsize=2048)
 def plain_summary(source: str, words: int = 50) -> str:
-    """The opening words of the text, headings left out (they read as noise)."""
-    text = html.unescape(strip_tags(HEADING.sub(" ", markdownify(source))))
-    return Truncator(" ".join(text.split())).words(words, truncate=" …")
+    """The opening words of the text, headings left out (they read as noise),
+    broken at block boundaries."""
+    text = _joined(text_blocks(source, headings=False))
+    return Truncator(text).words(words, truncate=" …")

@@ -4,10 +4,14 @@ match first, with snippets.
 On PostgreSQL: full-text search over the stored, weighted `Post.search_vector`
 (title A, excerpt B, body C; kept current by a trigger, migration 0003),
 ranked with SearchRank, queried in websearch syntax ("quoted phrases", -not,
-or), with SearchHeadline snippets. On SQLite: every word must appear in the
-title, excerpt or body (case-insensitive); title matches rank above excerpt
-matches above body matches; snippets are cut in Python.
+or); snippets are cut by PostgreSQL's ts_headline, which knows the query's
+stems. On SQLite: every word must appear in the title, excerpt or body
+(case-insensitive); title matches rank above excerpt matches above body
+matches; snippets are cut in Python.
 
+Either way a snippet is cut from the text as readers see it (the rendered
+Markdown as plain text, broken at block boundaries: `markup.plain_text`),
+never from the Markdown source, for the page of results shown only.
 Snippets are HTML: the text is escaped and only our own <mark> is added.
 A password-protected post is matched by its title only and shows no snippet
 of its text.
@@ -18,12 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.contrib.postgres.search import (
-    SearchHeadline,
-    SearchQuery,
-    SearchRank,
-    SearchVector,
-)
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.html import escape
@@ -42,9 +41,12 @@ CONFIG = "english"
 # Private-use characters mark the matches in PostgreSQL's headline, so the
 # text around them can be escaped before the <mark> tags go in.
 START, STOP = "\ue000", "\ue001"
-# Markdown's own marks in a headline cut from the source: emphasis, headings,
-# quotes, link targets, list bullets.
-MARKDOWN_NOISE = re.compile(r"[#*_`>]+|\[|\]\([^)]*\)|(?<!\S)[-+](?=\s)")
+# One query for the snippets of a page of results, in their order.
+HEADLINES_SQL = """
+SELECT ts_headline(%s::regconfig, t.text, websearch_to_tsquery(%s::regconfig, %s), %s)
+FROM unnest(%s::text[]) WITH ORDINALITY AS t(text, n)
+ORDER BY t.n
+"""
 
 
 def clean_query(raw: str) -> tuple[str, bool]:
@@ -66,18 +68,7 @@ def matching_posts(query: str) -> QuerySet:
         search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
         return (
             posts.filter(search_vector=search_query)
-            .annotate(
-                rank=SearchRank(F("search_vector"), search_query),
-                headline=SearchHeadline(
-                    "body",
-                    search_query,
-                    config=CONFIG,
-                    start_sel=START,
-                    stop_sel=STOP,
-                    max_words=SNIPPET_WORDS,
-                    min_words=SNIPPET_WORDS // 2,
-                ),
-            )
+            .annotate(rank=SearchRank(F("search_vector"), search_query))
             .order_by("-rank", "-published_at", "-pk")
         )
     words = query_words(query)
@@ -135,21 +126,41 @@ def matching_pages(query: str) -> list[Page]:
     return found
 
 
-def add_snippets(posts: Iterable[Post], query: str) -> None:
-    """Give each post a `snippet`: escaped text with the matches in <mark>."""
-    words = query_words(query)
-    for post in posts:
-        if post.is_protected:
-            post.snippet = post.summary
-        elif hasattr(post, "headline"):
-            post.snippet = _marked(post.headline)
-        else:
-            post.snippet = python_snippet(markup.plain_text(post.body), words)
+def add_snippets(found: Iterable[Post | Page], query: str) -> None:
+    """Give each post or page a `snippet`: escaped text with the matches in
+    <mark>, cut from its text as readers see it."""
+    found = list(found)
+    for item in found:
+        if item.is_protected:
+            item.snippet = item.summary
+    shown = [item for item in found if not item.is_protected]
+    texts = [markup.plain_text(item.body) for item in shown]
+    if connection.vendor == "postgresql":
+        snippets = [_marked(headline) for headline in headlines(texts, query)]
+    else:
+        words = query_words(query)
+        snippets = [python_snippet(text, words) for text in texts]
+    for item, snippet in zip(shown, snippets, strict=True):
+        item.snippet = snippet
+
+
+def headlines(texts: list[str], query: str) -> list[str]:
+    """PostgreSQL's headline of each text for `query`, matches between
+    START and STOP (one query, none without texts)."""
+    if not texts:
+        return []
+    options = (
+        f"StartSel={START}, StopSel={STOP}, "
+        f"MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_WORDS // 2}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(HEADLINES_SQL, [CONFIG, CONFIG, query, options, texts])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _marked(headline: str) -> SafeString:
-    text = " ".join(MARKDOWN_NOISE.sub("", headline).split())
-    text = escape(text).replace(START, "<mark>").replace(STOP, "</mark>")
+    text = escape(" ".join(headline.split()))
+    text = text.replace(START, "<mark>").replace(STOP, "</mark>")
     return mark_safe(text)  # escaped above; only our <mark> is added
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from blog import markup
+from tests.factories import make_post
 
 
 @pytest.mark.parametrize(
@@ -66,6 +67,29 @@ def test_comment_markdown_is_a_smaller_subset_with_nofollow_links():
     assert "<img" not in html
     assert "<strong>bold</strong>" in html
     assert 'rel="nofollow ugc noopener"' in html
+
+
+def test_plain_summary_breaks_list_items_and_paragraphs_apart():
+    source = (
+        "## Stretches\n\nEvery morning:\n\n- ten slow rounds\n"
+        "- Child's pose, thirty seconds\n- Cat–cow\n\nThen rest"
+    )
+    assert markup.plain_summary(source) == (
+        "Every morning: ten slow rounds. Child's pose, thirty seconds. Cat–cow. "
+        "Then rest"
+    )
+
+
+def test_plain_text_keeps_headings_apart_and_sentences_as_written():
+    source = '# Why stretch?\n\n## Morning\n\nSay "done!"\n\n1. one\n2. two.'
+    assert markup.plain_text(source) == 'Why stretch? Morning. Say "done!" one. two.'
+
+
+@pytest.mark.django_db
+def test_automatic_excerpt_on_the_home_page_breaks_at_blocks(client):
+    make_post(title="Routine", body="- ten slow rounds\n- Child’s pose, thirty seconds")
+    page = client.get("/").content.decode()
+    assert "ten slow rounds. Child’s pose, thirty seconds" in page
 
 
 def test_plain_summary_is_text_without_markup_or_headings():

@@ -110,6 +110,36 @@ def test_snippets_mark_the_match_and_escape_the_text(client):
     assert "<b>" not in snippet
 
 
+def snippet_of(client, query: str) -> str:
+    page = client.get("/search/", {"q": query}).content.decode()
+    return page.split('class="search-result__snippet">')[1].split("</p>")[0]
+
+
+def test_snippets_do_not_glue_a_heading_or_list_item_to_the_next_block(client):
+    make_post(
+        title="Routine",
+        body="## Morning routine\n\nTen minutes of walrus stretches.\n\n"
+        "- ten slow rounds\n- Child's pose, thirty seconds",
+    )
+    snippet = snippet_of(client, "walrus")
+    assert "Morning routine. Ten minutes of <mark>walrus</mark>" in snippet
+    assert "stretches. ten slow rounds. Child&#x27;s pose, thirty seconds" in snippet
+
+
+def test_snippets_are_cut_from_the_text_readers_see_not_the_markdown(client):
+    # Imported posts carry entities and HTML in their Markdown.
+    make_post(
+        title="Chips",
+        body="# Fish &amp; chips &lt;3\n\n> Eat *walrus* & <b>chips</b>: 3 > 2, "
+        "[item #5](https://example.com/5).",
+    )
+    snippet = snippet_of(client, "walrus")
+    assert snippet.startswith("Fish &amp; chips &lt;3. Eat <mark>walrus</mark>")
+    assert "&amp; chips: 3 &gt; 2, item #5." in snippet
+    assert "&amp;amp;" not in snippet and "&lt;b&gt;" not in snippet
+    assert "*" not in snippet and "example.com" not in snippet
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -166,6 +196,6 @@ def test_search_page_query_count_is_fixed(client, django_assert_num_queries, pos
         make_post(title=f"Walrus {number}", tags=("a", "b"))
     # Counting the matches, then fetching the page with authors and
     # categories, the few pages that match (and on a cold cache the site's
-    # identity and menus).
-    with django_assert_num_queries(3 + CHROME_QUERIES):
+    # identity and menus); on PostgreSQL the snippets of the page shown.
+    with django_assert_num_queries(3 + full_text + CHROME_QUERIES):
         assert client.get("/search/", {"q": "walrus"}).status_code == 200
