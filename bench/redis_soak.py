@@ -57,6 +57,24 @@ def used_memory_mb() -> float:
     return round(int(used.split(":")[1]) / 2**20, 1)
 
 
+def memory_by_kind() -> list[tuple[str, int, float]]:
+    """Redis's keys by kind (the key without its hashes and numbers): how
+    many, and their memory in MB, largest first."""
+    import re
+
+    import redis as redis_client
+
+    connection = redis_client.Redis(port=REDIS_PORT)
+    kinds: dict[str, list[int]] = {}
+    for key in connection.scan_iter(count=1000):
+        kind = re.sub(rb"[0-9a-f]{32,}|\d+", b"#", key).decode(errors="replace")
+        entry = kinds.setdefault(kind, [0, 0])
+        entry[0] += 1
+        entry[1] += connection.memory_usage(key) or 0
+    rows = [(kind, n, round(size / 2**20, 1)) for kind, (n, size) in kinds.items()]
+    return sorted(rows, key=lambda row: -row[2])
+
+
 def reader_script(paths: list[str]) -> Path:
     script = run.WORKDIR / "readers.lua"
     listed = ", ".join(f'"{path}"' for path in paths)
@@ -127,6 +145,7 @@ def main() -> int:
             samples.append((round(time.monotonic() - started), used_memory_mb()))
             time.sleep(15)
         end_mb = used_memory_mb()
+        kinds = memory_by_kind()
         reads = run.re.search(r"(\d+) requests in", readers.stdout.read())[1]
         peak_rss = server.peak_rss_mb()
     run.connection.close()
@@ -136,6 +155,9 @@ def main() -> int:
     print("seconds  used_memory MB")
     for second, megabytes in samples:
         print(f"{second:7}  {megabytes:8.1f}")
+    print("keys by kind at the end (count, MB):")
+    for kind, count, megabytes in kinds[:8]:
+        print(f"  {kind[:70]:70} {count:6} {megabytes:7.1f}")
     growth = end_mb - start_mb
     print(
         f"start {start_mb} MB, end {end_mb} MB: +{growth:.1f} MB for "

@@ -252,10 +252,10 @@ def comment_post_script(post_url: str) -> tuple[Path, str]:
     from comments.forms import CommentForm
 
     base = f"http://127.0.0.1:{PORT}"
-    with urllib.request.urlopen(base + post_url) as response:
-        html = response.read().decode()
+    urllib.request.urlopen(base + post_url).read()  # the page, then its token
+    with urllib.request.urlopen(base + "/csrf-token") as response:  # as csrf.js
+        token = json.load(response)["token"]
         cookie = response.headers.get_all("Set-Cookie") or []
-    token = re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', html)[1]
     csrf_cookie = next(c.split(";")[0] for c in cookie if c.startswith("csrftoken="))
     post = Post.objects.get(slug=post_url.rstrip("/").rsplit("/", 1)[-1])
     data = {k: str(v) for k, v in CommentForm(post).generate_security_data().items()}

@@ -257,18 +257,38 @@ def fragment_seconds() -> int:
     return math.floor(lifetime(float(settings.INKWELL_FRAGMENT_CACHE_SECONDS)))
 
 
-def cached(name: str, *vary_on: object, build: Callable[[], Any]) -> Any:
+def cached(
+    name: str,
+    *vary_on: object,
+    build: Callable[[], Any],
+    slot: tuple | None = None,
+) -> Any:
     """`{% cache %}` for Python: what `build()` returned for `name` and
-    `vary_on` (which must hold the versions the value depends on)."""
+    `vary_on` (which must hold the versions the value depends on).
+
+    With `slot` (what names the thing, without its versions: a post and a
+    page of its discussion), the value is kept under one key per slot with
+    the `vary_on` it was built for, and a newer one overwrites it. For what
+    changes often and weighs much: a post's thread takes the room of one copy
+    in the cache, not one copy per comment for the fragments' lifetime."""
     seconds = fragment_seconds()
     if not seconds or None in vary_on:
         return build()
-    key = make_template_fragment_key(name, (*vary_on, next_publication()))
-    kept = cache.get(key)  # (value,): a stored None is told from a miss
-    if kept is not None:
-        return kept[0]
+    stamp = (*vary_on, next_publication())
+    if slot is None:
+        key = make_template_fragment_key(name, stamp)
+        kept = cache.get(key)  # (value,): a stored None is told from a miss
+        if kept is not None:
+            return kept[0]
+        value = build()
+        cache.set(key, (value,), seconds)
+        return value
+    key = make_template_fragment_key(f"{name}-slot", slot)
+    kept = cache.get(key)  # (stamp, value)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
     value = build()
-    cache.set(key, (value,), seconds)
+    cache.set(key, (stamp, value), seconds)
     return value
 
 

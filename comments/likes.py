@@ -161,6 +161,7 @@ def like_summary(post: Post, request: HttpRequest) -> LikeSummary:
             pagecache.version(),  # names of likers: accounts may change
             pagecache.version(pagecache.post_scope(post.pk)),
             build=lambda: _read_summary(post, None),
+            slot=(post.pk,),
         )
     return _read_summary(post, mine)
 

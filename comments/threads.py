@@ -383,7 +383,12 @@ class Discussion:
             comments_open(post),
             max_thread_level(),
         )
-        outline = pagecache.cached("outline", *vary_on, build=lambda: Outline.of(post))
+        outline = pagecache.cached(
+            "outline",
+            *vary_on,
+            build=lambda: Outline.of(post),
+            slot=(model_name, post.pk),
+        )
         # Clamped before it reaches a key: ?cpage=1000 is the last page's.
         number = min(_page_number(page), outline.num_pages)
 
@@ -394,7 +399,7 @@ class Discussion:
             return discussion.count, discussion.number, discussion.num_pages, html
 
         count, number, num_pages, html = pagecache.cached(
-            "thread", *vary_on, number, build=build
+            "thread", *vary_on, build=build, slot=(model_name, post.pk, number)
         )
         return cls(post, count, number, num_pages, [], mark_safe(html))
 

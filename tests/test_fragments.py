@@ -170,3 +170,19 @@ def test_a_scheduled_post_is_not_found_until_its_time_comes(client):
         mock.patch("django.utils.timezone.now", return_value=due),
     ):
         assert client.get(post.get_absolute_url()).status_code == 200
+
+
+def test_a_discussion_takes_the_room_of_one_copy_however_often_it_changes(client):
+    """Each comment makes the thread new; the copy it replaces is overwritten,
+    not left beside it in the cache for the fragments' lifetime."""
+    from django.core.cache import cache
+
+    post = make_post()
+    with mock.patch.object(cache, "set", wraps=cache.set) as cache_set:
+        for number in range(4):
+            make_comment(post=post, body=f"Comment number {number}.")
+            page = client.get(post.get_absolute_url())
+            assert f"Comment number {number}." in page.text
+    keys = {call.args[0] for call in cache_set.call_args_list}
+    thread_keys = {key for key in keys if ".thread" in key}
+    assert len(thread_keys) == 1
