@@ -7,7 +7,7 @@ class CommentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from blog.wordpress import posts_written
+        from blog.wordpress import exporting_items, posts_written
         from comments import notifications, receivers, signals, wordpress
 
         signals.comment_submitted.connect(
@@ -18,3 +18,6 @@ class CommentsConfig(AppConfig):
         )
         receivers.connect_signals()
         posts_written.connect(wordpress.write_comments, dispatch_uid="wp-comments")
+        exporting_items.connect(
+            wordpress.export_comments, dispatch_uid="wp-export-comments"
+        )

@@ -15,11 +15,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django_comments_xtd.models import XtdComment, max_thread_level_for_content_type
 
 from blog.models import Post
 from blog.wordpress.content import plain
+from blog.wordpress.export import comment_element
 from blog.wordpress.posts import gmt_datetime, local_datetime
 from blog.wordpress.wxr import Item, WPComment
 from comments.models import Comment
@@ -355,3 +357,41 @@ def thread_data(
                 "nested_count": nested[pk],
             }
     return data, reattached
+
+
+EXPORTED_STATES = {"public": "1", "held": "0", "unconfirmed": "0", "spam": "spam"}
+
+
+def export_comments(sender, *, objects, ids, **kwargs) -> dict[int, list[str]]:
+    """The `<wp:comment>` elements of `objects` (posts or pages), for
+    `blog.wordpress.export`: every state, threads by parent id, comments
+    written here as the HTML readers see (WordPress's are HTML already)."""
+    if not objects:
+        return {}
+    content_type = ContentType.objects.get_for_model(objects[0])
+    rows = Comment.objects.filter(
+        content_type=content_type, object_pk__in=[str(pk) for pk in ids]
+    ).order_by("submit_date", "pk")
+    found: dict[int, list[str]] = defaultdict(list)
+    for comment in rows.iterator(chunk_size=2000):
+        found[int(comment.object_pk)].append(
+            comment_element(
+                wp_id=comment.pk,
+                author=comment.user_name,
+                email=comment.user_email,
+                url=comment.user_url,
+                ip=comment.ip_address or "",
+                when=comment.submit_date,
+                content=(
+                    comment.comment
+                    if comment.markup == Comment.Markup.WORDPRESS
+                    else comment.html
+                ),
+                approved=EXPORTED_STATES.get(comment.state, "trash"),
+                kind=comment.reason if comment.reason in PING_TYPES else "",
+                parent=comment.parent_id if comment.parent_id != comment.pk else 0,
+                user_id=comment.user_id or 0,
+                meta=(comment.wordpress_data or {}).get("meta"),
+            )
+        )
+    return found

@@ -2,7 +2,8 @@
 
 - `wxr`: reading a WordPress export (WXR) into plain records;
 - `content`: WordPress's post text as the HTML WordPress shows;
-- `posts`: writing users, categories, tags, posts and redirects.
+- `posts`: writing users, categories, tags, posts and redirects;
+- `export`: the way back out, what Inkwell holds as a WXR 1.2 file.
 
 The comments app writes the comments (`comments/wordpress.py`), through the
 `posts_written` signal. `import_wordpress()` is the one way in, for the
@@ -14,10 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from blog.wordpress.export import exporting_items, write_export
 from blog.wordpress.posts import Report, WordPressImport, posts_written
 from blog.wordpress.wxr import ExportError
 
-__all__ = ["ExportError", "Report", "import_wordpress", "posts_written"]
+__all__ = [
+    "ExportError",
+    "Report",
+    "exporting_items",
+    "import_wordpress",
+    "posts_written",
+    "write_export",
+]
 
 
 def import_wordpress(
