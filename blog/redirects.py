@@ -105,14 +105,21 @@ def query_string_redirect(request: HttpRequest) -> str | None:
 
 
 def _may_open(request: HttpRequest, path: str) -> bool:
-    """False for a post the reader may not open (a private post, a draft):
-    its old address then says no more than an unknown one (one query)."""
-    from blog.models import Post  # blog.models imports this module
+    """False for a post or page the reader may not open (a private one, a
+    draft): its old address then says no more than an unknown one (one
+    query)."""
+    from blog.models import Page, Post  # blog.models imports this module
 
     try:
         match = resolve(decoded_path(path))
     except Resolver404:
         return True
+    if match.view_name == "blog:page":
+        # Any path matches the page route: only a page that is there and
+        # hidden from this reader stops the redirect.
+        visible = Page.objects.visible_to(request.user).values("pk")
+        hidden = Page.objects.filter(path=match.kwargs["path"]).exclude(pk__in=visible)
+        return not hidden.exists()
     if match.view_name != "blog:post":
         return True
     posts = Post.objects.visible_to(request.user)

@@ -19,7 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django_comments_xtd.models import XtdComment, max_thread_level_for_content_type
 
-from blog.models import Post
+from blog.models import Page, Post
 from blog.wordpress.content import plain
 from blog.wordpress.export import comment_element
 from blog.wordpress.posts import gmt_datetime, local_datetime
@@ -37,20 +37,30 @@ STATES = {
 PING_TYPES = {"pingback", "trackback"}
 
 
-def write_comments(sender, *, run, posts: list[tuple[Item, Post]], **kwargs) -> None:
-    """Create or update each post's comments, then renumber its threads.
+def write_comments(
+    sender,
+    *,
+    run,
+    posts: list[tuple[Item, Post | Page]],
+    content_type: ContentType | None = None,
+    **kwargs,
+) -> None:
+    """Create or update each post's (or page's) comments, then renumber its
+    threads. `content_type`: the pages' when the batch is pages
+    (blog/wordpress/pages.py), else the posts'.
 
     Comments already here are recognised by their WordPress id; those of
     imports older than that id, by post, date and author name.
     """
-    max_level = max_thread_level_for_content_type(run.post_type)
+    content_type = content_type or run.post_type
+    max_level = max_thread_level_for_content_type(content_type)
     # The WordPress ids met so far in this import (on the run: it has many
     # batches), so that an id twice in a file is one comment.
     seen: set[int] = run.state.setdefault("comment_ids_seen", set())
     by_post: dict[str, list[dict]] = defaultdict(list)
     known = [str(post.pk) for _, post in posts]
     rows = (
-        Comment.objects.filter(content_type=run.post_type, object_pk__in=known)
+        Comment.objects.filter(content_type=content_type, object_pk__in=known)
         .order_by("pk")
         .values("pk", "object_pk", "parent_id", *THREAD_FIELDS, *COMMENT_FIELDS)
     )
@@ -125,7 +135,7 @@ def write_comments(sender, *, run, posts: list[tuple[Item, Post]], **kwargs) -> 
                 parents[id(row)] = None
         threads.append((rows, parents))
 
-    _insert_comments(run.post_type, new_rows)
+    _insert_comments(content_type, new_rows)
     Comment.objects.bulk_update(updates, list(COMMENT_FIELDS), batch_size=500)
 
     xtd_updates = []

@@ -157,7 +157,11 @@ def test_second_import_creates_nothing_and_updates_an_edited_title(tmp_path):
     comments_row = next(
         line for line in report.splitlines() if line.startswith("comments")
     )
-    assert comments_row.split()[1:] == ["0", "0", "27", "5"]
+    assert comments_row.split()[1:] == ["0", "0", "32", "0"]
+    rows = {line[:14].strip(): line[14:].split() for line in report.splitlines()}
+    assert rows["pages"] == ["0", "0", "21", "0"]
+    assert rows["menus"] == ["0", "0", "6", "0"]
+    assert rows["menu items"] == ["0", "0", "70", "0"]
 
 
 # Small hand-made exports -------------------------------------------------------

@@ -10,11 +10,12 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 from taggit.models import Tag
 
-from blog.models import Category, Post
+from blog.models import Category, Menu, Page, Post
 from comments.models import Comment
 from tests.test_wordpress_import import THEME_UNIT_TEST, run_import
 
@@ -125,10 +126,11 @@ def test_theme_unit_test_password_post_opens_with_enter(client, theme_unit_test)
 
 
 def test_theme_unit_test_comments_and_threads(client, theme_unit_test):
-    # 32 in the file: 5 are on pages, which Inkwell does not have.
-    assert Comment.objects.count() == 27
-    assert "comments on skipped items (pages and others) skipped" in theme_unit_test
-    held = Comment.objects.filter(state=Comment.State.HELD)
+    # 32 in the file: 27 on posts, 5 on pages.
+    assert Comment.objects.count() == 32
+    assert Comment.objects.for_posts().count() == 27
+    assert "comments on skipped items" not in theme_unit_test
+    held = Comment.objects.for_posts().filter(state=Comment.State.HELD)
     assert [c.user_name for c in held] == ["auser"]
     assert not held.get().is_public
     pings = Comment.objects.exclude(reason="").order_by("reason", "submit_date")
@@ -171,3 +173,83 @@ def test_theme_unit_test_content_is_readable_html(theme_unit_test):
     gallery = Post.objects.get(slug="post-format-gallery")
     assert "[gallery" not in gallery.body
     assert gallery.body.count("<li><a href=") >= 2
+
+
+def test_theme_unit_test_pages_keep_their_tree_order_and_comments(
+    client, theme_unit_test
+):
+    assert Page.objects.count() == 21
+    level_3 = Page.objects.get(title="Level 3")
+    assert [p.title for p in level_3.breadcrumb(AnonymousUser())] == [
+        "Level 1",
+        "Level 2",
+    ]
+    assert level_3.get_absolute_url() == "/level-1/level-2/level-3/"
+    assert level_3.parent.title == "Level 2"
+    assert level_3.parent.parent.title == "Level 1"
+    assert level_3.parent.parent.parent is None
+    about = Page.objects.get(slug="about")
+    assert [p.title for p in about.children.all()][:3] == [
+        "Page Image Alignment",
+        "Page Markup And Formatting",
+        "Clearing Floats",
+    ]
+    html = client.get(level_3.get_absolute_url()).text
+    assert '<h1 class="post__title">Level 3</h1>' in html
+    assert html.index(">Level 1<") < html.index(">Level 2<")
+
+    # The five comments on pages: four on "Page with comments", one on "a Blog
+    # page"; comments stay closed where WordPress had them closed.
+    with_comments = Page.objects.get(slug="page-with-comments")
+    assert with_comments.allow_comments
+    assert Comment.objects.for_post(with_comments).count() == 4
+    page_html = client.get(with_comments.get_absolute_url()).text
+    for comment in Comment.objects.for_post(with_comments).approved():
+        assert comment.user_name in page_html
+    assert "Leave a Reply" in page_html
+    assert not Page.objects.get(slug="page-with-comments-disabled").allow_comments
+    assert Comment.objects.for_post(Page.objects.get(slug="blog")).count() == 1
+    assert "WordPress's “static front page” and “posts page”" in theme_unit_test
+
+
+def test_theme_unit_test_page_addresses_redirect(client, theme_unit_test):
+    page = Page.objects.get(slug="page-with-comments")
+    assert client.get("/about/page-with-comments/").status_code == 200
+    response = client.get(f"/?page_id={page.wordpress_id}")
+    assert response.status_code == 301
+    assert response["Location"] == page.get_absolute_url()
+
+
+def test_theme_unit_test_menus_are_in_the_admin_with_their_links_in_order(
+    admin_client, theme_unit_test
+):
+    menus = {menu.name: menu for menu in Menu.objects.all()}
+    assert set(menus) == {
+        "All Pages",
+        "All Pages Flat",
+        "Empty Menu",
+        "Short",
+        "Social menu",
+        "Testing Menu",
+    }
+    assert menus["Empty Menu"].items.count() == 0
+    counts = {name: menu.items.count() for name, menu in menus.items()}
+    assert counts == {
+        "All Pages": 18,
+        "All Pages Flat": 18,
+        "Empty Menu": 0,
+        "Short": 6,
+        "Social menu": 5,
+        "Testing Menu": 23,
+    }
+    flat = menus["All Pages Flat"]
+    assert not flat.items.exclude(parent=None).exists()
+    texts = [item.text for item in flat.items.all()]
+    html = admin_client.get(f"/admin/blog/menu/{flat.pk}/change/").text
+    positions = [html.index(f'<span class="inline_label">{text}') for text in texts]
+    assert positions == sorted(positions)
+    nested = menus["All Pages"]
+    level_2 = nested.items.get(page__title="Level 2")
+    assert level_2.parent.page.title == "Level 1"
+    level_3 = nested.items.get(page__title="Level 3")
+    assert level_3.parent == level_2.parent  # one level of sub-links

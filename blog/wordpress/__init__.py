@@ -3,6 +3,7 @@
 - `wxr`: reading a WordPress export (WXR) into plain records;
 - `content`: WordPress's post text as the HTML WordPress shows;
 - `posts`: writing users, categories, tags, posts and redirects;
+- `pages`: writing pages (with their redirects) and menus;
 - `export`: the way back out, what Inkwell holds as a WXR 1.2 file.
 
 The comments app writes the comments (`comments/wordpress.py`), through the

@@ -75,8 +75,11 @@ class Report:
             "categories",
             "tags",
             "posts",
+            "pages",
             "comments",
             "redirects",
+            "menus",
+            "menu items",
             "media files",
         ]
         kinds += sorted(set(self.counts) - set(kinds))
@@ -282,12 +285,10 @@ class Scan:
 
 
 SKIPPED_TYPES = {
-    "page": ("pages", "pages skipped: Inkwell has no pages"),
     "attachment": (
         "attachments",
         "attachment items skipped: their files stay linked from the posts",
     ),
-    "nav_menu_item": ("menu items", "menu items skipped: Inkwell builds its own menus"),
     "revision": (
         "revisions",
         "revisions in the export not imported: Inkwell keeps a post's revisions "
@@ -314,8 +315,10 @@ posts_written = Signal()
 """Sent for each batch of posts written, inside the import's transaction.
 
 Arguments: `run` (the `WordPressImport`, with its `report`, `users_by_wp_id`
-and options) and `posts`, a list of (`Item`, saved `Post`) pairs. The comments
-app writes the items' comments; an exception rolls the whole import back.
+and options) and `posts`, a list of (`Item`, saved `Post`) pairs; for pages
+(blog/wordpress/pages.py), (`Item`, saved `Page`) pairs and `content_type`,
+the pages'. The comments app writes the items' comments; an exception rolls
+the whole import back.
 """
 
 
@@ -439,6 +442,8 @@ class WordPressImport:
                         menu_order=record.menu_order,
                         wp_id=record.wp_id,
                     )
+                elif record.post_type == "page":
+                    creators.setdefault(clean_login(record.creator), None)
                 elif record.post_type == "post":
                     creators.setdefault(clean_login(record.creator), None)
                     if not clean_login(record.creator):
@@ -658,7 +663,13 @@ class WordPressImport:
     # Items --------------------------------------------------------------------
 
     def _import_items(self, scan: Scan) -> None:
+        # Pages and menus are written once the posts are (blog/wordpress/
+        # pages.py): menus link to both, and a blog has few of either.
+        from blog.wordpress import pages
+
         batch: list[Item] = []
+        page_items: list[Item] = []
+        menu_items: list[Item] = []
         done = 0
         for record in read_export(self.path, repairs=self.repairs):
             if not isinstance(record, Item):
@@ -671,6 +682,11 @@ class WordPressImport:
                 if len(batch) >= BATCH_SIZE:
                     self._import_posts(batch, scan)
                     batch = []
+                continue
+            if record.post_type in {"page", "nav_menu_item"}:
+                (page_items if record.post_type == "page" else menu_items).append(
+                    record
+                )
                 continue
             kind, reason = SKIPPED_TYPES.get(
                 record.post_type,
@@ -687,6 +703,8 @@ class WordPressImport:
                     )
         if batch:
             self._import_posts(batch, scan)
+        written = pages.write_pages(self, page_items, scan)
+        pages.write_menus(self, menu_items, scan, written)
         if self.progress:
             self.progress(scan.items, scan.items)
 

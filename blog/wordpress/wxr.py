@@ -166,7 +166,7 @@ class Author:
 
 @dataclasses.dataclass
 class Term:
-    taxonomy: str  # "category" or "post_tag"
+    taxonomy: str  # "category", "post_tag", or a <wp:term>'s ("nav_menu", ...)
     nicename: str
     name: str
     parent: str = ""
@@ -282,6 +282,19 @@ def _parse_term(element, taxonomy: str) -> Term:
         nicename=values.get("wp:tag_slug", "").strip(),
         name=values.get("wp:tag_name", "").strip(),
         description=values.get("wp:tag_description", "").strip(),
+        wp_id=as_int(values.get("wp:term_id")) or None,
+    )
+
+
+def _parse_other_term(element) -> Term:
+    """A <wp:term>: a term of any other taxonomy (menus: "nav_menu")."""
+    values = _texts(element)
+    return Term(
+        taxonomy=values.get("wp:term_taxonomy", "").strip(),
+        nicename=values.get("wp:term_slug", "").strip(),
+        name=values.get("wp:term_name", "").strip(),
+        parent=values.get("wp:term_parent", "").strip(),
+        description=values.get("wp:term_description", "").strip(),
         wp_id=as_int(values.get("wp:term_id")) or None,
     )
 
@@ -406,7 +419,7 @@ def read_export(
                     title=texts.get("title", ""),
                     link=texts.get("link", ""),
                 )
-            elif name in {"wp:author", "wp:category", "wp:tag", "item"}:
+            elif name in {"wp:author", "wp:category", "wp:tag", "wp:term", "item"}:
                 if version is None:
                     raise _missing_version()
                 if name == "wp:author":
@@ -415,6 +428,8 @@ def read_export(
                     yield _parse_term(element, "category")
                 elif name == "wp:tag":
                     yield _parse_term(element, "post_tag")
+                elif name == "wp:term":
+                    yield _parse_other_term(element)
                 else:
                     yield _parse_item(element, with_comments)
             # Keep only what is being built: the channel's title and link
