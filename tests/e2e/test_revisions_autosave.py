@@ -154,6 +154,9 @@ def test_revisions_screens_pass_axe_and_the_nu_checker_and_restore_in_one_click(
             violations[f"revisions-{scheme}"] = serious(
                 axe(page, f"revisions-{scheme}")
             )
+            for width in (360, 1280):
+                page.set_viewport_size({"width": width, "height": 700})
+                page.screenshot(path=folder / f"revisions-{scheme}-{width}.png")
             page.get_by_role("link", name="Compare").click()
             expect(page.locator("del").first).to_be_visible()
             documents[f"revision-diff-{scheme}"] = page.reload().text()
