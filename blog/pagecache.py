@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -270,7 +271,10 @@ def cached(
     page of its discussion), the value is kept under one key per slot with
     the `vary_on` it was built for, and a newer one overwrites it. For what
     changes often and weighs much: a post's thread takes the room of one copy
-    in the cache, not one copy per comment for the fragments' lifetime."""
+    in the cache, not one copy per comment for the fragments' lifetime. And
+    since the versions tell whether a copy is current, this process keeps
+    the copies it read (`recent_copies`): a page render reads its thread
+    from memory, not from the shared cache."""
     seconds = fragment_seconds()
     if not seconds or None in vary_on:
         return build()
@@ -284,11 +288,15 @@ def cached(
         cache.set(key, (value,), seconds)
         return value
     key = make_template_fragment_key(f"{name}-slot", slot)
-    kept = cache.get(key)  # (stamp, value)
-    if kept is not None and kept[0] == stamp:
-        return kept[1]
+    for read in (recent_copies.get, cache.get):
+        kept = read(key)  # (stamp, value, size)
+        if kept is not None and kept[0] == stamp:
+            recent_copies.put(key, kept, kept[2])
+            return kept[1]
     value = build()
-    cache.set(key, (stamp, value), seconds)
+    kept = (stamp, value, len(pickle.dumps(value, pickle.HIGHEST_PROTOCOL)))
+    cache.set(key, kept, seconds)
+    recent_copies.put(key, kept, kept[2])
     return value
 
 
@@ -317,42 +325,50 @@ class Entry(NamedTuple):
     headers: tuple[tuple[str, str], ...]
 
 
-class RecentPages:
-    """The pages this process served lately, already unpickled: a hit reads
-    only the versions from the shared cache. Pages are only taken from the
-    shared cache, never from this process's own render, so that two
-    processes rendering a page at once both serve the copy (and ETag) the
-    shared cache kept."""
+class RecentCopies:
+    """What this process read from the shared cache lately, already
+    unpickled, for what is checked against the versions before use: pages
+    (a hit then reads only the versions from the shared cache) and the
+    slots of `cached` (a thread, its outline, a likes line). Pages are only
+    taken from the shared cache, never from this process's own render, so
+    that two processes rendering a page at once both serve the copy (and
+    ETag) the shared cache kept. Bounded by size, least recently read out
+    first."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self.entries: OrderedDict[str, Entry] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: str) -> Entry | None:
+    def get(self, key: str) -> Any:
         with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-            return entry
+            found = self.entries.get(key)
+            if found is None:
+                return None
+            self.entries.move_to_end(key)
+            return found[0]
 
-    def put(self, key: str, entry: Entry) -> None:
-        size = len(entry.content)
+    def put(self, key: str, value: Any, size: int) -> None:
         if size > self.max_bytes:
             return
         with self.lock:
             old = self.entries.pop(key, None)
             if old is not None:
-                self.size -= len(old.content)
-            self.entries[key] = entry
+                self.size -= old[1]
+            self.entries[key] = (value, size)
             self.size += size
             while self.size > self.max_bytes:
-                _, dropped = self.entries.popitem(last=False)
-                self.size -= len(dropped.content)
+                _, (_, dropped) = self.entries.popitem(last=False)
+                self.size -= dropped
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
 
 
-recent_pages = RecentPages(max_bytes=8 * 1024 * 1024)
+recent_copies = RecentCopies(max_bytes=16 * 1024 * 1024)
 
 
 def bypass_for_cookie(name: str) -> None:
@@ -460,13 +476,13 @@ class PageCacheMiddleware:
                 and read_versions(entry.versions) == entry.versions
             )
 
-        entry = recent_pages.get(key)
+        entry = recent_copies.get(key)
         if current(entry):
             return entry
         entry = cache.get(key)
         if not current(entry):
             return None
-        recent_pages.put(key, entry)
+        recent_copies.put(key, entry, len(entry.content))
         return entry
 
     @staticmethod

@@ -80,13 +80,12 @@ def _isolated_cache(settings):
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
         }
     from blog.cache import CircuitBreakerConnection
-    from blog.pagecache import recent_pages
+    from blog.pagecache import recent_copies
 
     CircuitBreakerConnection.open_until = 0.0  # one test's outage stays its own
 
     cache.clear()
-    recent_pages.entries.clear()
-    recent_pages.size = 0
+    recent_copies.clear()
     yield
     cache.clear()
 

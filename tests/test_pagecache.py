@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 
 from blog import pagecache
 from blog.models import Post
-from blog.pagecache import PageCacheMiddleware, RecentPages
+from blog.pagecache import PageCacheMiddleware, RecentCopies
 from comments import threads
 from comments.models import Comment, DiscussionSettings, PostLike
 from comments.signals import comment_state_changed
@@ -537,23 +537,19 @@ def test_a_kept_page_expires_with_the_shared_one(client, settings):
         assert client.get(url)["X-Page-Cache"] == "miss"
 
 
-def entry_of(size: int) -> pagecache.Entry:
-    return pagecache.Entry({}, 0.0, '"x"', 0, b"x" * size, ())
-
-
-def test_recent_pages_keep_the_most_recently_read_within_their_size():
-    pages = RecentPages(max_bytes=100)
-    pages.put("a", entry_of(40))
-    pages.put("b", entry_of(40))
-    assert pages.get("a") is not None  # "a" is now more recent than "b"
-    pages.put("c", entry_of(40))
-    assert pages.get("b") is None
-    assert pages.get("a") is not None
-    assert pages.get("c") is not None
-    assert pages.size == 80
-    pages.put("huge", entry_of(101))
-    assert pages.get("huge") is None
-    assert pages.size == 80
+def test_recent_copies_keep_the_most_recently_read_within_their_size():
+    copies = RecentCopies(max_bytes=100)
+    copies.put("a", "page a", 40)
+    copies.put("b", "page b", 40)
+    assert copies.get("a") == "page a"  # "a" is now more recent than "b"
+    copies.put("c", "page c", 40)
+    assert copies.get("b") is None
+    assert copies.get("a") == "page a"
+    assert copies.get("c") == "page c"
+    assert copies.size == 80
+    copies.put("huge", "a huge page", 101)
+    assert copies.get("huge") is None
+    assert copies.size == 80
 
 
 def test_a_page_that_is_not_stored_gets_a_token_and_a_length_that_match(client):
