@@ -38,8 +38,9 @@ import pytest
 from django.db import connection
 from PIL import Image
 
+from blog.models import Menu, MenuItem
 from comments.models import Comment, DiscussionSettings
-from tests.factories import make_comment, make_post, make_user
+from tests.factories import make_comment, make_page, make_post, make_user
 from tests.servers import S3_CREDENTIALS, free_ports, media_storage_url, new_bucket
 from tests.thread_integrity import thread_problems
 
@@ -359,6 +360,42 @@ def test_a_change_through_one_server_shows_on_the_other_at_once(servers, setting
     response = anonymous_read(other, page)
     assert "1 blogger likes this." in response.text
     assert "Be the first to like this." not in response.text
+
+
+def test_a_menu_change_through_one_server_shows_on_the_other_at_once(
+    servers, settings
+):
+    one, other = servers
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    make_user(username="editor", is_staff=True, is_superuser=True)
+    about = make_page(title="About", slug="about")
+    menu = Menu.objects.create(name="Main", location="header")
+    link = MenuItem.objects.create(menu=menu, page=about)
+    assert '<a href="/about/">About</a>' in cached_page(other, "/")
+    assert '<a href="/about/">About</a>' in cached_page(other, "/about/")
+
+    admin = httpx.Client(base_url=one.url, timeout=10)
+    login = admin.get("/admin/login/")
+    response = admin.post(
+        "/admin/login/?next=/admin/",
+        data={
+            **form_fields(login.text, form_id="login-form"),
+            "username": "editor",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302, response.text[:500]
+    change = f"/admin/blog/menu/{menu.pk}/change/"
+    fields = form_fields(admin.get(change).text, form_id="menu_form")
+    assert fields["items-0-id"] == str(link.pk)
+    fields["items-0-label"] = "Who we are"
+    response = admin.post(change, data={**fields, "_save": "Save"})
+    assert response.status_code == 302, response.text[:2000]
+
+    for path in ("/", "/about/"):
+        response = anonymous_read(other, path)
+        assert response.headers["X-Page-Cache"] == "miss"
+        assert '<a href="/about/">Who we are</a>' in response.text
 
 
 def png_bytes() -> bytes:
