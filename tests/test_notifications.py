@@ -25,7 +25,7 @@ from blog.worker import RetryScheduled
 from comments import tasks, tokens
 from comments.models import Comment
 from comments.signals import comment_submitted
-from tests.factories import make_comment, make_post, make_user
+from tests.factories import make_comment, make_page, make_post, make_user
 from tests.test_comments import POST_URL, form_data
 
 pytestmark = pytest.mark.django_db
@@ -645,3 +645,23 @@ def test_worker_defers_retry_and_marks_final_failure(
     assert str(last.id).encode() in response.content
     # /healthz counts the failure that nothing will try again, not the first.
     assert admin_client.get("/healthz").json()["tasks"]["failed_last_day"] == 1
+
+
+def test_follow_up_mail_about_a_page_unsubscribes_from_that_page_only(mailoutbox):
+    page = make_page(title="Guestbook", allow_comments=True)
+    post = make_post()
+    on_page = make_comment(post=page, email="ann@example.org", followup=True)
+    on_post = make_comment(post=post, email="ann@example.org", followup=True)
+    submit(make_comment(post=page, email="bob@example.org"))
+    [message] = [m for m in mailoutbox if m.to == ["ann@example.org"]]
+    assert "Guestbook" in message.subject
+    path = urlsplit(message.extra_headers["List-Unsubscribe"].strip("<>")).path
+
+    response = Client(enforce_csrf_checks=True).post(
+        path, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 200
+    assert "Guestbook" in response.text
+    assert not Comment.objects.get(pk=on_page.pk).followup
+    assert Comment.objects.get(pk=on_post.pk).followup

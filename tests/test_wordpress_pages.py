@@ -366,3 +366,14 @@ def test_importing_menus_again_keeps_their_links_and_place(export):
     assert Menu.objects.get(pk=main.pk).location == Menu.Location.FOOTER
     row = next(line for line in report.splitlines() if line.startswith("menu items"))
     assert row.split()[2:] == ["0", "0", "7", "3"]
+
+
+def test_a_dry_run_reports_pages_and_menus_and_writes_none(export):
+    report = run_import(export(menus_export()), "--dry-run")
+    rows = {line[:14].strip(): line[14:].split() for line in report.splitlines()}
+    assert rows["pages"][0] == "2" and rows["menus"][0] == "2"
+    assert (Page.objects.count(), Menu.objects.count(), MenuItem.objects.count()) == (
+        0,
+        0,
+        0,
+    )
