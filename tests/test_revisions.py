@@ -328,3 +328,18 @@ def test_lines_nothing_alike_are_one_removed_and_one_added():
         ("removed", "Stretch every morning."),
         ("added", "Buy new shoes!"),
     ]
+
+
+@pytest.mark.parametrize("too_big", [str(2**63), "9" * 25])
+def test_ids_past_the_database_range_are_not_found(author_client, author, too_big):
+    post = edited_post(author)
+    first = Revision.objects.of(post).last()
+    urls = [
+        f"/admin/blog/post/{too_big}/revisions/",
+        f"/admin/blog/post/{post.pk}/revisions/{too_big}/",
+        f"/admin/blog/post/{too_big}/revisions/{first.pk}/",
+    ]
+    for url in urls:
+        assert author_client.get(url).status_code == 404, url
+    restore = f"/admin/blog/post/{post.pk}/revisions/{too_big}/restore/"
+    assert author_client.post(restore).status_code == 404
