@@ -154,6 +154,7 @@ def build_data() -> dict[str, str]:
         ("search", "/search/?q=spasm"),
         ("feed", "/feed/"),
         ("sitemap", "/sitemap.xml"),
+        ("sitemap, posts", "/sitemap-posts.xml"),
     ]:
         urls[name] = url if resolves(url) else ""
     urls["moderation queue"] = moderation_queue(posts[4], reader)

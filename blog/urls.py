@@ -2,7 +2,7 @@
 app's URLs (namespace `comments`) and the blog's (namespace `blog`)."""
 
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
 
 import blog.converters  # noqa: F401  (registers id, username, mm and uslug)
@@ -16,7 +16,18 @@ blog_patterns = [
     path("csrf-token", views.csrf_token, name="csrf_token"),
     path("feed/", feeds.rss, name="feed"),
     path("feed/atom/", feeds.atom, name="feed_atom"),
-    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": sitemaps, "sitemap_url_name": "blog:sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": sitemaps},
+        name="sitemap_section",
+    ),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("search/", views.search_page, name="search"),
     path("category/<uslug:slug>/", views.category_detail, name="category"),

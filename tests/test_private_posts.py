@@ -1,6 +1,5 @@
 """Private posts: for staff who may edit them, and absent for everyone else."""
 
-from xml.etree import ElementTree
 
 import feedparser
 import pytest
@@ -10,6 +9,7 @@ from blog.models import Post
 from blog.redirects import add_redirect
 from comments.models import Comment
 from tests.factories import make_category, make_comment, make_post, make_user
+from tests.test_sitemap import sitemap_locations
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,7 @@ PUBLIC_URLS = [
     "/tag/notes/feed/",
     "/author/owner/feed/",
     "/sitemap.xml",
+    "/sitemap-posts.xml",
     "/search/?q=zanzibar",
     "/search/?q=quietly",
 ]
@@ -119,8 +120,7 @@ def test_private_post_takes_no_comments(private_post, client):
 
 
 def test_sitemap_has_no_private_post(private_post, client):
-    root = ElementTree.fromstring(client.get("/sitemap.xml").content)
-    locations = [e.text for e in root.iter() if e.tag.endswith("loc")]
+    locations = sitemap_locations(client)
     assert not any(private_post.slug in loc for loc in locations)
     assert any("a-public" in loc or "post-" in loc for loc in locations)
 

@@ -1,6 +1,8 @@
 """The sitemap lists what is published, robots.txt points to it."""
 
 from datetime import timedelta
+from unittest import mock
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import pytest
@@ -17,17 +19,40 @@ NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 @pytest.fixture(autouse=True)
 def _site_url(settings):
+    from blog.apps import point_site_at_site_url
+
     settings.SITE_URL = SITE_URL
+    point_site_at_site_url()  # as every start does
 
 
-def sitemap_entries(client) -> dict[str, str | None]:
+def section_addresses(client) -> list[str]:
+    """The pages of the sitemap's sections, as /sitemap.xml (the index) lists them."""
     response = client.get("/sitemap.xml", HTTP_HOST="127.0.0.1")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/xml"
     root = ElementTree.fromstring(response.content)
+    return [loc.text for loc in root.findall("sm:sitemap/sm:loc", NS)]
+
+
+def whole_sitemap(client) -> list[ElementTree.Element]:
+    """Every <url> of every page of every section."""
+    urls = []
+    for address in section_addresses(client):
+        parts = urlsplit(address)
+        page = client.get(f"{parts.path}?{parts.query}", HTTP_HOST="127.0.0.1")
+        assert page.status_code == 200, address
+        urls += ElementTree.fromstring(page.content).findall("sm:url", NS)
+    return urls
+
+
+def sitemap_locations(client) -> list[str]:
+    return [url.findtext("sm:loc", namespaces=NS) for url in whole_sitemap(client)]
+
+
+def sitemap_entries(client) -> dict[str, str | None]:
     return {
         url.findtext("sm:loc", namespaces=NS): url.findtext("sm:lastmod", namespaces=NS)
-        for url in root.findall("sm:url", NS)
+        for url in whole_sitemap(client)
     }
 
 
@@ -63,3 +88,25 @@ def test_robots_txt_points_to_the_absolute_sitemap_and_keeps_out_of_admin(client
     lines = response.content.decode().splitlines()
     assert "Disallow: /admin/" in lines
     assert f"Sitemap: {SITE_URL}/sitemap.xml" in lines
+
+
+def test_the_sitemap_is_an_index_of_sections_in_pages_of_bounded_size(
+    client, settings, django_assert_max_num_queries
+):
+    from blog.sitemaps import PostSitemap
+
+    category = make_category(slug="many")
+    for number in range(5):
+        make_post(slug=f"post-{number}", category=category)
+    with mock.patch.object(PostSitemap, "limit", 2):
+        with django_assert_max_num_queries(12):  # counts and latest changes only
+            sections = section_addresses(client)
+        assert sections[:3] == [
+            f"{SITE_URL}/sitemap-posts.xml",
+            f"{SITE_URL}/sitemap-posts.xml?p=2",
+            f"{SITE_URL}/sitemap-posts.xml?p=3",
+        ]
+        posts = [loc for loc in sitemap_locations(client) if "/post-" in loc]
+    assert len(posts) == len(set(posts)) == 5
+    index = client.get("/sitemap.xml").content.decode()
+    assert "<lastmod>" in index
