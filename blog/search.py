@@ -1,5 +1,6 @@
 """Finds published posts (and the few best pages) for a reader's query, best
-match first, with snippets.
+match first, with snippets. A query that matches more than MAX_RESULTS posts
+is ranked among the newest of them only, and the reader is told so.
 
 On PostgreSQL: full-text search over the stored, weighted `Post.search_vector`
 (title A, excerpt B, body C; kept current by a trigger, migration 0003),
@@ -32,6 +33,9 @@ from blog import markup
 from blog.models import Page, Post
 
 MAX_QUERY_LENGTH = 200
+# Readers page through no more than this: a query matching every post of a
+# big blog ranks the newest MAX_RESULTS matches only, and says "more than".
+MAX_RESULTS = 500
 # Pages are listed above the posts found, the best few only.
 MAX_PAGES = 5
 MAX_WORDS = 20
@@ -94,6 +98,19 @@ def matching_posts(query: str) -> QuerySet:
         start=Value(0),
     )
     return posts.annotate(rank=rank).order_by("-rank", "-published_at", "-pk")
+
+
+def bounded_matches(query: str) -> tuple[QuerySet, bool]:
+    """`matching_posts`, ranked among the newest MAX_RESULTS matches only
+    (so the cost of a search does not grow with the blog), and whether
+    there were more."""
+    found = matching_posts(query)
+    newest = list(
+        found.order_by("-published_at", "-pk").values_list("pk", flat=True)[
+            : MAX_RESULTS + 1
+        ]
+    )
+    return found.filter(pk__in=newest[:MAX_RESULTS]), len(newest) > MAX_RESULTS
 
 
 def matching_pages(query: str) -> list[Page]:

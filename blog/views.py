@@ -257,9 +257,10 @@ def archive_month(request: HttpRequest, year: int, month: str) -> HttpResponse:
 
 def search_page(request: HttpRequest) -> HttpResponse:
     query, shortened = search.clean_query(request.GET.get("q", ""))
-    page, pages = None, []
+    page, pages, more = None, [], False
     if query:
-        page = paginate(request, search.matching_posts(query))
+        found, more = search.bounded_matches(query)
+        page = paginate(request, found)
         search.add_snippets(page, query)
         if page.number == 1:
             pages = search.matching_pages(query)
@@ -277,6 +278,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "query": query,
             "shortened": shortened,
             "page": page,
+            "more": more,
             "pages": pages,
             "page_meta": meta,
         },

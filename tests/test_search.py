@@ -178,6 +178,25 @@ def test_results_are_paginated_and_keep_the_query(client, settings):
     assert client.get("/search/", {"q": "walrus", "page": 9}).status_code == 404
 
 
+def test_a_query_matching_more_than_readers_page_through_is_bounded(
+    client, settings, monkeypatch
+):
+    """Past MAX_RESULTS matches the search ranks the newest only and says
+    "more than", so its cost stays the same however big the blog grows."""
+    monkeypatch.setattr("blog.search.MAX_RESULTS", 3)
+    set_site_identity(posts_per_page=2)
+    now = timezone.now()
+    for number in range(5):
+        make_post(title=f"Walrus {number}", published_at=now - timedelta(hours=number))
+    first = client.get("/search/", {"q": "walrus"}).content.decode()
+    assert "More than 3 posts found" in first
+    shown = result_titles_on(client, "walrus", 1) + result_titles_on(
+        client, "walrus", 2
+    )
+    assert sorted(shown) == ["Walrus 0", "Walrus 1", "Walrus 2"]
+    assert client.get("/search/", {"q": "walrus", "page": 3}).status_code == 404
+
+
 def result_titles_on(client, query: str, page: int) -> list[str]:
     response = client.get("/search/", {"q": query, "page": page})
     return [post.title for post in response.context["page"]]
@@ -194,8 +213,9 @@ def test_every_page_has_a_labelled_search_box(client):
 def test_search_page_query_count_is_fixed(client, django_assert_num_queries, posts):
     for number in range(posts):
         make_post(title=f"Walrus {number}", tags=("a", "b"))
-    # Counting the matches, then fetching the page with authors and
-    # categories, the few pages that match (and on a cold cache the site's
-    # identity and menus); on PostgreSQL the snippets of the page shown.
-    with django_assert_num_queries(3 + full_text + CHROME_QUERIES):
+    # The newest matches (at most MAX_RESULTS ids), counting them, then
+    # fetching the page with authors and categories, the few pages that
+    # match (and on a cold cache the site's identity and menus); on
+    # PostgreSQL the snippets of the page shown.
+    with django_assert_num_queries(4 + full_text + CHROME_QUERIES):
         assert client.get("/search/", {"q": "walrus"}).status_code == 200
