@@ -80,11 +80,34 @@ def test_control_characters_are_dropped_and_reported(export):
     assert "control characters that XML forbids removed" in report
 
 
+def test_bytes_that_are_not_utf8_are_read_as_windows_1252(export):
+    path = export(wxr(item_xml(title="TITLE")))
+    path.write_bytes(
+        path.read_bytes().replace(b"TITLE", b"Caf\xe9 na\xefve \x93quoted\x94")
+    )
+    report = run_import(path)
+    assert Post.objects.get().title == "Café naïve “quoted”"
+    assert "bytes that are not UTF-8 read as Windows-1252" in report
+    assert "4 characters" in report
+
+
+def test_a_file_in_another_declared_encoding_is_read_as_such(export):
+    text = wxr(item_xml(title="Café")).replace(
+        'encoding="UTF-8"', 'encoding="ISO-8859-1"'
+    )
+    path = export(text)
+    path.write_bytes(text.encode("iso-8859-1"))
+    report = run_import(path)
+    assert Post.objects.get().title == "Café"
+    assert "Windows-1252" not in report
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
         ("truncated", "not well-formed XML"),
         ("doctype", "refused"),
+        ("bad-tag", "not well-formed XML"),
     ],
 )
 def test_repairs_still_refuse_broken_files_and_dtds(export, damage, message):
@@ -94,12 +117,15 @@ def test_repairs_still_refuse_broken_files_and_dtds(export, damage, message):
     )
     if damage == "truncated":
         text = text[: text.index("<wp:post_id>2")]
-    else:
+    elif damage == "doctype":
         text = text.replace(
             "<rss", '<!DOCTYPE rss [<!ENTITY x "y">]>\n<rss', 1
         ).replace("Hello world", "&x;")
+    path = export(text)
+    if damage == "bad-tag":  # not UTF-8, and broken besides
+        path.write_bytes(path.read_bytes().replace(b"Hello world", b"Caf\xe9 <<"))
     with pytest.raises(CommandError, match=message):
-        run_import(export(text))
+        run_import(path)
     assert not any(counts().values())
 
 

@@ -39,6 +39,7 @@ from blog.wordpress.wxr import (
     Channel,
     ExportError,
     Item,
+    MisencodedBytes,
     Repairs,
     Term,
     UnboundPrefix,
@@ -400,11 +401,19 @@ class WordPressImport:
             except UnboundPrefix as error:
                 bind_prefixes(self.repairs, error.prefixes)
                 continue
+            except MisencodedBytes:
+                self.repairs.fix_encoding = True
+                continue
             if self.repairs.prefixes:
                 self.report.note(
                     "namespace prefixes used without a declaration (as WordPress.com "
                     "exports do): bound to their usual meaning",
                     ", ".join(sorted(self.repairs.prefixes)),
+                )
+            if self.repairs.misencoded_bytes:
+                self.report.note(
+                    "bytes that are not UTF-8 read as Windows-1252 (é, ü, “…”)",
+                    f"{self.repairs.misencoded_bytes} characters",
                 )
             if self.repairs.control_characters:
                 self.report.note(
@@ -417,7 +426,7 @@ class WordPressImport:
     def _scan(self) -> Scan:
         scan = Scan()
         creators: dict[str, None] = {}
-        self.repairs.control_characters = 0
+        self.repairs.control_characters = self.repairs.misencoded_bytes = 0
         records = read_export(
             self.path, with_comments=False, repairs=self.repairs, count_repairs=True
         )

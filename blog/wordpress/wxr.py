@@ -6,19 +6,22 @@ so memory stays flat however big the export is, and yields a `Channel`, then
 spelled http:// or https://. DTDs are refused: WordPress never writes one, and
 they carry the XXE and entity-bomb attacks.
 
-Two faults of real exports are repaired as the file streams in, as
+Three faults of real exports are repaired as the file streams in, as
 WordPress's own importer tolerates them (`Repairs`): namespace prefixes used
 without a declaration (WordPress.com's `<atom:link>`), bound on the root
-element, and control characters that XML 1.0 forbids, dropped. Anything else
-that is not well-formed is refused.
+element; control characters that XML 1.0 forbids, dropped; bytes that are
+not UTF-8 in a UTF-8 file, read as Windows-1252. Anything else that is not
+well-formed is refused.
 """
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import functools
 import io
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from xml.parsers.expat.errors import codes as expat_codes
@@ -28,6 +31,7 @@ import defusedxml.ElementTree as SafeET
 
 SUPPORTED_VERSIONS = ("1.0", "1.1", "1.2")
 XML_ERROR_UNBOUND_PREFIX = expat_codes["unbound prefix"]
+XML_ERROR_INVALID_TOKEN = expat_codes["not well-formed (invalid token)"]
 
 WP_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.\d+/$")
 EXCERPT_NAMESPACE = re.compile(r"^https?://wordpress\.org/export/1\.\d+/excerpt/$")
@@ -79,6 +83,26 @@ class Repairs:
 
     prefixes: dict[str, str] = dataclasses.field(default_factory=dict)
     control_characters: int = 0
+    # Bytes that are not UTF-8 in a file that says it is (a Latin-1 "é" pasted
+    # into a post): read as Windows-1252, which they nearly always are.
+    fix_encoding: bool = False
+    misencoded_bytes: int = 0
+
+
+class MisencodedBytes(ExportError):
+    """A UTF-8 file holds bytes that are not UTF-8 (`Repairs` decodes them)."""
+
+
+_decoded = threading.local()  # bytes _as_windows_1252() decoded, per thread
+
+
+def _as_windows_1252(error: UnicodeDecodeError) -> tuple[str, int]:
+    bad = error.object[error.start : error.end]
+    _decoded.count = getattr(_decoded, "count", 0) + len(bad)
+    return bad.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("inkwell-cp1252", _as_windows_1252)
 
 
 class _RepairingReader(io.RawIOBase):
@@ -93,6 +117,11 @@ class _RepairingReader(io.RawIOBase):
         self.count = count
         self.pending = b""
         self.head_done = not repairs.prefixes
+        self.decoder = (
+            codecs.getincrementaldecoder("utf-8")("inkwell-cp1252")
+            if repairs.fix_encoding
+            else None
+        )
 
     def readable(self) -> bool:
         return True
@@ -101,10 +130,16 @@ class _RepairingReader(io.RawIOBase):
         self.file.close()
         super().close()
 
-    def _clean(self, data: bytes) -> bytes:
+    def _clean(self, data: bytes, final: bool = False) -> bytes:
         cleaned = data.translate(None, CONTROL_BYTES)
         if self.count:
             self.repairs.control_characters += len(data) - len(cleaned)
+        if self.decoder is not None:
+            before = getattr(_decoded, "count", 0)
+            repaired = self.decoder.decode(cleaned, final=final).encode("utf-8")
+            if self.count:
+                self.repairs.misencoded_bytes += getattr(_decoded, "count", 0) - before
+            return repaired
         return cleaned
 
     def _head(self) -> bytes:
@@ -132,12 +167,33 @@ class _RepairingReader(io.RawIOBase):
         while not self.pending:
             data = self.file.read(self.CHUNK)
             if not data:
-                return 0
+                if self.decoder is None:
+                    return 0
+                self.pending = self._clean(b"", final=True)
+                self.decoder = None
+                if not self.pending:
+                    return 0
+                break
             self.pending = self._clean(data)
         size = min(len(buffer), len(self.pending))
         buffer[:size] = self.pending[:size]
         self.pending = self.pending[size:]
         return size
+
+
+def _line_bytes(path: Path | str, line: int) -> bytes:
+    with open(path, "rb") as handle:
+        for number, text in enumerate(handle, start=1):
+            if number == line:
+                return text
+    return b""
+
+
+def _declares_utf8(path: Path | str) -> bool:
+    with open(path, "rb") as handle:
+        head = handle.read(200)
+    match = re.match(rb"""\s*<\?xml[^>]*encoding\s*=\s*["']([\w.-]+)""", head)
+    return match is None or match.group(1).lower() in {b"utf-8", b"utf8"}
 
 
 def _undeclared_prefixes(path: Path | str, line: int, known: set[str]) -> set[str]:
@@ -442,6 +498,17 @@ def read_export(
     except SafeET.ParseError as error:
         line, column = getattr(error, "position", (0, 0))
         reason = str(error).split(":")[0]
+        if (
+            error.code == XML_ERROR_INVALID_TOKEN
+            and not repairs.fix_encoding
+            and _declares_utf8(path)
+        ):
+            try:
+                _line_bytes(path, line).decode("utf-8")
+            except UnicodeDecodeError:
+                raise MisencodedBytes(
+                    f"The file holds bytes that are not UTF-8 at line {line}."
+                ) from None
         if error.code == XML_ERROR_UNBOUND_PREFIX:
             known = _declared_on_root(path) | set(repairs.prefixes)
             prefixes = _undeclared_prefixes(path, line, known)
