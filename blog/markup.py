@@ -33,7 +33,6 @@ POST_TAGS = {
     "u", "ul", "video",
 }  # fmt: skip
 POST_ATTRIBUTES = {
-    "a": {"href", "title"},
     "abbr": {"title"},
     "img": {"src", "alt", "title", "width", "height"},
     "ol": {"start"},
@@ -41,9 +40,14 @@ POST_ATTRIBUTES = {
     # CSP's default-src 'self' keeps other sites' files out.
     "audio": {"src", "controls", "preload"},
     "video": {"src", "controls", "preload", "width", "height"},
+    # Footnotes (the Markdown `footnotes` extension): the reference, the note
+    # and the link back carry ids and classes.
+    "sup": {"id"},
+    "li": {"id"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
     # Pygments marks tokens with classes; headings carry ids for anchors.
+    "a": {"href", "title", "class"},
     "code": {"class"},
     "div": {"class"},
     "pre": {"class"},
@@ -56,6 +60,7 @@ POST_EXTENSIONS = [
     "tables",
     "sane_lists",
     "toc",
+    "footnotes",
 ]
 POST_EXTENSION_CONFIGS = {
     "codehilite": {"css_class": "highlight", "guess_lang": False},

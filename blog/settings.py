@@ -75,6 +75,9 @@ MIDDLEWARE = [
     "blog.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Text answers gzipped (static files are WhiteNoise's, above), page cache
+    # hits included.
+    "blog.compression.TextCompressionMiddleware",
     # Anonymous pages from the shared cache (ARCHITECTURE.md, "Caching"),
     # served before everything below: blog/pagecache.py says how
     # a hit still gets what CSP, sessions, CSRF, auth and messages would add.

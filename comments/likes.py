@@ -33,7 +33,7 @@ from django.views.decorators.http import require_POST
 from django_comments.models import CommentFlag
 from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 
-from blog import pagecache
+from blog import avatars, pagecache
 from blog.links import url_pattern
 from blog.models import Post, name_from_parts
 from comments.models import TARGET_MODELS, Comment, PostLike
@@ -57,6 +57,12 @@ class LikeSummary:
     count: int = 0
     liked: bool = False
     names: list[str] = field(default_factory=list)
+    # The named likers' faces (blog/avatars.py data: URLs), in the same order.
+    faces: list[str] = field(default_factory=list)
+
+    @property
+    def faces_and_names(self) -> list[tuple[str, str]]:
+        return list(zip(self.names, self.faces, strict=False))
 
     @property
     def line(self) -> str:
@@ -72,6 +78,7 @@ class LikeSummary:
             "liked": self.liked,
             "line": self.line,
             "names": self.names,
+            "faces": self.faces,
         }
 
 
@@ -184,7 +191,12 @@ def _read_summary(post: Post, mine: Q | None) -> LikeSummary:
             "pk",
         )
         .values(
-            "total", "mine", "user__username", "user__first_name", "user__last_name"
+            "total",
+            "mine",
+            "user__username",
+            "user__first_name",
+            "user__last_name",
+            "user__email",
         )
     )[:NAMES_SHOWN]
     summary = LikeSummary()
@@ -192,13 +204,13 @@ def _read_summary(post: Post, mine: Q | None) -> LikeSummary:
         summary.count = row["total"]
         summary.liked = bool(row["mine"])
         if row["user__username"] is not None:
-            summary.names.append(
-                name_from_parts(
-                    row["user__first_name"],
-                    row["user__last_name"],
-                    row["user__username"],
-                )
+            name = name_from_parts(
+                row["user__first_name"],
+                row["user__last_name"],
+                row["user__username"],
             )
+            summary.names.append(name)
+            summary.faces.append(avatars.identicon_url(row["user__email"] or "", name))
     return summary
 
 

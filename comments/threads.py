@@ -27,7 +27,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from blog import markup, pagecache
+from blog import avatars, markup, pagecache
 from blog.links import url_pattern
 from blog.models import Post, name_from_parts
 from comments import likes
@@ -42,12 +42,16 @@ COMMENT_HEAD = (
     '<li id="c{ref}" class="comment{classes}">\n'
     '  <article class="comment__body" aria-labelledby="c{ref}-author">\n'
     '    <footer class="comment__meta">\n'
-    '      <span class="comment__author" id="c{ref}-author">{author}</span>{badge}\n'
-    '      <a class="comment__permalink" href="{permalink}"><time datetime="{iso}">'
-    "{when}</time></a>"
+    "      {avatar}\n"
+    '      <span class="comment__who"><span class="comment__author" '
+    'id="c{ref}-author">{author}</span>{badge}</span>\n'
+    '      <span class="comment__when"><a class="comment__permalink" '
+    'href="{permalink}"><time datetime="{iso}">{when}</time></a>'
 )
 # ...then, for moderators, MODERATE...
-COMMENT_BODY = '\n    </footer>\n    <div class="comment__content">{html}</div>\n'
+COMMENT_BODY = (
+    '</span>\n    </footer>\n    <div class="comment__content">{html}</div>\n'
+)
 # ...then REPLY where the reader may reply, LIKE_FORM or LIKE_LINE, and:
 COMMENT_END = "  </article>\n{after}\n"
 AUTHOR_LINK = '<a href="{url}" rel="nofollow ugc noopener">{name}</a>'
@@ -82,12 +86,14 @@ FIELDS = (
     "user_id",
     "user_name",
     "user_url",
+    "user_email",
     "comment",
     "markup",
     "submit_date",
     "user__first_name",
     "user__last_name",
     "user__username",
+    "user__email",
 )
 
 
@@ -189,8 +195,11 @@ def _item(row: dict, post: Post, permalink: str, tz: datetime.tzinfo) -> Item:
         author = safe_name
     by_author = bool(row["user_id"]) and row["user_id"] == post.author_id
     when = row["submit_date"].astimezone(tz)
+    # A registered commenter's face is their account's, as in bylines.
+    email = (row["user__email"] if row["user_id"] else row["user_email"]) or ""
     head = COMMENT_HEAD.format(
         ref=ref,
+        avatar=avatars.avatar(email, name),
         classes=" comment--by-author" if by_author else "",
         author=author,
         badge=BADGE if by_author else "",
@@ -257,6 +266,8 @@ def comment_row(comment: Comment) -> dict:
         "user__first_name": user.first_name if user else None,
         "user__last_name": user.last_name if user else None,
         "user__username": user.get_username() if user else None,
+        "user_email": comment.user_email,
+        "user__email": user.email if user else None,
     }
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_comments.models import CommentFlag
 from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 
+from blog import avatars
 from blog.models import Post
 from comments import likes
 from comments.models import Comment, PostLike
@@ -25,6 +26,11 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 def like_url(post: Post) -> str:
     return reverse("comments:like_post", args=[post.pk])
+
+
+def without_faces(page: str) -> str:
+    """The page without the likers' avatars (blog/avatars.py)."""
+    return re.sub(r'<img class="avatar" [^>]*>', "", page)
 
 
 def likes_line(client: Client, post: Post) -> str:
@@ -121,7 +127,7 @@ def test_signed_in_reader_likes_by_account_and_is_named(client):
     assert likes.VISITOR_COOKIE not in response.cookies
     assert PostLike.objects.get(post=post).user == reader
     page = client.get(post.get_absolute_url()).content.decode()
-    assert "<li>Ann Reader</li>" in page
+    assert "<li>Ann Reader</li>" in without_faces(page)
     assert 'value="unlike" aria-pressed="true"' in page
 
     client.post(like_url(post), {"intent": "unlike"})
@@ -152,7 +158,9 @@ def test_anonymous_likes_count_but_only_signed_in_likers_are_named(client):
     PostLike.objects.create(post=post, user=make_user(username="bob"))
     page = client.get(post.get_absolute_url()).content.decode()
     assert "2 bloggers like this." in page
-    assert '<ul class="likes__names" data-likes-names><li>bob</li></ul>' in page
+    names = without_faces(page)
+    assert '<ul class="likes__names" data-likes-names><li>bob</li></ul>' in names
+    assert page.count('<img class="avatar" src="data:image/svg+xml,') >= 1
 
 
 def test_likers_are_named_in_the_order_they_liked(client):
@@ -162,14 +170,14 @@ def test_likers_are_named_in_the_order_they_liked(client):
     PostLike.objects.create(post=post, user=adam)
     PostLike.objects.create(post=post, user=zoe)
     page = client.get(post.get_absolute_url()).content.decode()
-    assert "<li>adam</li><li>zoe</li>" in page
+    assert "<li>adam</li><li>zoe</li>" in without_faces(page)
 
 
 def test_liker_names_are_escaped(client):
     post = make_post()
     PostLike.objects.create(post=post, user=make_user(username="<script>"))
     page = client.get(post.get_absolute_url()).content.decode()
-    assert "<li>&lt;script&gt;</li>" in page
+    assert "<li>&lt;script&gt;</li>" in without_faces(page)
     assert "<script>" not in page.split('id="likes"')[1].split("</section>")[0]
 
 
@@ -196,6 +204,7 @@ def test_javascript_flow_answers_json(client):
         "liked": True,
         "line": "2 bloggers like this.",
         "names": ["carol"],
+        "faces": [avatars.identicon_url("carol@example.com", "carol")],
         "message": "Thanks for the like!",
     }
     assert likes.VISITOR_COOKIE in response.cookies
@@ -362,7 +371,7 @@ def test_post_page_query_count_does_not_grow_with_likes(
         page = client.get(post.get_absolute_url()).content.decode()
     total = likers + 1 + (visitor == "member liker")
     assert f"{total} blogger" in page
-    assert page.count("<li>user") == min(likers, likes.NAMES_SHOWN)
+    assert without_faces(page).count("<li>user") == min(likers, likes.NAMES_SHOWN)
     assert ('aria-pressed="true"' in page) == visitor.endswith("liker")
 
 

@@ -19,9 +19,19 @@
     if (names && Array.isArray(data.names)) {
       names.replaceChildren.apply(
         names,
-        data.names.map(function (name) {
+        data.names.map(function (name, index) {
           var item = document.createElement("li");
-          item.textContent = name;
+          var face = Array.isArray(data.faces) ? data.faces[index] : "";
+          if (face) {
+            var picture = document.createElement("img");
+            picture.className = "avatar";
+            picture.src = face;
+            picture.alt = "";
+            picture.width = 28;
+            picture.height = 28;
+            item.appendChild(picture);
+          }
+          item.appendChild(document.createTextNode(name));
           return item;
         })
       );

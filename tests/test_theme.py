@@ -1,0 +1,114 @@
+"""The theme's server side: faces made here, reading time, a table of
+contents, footnotes, the post page's hierarchy, compressed pages."""
+
+import gzip
+import re
+
+import pytest
+
+from blog import avatars, reading
+from blog.markup import markdownify
+from comments.models import Comment
+from tests.factories import (
+    make_category,
+    make_comment,
+    make_discussion,
+    make_post,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_identicon_is_the_same_for_an_address_and_never_holds_it():
+    first = avatars.identicon_url("Ada@Example.com ")
+    assert first == avatars.identicon_url("ada@example.com")
+    assert first != avatars.identicon_url("grace@example.com")
+    assert first.startswith("data:image/svg+xml,")
+    assert "ada" not in first and "example" not in first
+    # Without an address the name decides.
+    assert avatars.identicon_url("", "Ada") != avatars.identicon_url("", "Grace")
+
+
+def test_threads_show_a_face_per_commenter_and_mark_the_authors_replies(client):
+    post = make_post()
+    reader = make_comment(post=post, name="Reader", email="reader@example.org")
+    reply = make_comment(post=post, user=post.author, parent=reader)
+    page = client.get(post.get_absolute_url()).content.decode()
+    thread = page.split('class="comment-list"')[1]
+    faces = re.findall(r'<img class="avatar" src="(data:image/svg\+xml,[^"]+)"', thread)
+    assert len(faces) == 2 and faces[0] != faces[1]
+    assert "reader@example.org" not in page
+    by_author = thread.split(f'id="c{reply.pk}"')[1].split("</footer>")[0]
+    assert '<span class="comment__badge">Author</span>' in by_author
+    assert (
+        "comment__badge"
+        not in thread.split(f'id="c{reader.pk}"')[1].split("</footer>")[0]
+    )
+    assert "gravatar" not in page.lower()
+
+
+def test_post_page_hierarchy_reading_time_and_comment_count(client):
+    post = make_post(body=" ".join(["word"] * 700), category=make_category())
+    make_discussion(post=post, comments=3)
+    page = client.get(post.get_absolute_url()).content.decode()
+    order = [
+        'class="eyebrow post__category"',
+        'class="post__title"',
+        'class="post-meta"',
+        "3 min read",
+        '<a href="#comments">3 comments</a>',
+        'class="post__body"',
+        'class="likes"',
+        'class="author-box"',
+        'id="comments"',
+    ]
+    positions = [page.index(marker) for marker in order]
+    assert positions == sorted(positions)
+
+
+def test_the_comment_count_follows_new_comments(client):
+    post = make_post()
+    url = post.get_absolute_url()
+    assert "No comments yet</a>" in client.get(url).content.decode()
+    make_comment(post=post, state=Comment.State.PUBLIC)
+    assert '<a href="#comments">1 comment</a>' in client.get(url).content.decode()
+
+
+def test_long_posts_get_a_table_of_contents_from_their_headings(client):
+    sections = "\n\n".join(
+        f"## Part {n}\n\n" + " ".join(["text"] * 100) for n in range(1, 4)
+    )
+    long_post = make_post(body=sections)
+    page = client.get(long_post.get_absolute_url()).content.decode()
+    toc = page.split('class="toc"')[1].split("</details>")[0]
+    assert re.findall(r'href="#([^"]+)"', toc) == ["part-1", "part-2", "part-3"]
+    short = make_post(body="## One\n\nA\n\n## Two\n\nB\n\n## Three\n\nC")
+    assert 'class="toc"' not in client.get(short.get_absolute_url()).content.decode()
+    assert reading.reading_minutes("<p>short</p>") == 1
+
+
+def test_footnotes_link_both_ways():
+    html = markdownify("A claim.[^1]\n\n[^1]: The source.")
+    assert '<sup id="fnref:1"><a class="footnote-ref" href="#fn:1"' in html
+    assert '<li id="fn:1">' in html and 'href="#fnref:1"' in html
+
+
+def test_pages_are_compressed_for_browsers_that_accept_gzip(client):
+    post = make_post(body="Some words. " * 200)
+    plain = client.get(post.get_absolute_url())
+    assert not plain.has_header("Content-Encoding")
+    packed = client.get(post.get_absolute_url(), HTTP_ACCEPT_ENCODING="gzip, br")
+    assert packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    # The page itself, whatever the CSRF token in it.
+    text = gzip.decompress(packed.content).decode()
+    assert post.title in text and len(packed.content) < len(plain.content) / 2
+
+
+def test_signed_in_likers_and_authors_have_faces(client):
+    author = make_user(first_name="Ada", last_name="Lovelace")
+    post = make_post(author=author)
+    page = client.get(post.get_absolute_url()).content.decode()
+    byline = page.split('class="byline"')[1].split("</header>")[0]
+    assert avatars.identicon_url(author.email, "Ada Lovelace") in byline
