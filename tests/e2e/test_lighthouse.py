@@ -1,0 +1,141 @@
+"""Lighthouse (npm `lighthouse`, driving Debian's Chromium, mobile profile)
+scores 100 for performance, accessibility, best practices and SEO on the
+home page, the original article with its 50-comment thread, a category and
+a page.
+
+Measured as readers get the site in production: `manage.py collectstatic`
+(hashed, compressed files), gunicorn with blog/gunicorn.py and DEBUG off,
+on a database of its own built by tests/e2e/theme_site.py. One Lighthouse
+run per page (each takes some seconds); the reports go to
+e2e-artifacts/lighthouse/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, ROOT
+from tests.servers import free_ports
+
+LIGHTHOUSE = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+PAGES = {
+    "home": "/",
+    "post": None,  # the article's address, read from the database
+    "category": "/category/back-spasm-symptoms/",
+    "page": "/about/",
+}
+# gunicorn's port: the first free one here (tests/servers.py).
+PORTS = range(8500, 8600)
+
+
+def run(args: list[str], env: dict[str, str], **kwargs) -> str:
+    result = subprocess.run(
+        args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, **kwargs
+    )
+    assert result.returncode == 0, f"{args[:3]}: {result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def production_site(tmp_path_factory):
+    """gunicorn on the theme's site, production settings; yields its URL."""
+    work = tmp_path_factory.mktemp("lighthouse")
+    (port,) = free_ports(1, PORTS)
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "lighthouse-only-secret-key-0123456789abcdefghijklmnop",
+        "DATABASE_URL": f"sqlite:///{work / 'site.sqlite3'}",
+        "MEDIA_ROOT": str(work / "media"),
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "2",
+    }
+    env.pop("REDIS_URL", None)
+    python = sys.executable
+    run([python, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
+    run([python, "manage.py", "migrate", "--noinput", "-v", "0"], env)
+    code = (
+        "from tests.e2e.theme_site import build; "
+        "print(build().article.get_absolute_url())"
+    )
+    article_url = (
+        run([python, "manage.py", "shell", "-c", code], env).strip().splitlines()[-1]
+    )
+    log = (work / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [
+            str(Path(python).with_name("gunicorn")),
+            "-c",
+            "blog/gunicorn.py",
+            "blog.wsgi",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(
+                "gunicorn did not answer: " + (work / "gunicorn.log").read_text()
+            )
+        yield base, article_url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_lighthouse_scores_100_everywhere(production_site, name):
+    base, article_url = production_site
+    url = base + (PAGES[name] or article_url)
+    urllib.request.urlopen(url, timeout=10).read()  # warm: caches, workers
+    folder = ARTIFACTS / "lighthouse"
+    folder.mkdir(exist_ok=True)
+    report = folder / f"{name}.json"
+    env = {**os.environ, "CHROME_PATH": CHROMIUM}
+    run(
+        [
+            "node",
+            str(LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={report}",
+            "--only-categories=" + ",".join(CATEGORIES),
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu "
+            "--no-first-run --disable-background-networking --disable-sync "
+            "--disable-component-update",
+        ],
+        env,
+    )
+    result = json.loads(report.read_text())
+    scores = {
+        key: round(result["categories"][key]["score"] * 100) for key in CATEGORIES
+    }
+    failing = {
+        audit["id"]: audit.get("displayValue", audit["score"])
+        for audit in result["audits"].values()
+        if audit.get("score") is not None
+        and audit["score"] < 1
+        and audit.get("scoreDisplayMode") in {"binary", "numeric", "metricSavings"}
+    }
+    assert scores == dict.fromkeys(CATEGORIES, 100), f"{url}: {scores}; {failing}"
