@@ -35,7 +35,7 @@ from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 
 from blog import avatars, pagecache
 from blog.links import url_pattern
-from blog.models import Post, name_from_parts
+from blog.models import Page, Post, name_from_parts
 from comments.models import TARGET_MODELS, Comment, PostLike
 from comments.ratelimit import within_limit
 
@@ -153,7 +153,17 @@ def _owned_by(request: HttpRequest) -> Q | None:
     return Q(visitor=visitor) if visitor else None
 
 
-def like_summary(post: Post, request: HttpRequest) -> LikeSummary:
+def _of(target: Post | Page) -> dict:
+    """The PostLike field that names `target`: a post or a page."""
+    return {"page": target} if isinstance(target, Page) else {"post": target}
+
+
+def like_url(target: Post | Page) -> str:
+    name = "like_page" if isinstance(target, Page) else "like_post"
+    return reverse(f"comments:{name}", args=[target.pk])
+
+
+def like_summary(post: Post | Page, request: HttpRequest) -> LikeSummary:
     """Count, first liker names and the reader's own like, in one query.
 
     A reader who cannot have liked the post (anonymous, without our cookie)
@@ -162,22 +172,24 @@ def like_summary(post: Post, request: HttpRequest) -> LikeSummary:
     """
     mine = _owned_by(request)
     if mine is None:
+        model_name = post._meta.model_name
         return pagecache.cached(
             "post-likes",
+            model_name,
             post.pk,
             pagecache.version(),  # names of likers: accounts may change
-            pagecache.version(pagecache.post_scope(post.pk)),
+            pagecache.version(pagecache.post_scope(post.pk, model_name)),
             build=lambda: _read_summary(post, None),
-            slot=(post.pk,),
+            slot=(model_name, post.pk),
         )
     return _read_summary(post, mine)
 
 
-def _read_summary(post: Post, mine: Q | None) -> LikeSummary:
+def _read_summary(post: Post | Page, mine: Q | None) -> LikeSummary:
     """Window aggregates run over every like of the post before LIMIT applies,
     so the page costs the same one query for no likes or for thousands."""
     rows = (
-        PostLike.objects.filter(post=post)
+        PostLike.objects.filter(**_of(post))
         .annotate(
             total=Window(Count("pk")),
             mine=Window(Max(Case(When(mine, then=Value(1)), default=Value(0))))
@@ -235,7 +247,9 @@ def over_rate_limit(request: HttpRequest) -> bool:
     )
 
 
-def set_like(post: Post, request: HttpRequest, want: bool | None) -> tuple[bool, str]:
+def set_like(
+    post: Post | Page, request: HttpRequest, want: bool | None
+) -> tuple[bool, str]:
     """Like (True), unlike (False) or toggle (None) the post for this reader.
 
     Returns whether the reader now likes the post and the new visitor id to
@@ -243,19 +257,19 @@ def set_like(post: Post, request: HttpRequest, want: bool | None) -> tuple[bool,
     """
     mine = _owned_by(request)
     if want is None:
-        want = mine is None or not PostLike.objects.filter(mine, post=post).exists()
+        want = mine is None or not PostLike.objects.filter(mine, **_of(post)).exists()
     if not want:
         if mine is not None:
-            PostLike.objects.filter(mine, post=post).delete()
+            PostLike.objects.filter(mine, **_of(post)).delete()
         return False, ""
     new_visitor = ""
     address = client_ip(request)
-    like = PostLike(post=post, ip_address=address, network=network_of(address))
+    like = PostLike(**_of(post), ip_address=address, network=network_of(address))
     if request.user.is_authenticated:
         like.user = request.user
     else:
         if (
-            mine is None or not PostLike.objects.filter(mine, post=post).exists()
+            mine is None or not PostLike.objects.filter(mine, **_of(post)).exists()
         ) and _liked_from(like.network, post):
             raise LikeRefused(ALREADY_LIKED_HERE)
         like.visitor = visitor_id(request) or secrets.token_urlsafe(24)
@@ -268,10 +282,10 @@ def set_like(post: Post, request: HttpRequest, want: bool | None) -> tuple[bool,
     return True, new_visitor
 
 
-def _liked_from(network: str, post: Post) -> bool:
+def _liked_from(network: str, post: Post | Page) -> bool:
     """Whether an anonymous reader on `network` liked `post` in the last day."""
     return PostLike.objects.filter(
-        post=post,
+        **_of(post),
         user=None,
         network=network,
         created_at__gte=timezone.now() - timedelta(days=1),
@@ -283,8 +297,17 @@ INTENTS = {"like": True, "unlike": False}
 
 @require_POST
 def like_post(request: HttpRequest, pk: int) -> HttpResponse:
-    """The Like button: a plain form post, or fetch() asking for JSON."""
-    post = get_object_or_404(Post.objects.published(), pk=pk)
+    """A post's Like button: a plain form post, or fetch() asking for JSON."""
+    return like(request, get_object_or_404(Post.objects.published(), pk=pk))
+
+
+@require_POST
+def like_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A page's Like button, as a post's."""
+    return like(request, get_object_or_404(Page.objects.published(), pk=pk))
+
+
+def like(request: HttpRequest, post: Post | Page) -> HttpResponse:
     wants_json = (
         request.get_preferred_type(["text/html", "application/json"])
         == "application/json"

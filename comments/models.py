@@ -240,13 +240,19 @@ class Comment(XtdComment):
 
 
 class PostLike(models.Model):
-    """One reader liking one post ("3 bloggers like this").
+    """One reader liking one post or page ("3 bloggers like this").
 
     Signed-in readers are known by their account; anonymous readers by a
     random id kept in a first-party cookie, with the IP for rate limiting.
+    Exactly one of `post` and `page` is set.
     """
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.CASCADE, related_name="likes"
+    )
+    page = models.ForeignKey(
+        Page, null=True, blank=True, on_delete=models.CASCADE, related_name="likes"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -262,7 +268,10 @@ class PostLike(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["post", "network", "created_at"])]
+        indexes = [
+            models.Index(fields=["post", "network", "created_at"]),
+            models.Index(fields=["page", "network", "created_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["post", "user"],
@@ -274,14 +283,33 @@ class PostLike(models.Model):
                 condition=~Q(visitor=""),
                 name="one_like_per_visitor_and_post",
             ),
+            models.UniqueConstraint(
+                fields=["page", "user"],
+                condition=Q(user__isnull=False),
+                name="one_like_per_user_and_page",
+            ),
+            models.UniqueConstraint(
+                fields=["page", "visitor"],
+                condition=~Q(visitor=""),
+                name="one_like_per_visitor_and_page",
+            ),
             models.CheckConstraint(
                 condition=Q(user__isnull=False) | ~Q(visitor=""),
                 name="like_has_user_or_visitor",
             ),
+            models.CheckConstraint(
+                condition=Q(post__isnull=False, page__isnull=True)
+                | Q(post__isnull=True, page__isnull=False),
+                name="like_of_a_post_or_a_page",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user or 'a visitor'} likes {self.post}"
+        return f"{self.user or 'a visitor'} likes {self.target}"
+
+    @property
+    def target(self) -> Post | Page:
+        return self.post if self.post_id is not None else self.page
 
 
 # Moderation (comments/moderation.py applies the rules, comments/admin.py is

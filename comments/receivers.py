@@ -40,7 +40,10 @@ def comment_changed(sender, **kwargs) -> None:
 
 
 def post_like_changed(sender, instance: PostLike, **kwargs) -> None:
-    bump(post_scope(instance.post_id))
+    if instance.page_id is not None:
+        bump(post_scope(instance.page_id, "page"))
+    else:
+        bump(post_scope(instance.post_id))
 
 
 def comment_like_changed(sender, instance: CommentFlag, **kwargs) -> None:

@@ -21,4 +21,5 @@ urlpatterns = [
     ),
     path("comments/<id:comment_id>/like/", likes.like_comment, name="like_comment"),
     path("posts/<id:pk>/like/", likes.like_post, name="like_post"),
+    path("pages/<id:pk>/like/", likes.like_page, name="like_page"),
 ]

@@ -25,7 +25,7 @@ from django_comments_xtd.models import MaxThreadLevelExceededException
 from blog import postpass
 from blog.converters import MAX_ID
 from blog.models import Page, Post
-from comments import moderation, threads
+from comments import likes, moderation, threads
 from comments.forms import CommentForm
 from comments.models import Comment, max_thread_level, target_model
 from comments.signals import comment_submitted
@@ -360,14 +360,16 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
                 request, form.refreshed(), post=post, problem=problem, status=403
             )
     match = resolve(request.path_info)
-    if match.view_name == "comments:like_post":
-        post = Post.objects.published().filter(pk=match.kwargs["pk"]).first()
+    liked = {"comments:like_post": Post, "comments:like_page": Page}
+    if match.view_name in liked:
+        model = liked[match.view_name]
+        post = model.objects.published().filter(pk=match.kwargs["pk"]).first()
         if post is not None:
             intent = "unlike" if request.POST.get("intent") == "unlike" else "like"
             response = render(
                 request,
                 "comments/like_again.html",
-                {"post": post, "intent": intent},
+                {"post": post, "intent": intent, "like_url": likes.like_url(post)},
                 status=403,
             )
             patch_cache_control(response, private=True)

@@ -561,3 +561,32 @@ def test_the_likes_line_shared_by_readers_without_likes_follows_every_like(
     )
     client.post(like_url(post), {"intent": "unlike"})
     assert likes_line(stranger, post) == "Be the first to like this."
+
+
+def test_a_page_is_liked_as_a_post_is_and_its_likes_stay_its_own(client):
+    """Pages have the same Like button and "N bloggers like this" line; a
+    page and a post with the same id keep their likes apart."""
+    from tests.factories import make_page
+
+    page = make_page(slug="about", title="About")
+    post = make_post()
+    url = reverse("comments:like_page", args=[page.pk])
+    before = client.get(page.get_absolute_url()).text
+    assert "Be the first to like this." in before
+    assert f'action="{url}"' in before
+
+    response = client.post(url, {"intent": "like"})
+    assert response.status_code == 302
+    assert response["Location"] == page.get_absolute_url() + "#likes"
+    assert PostLike.objects.filter(page=page, post=None).count() == 1
+    assert "1 blogger likes this." in Client().get(page.get_absolute_url()).text
+    assert "Be the first to like this." in Client().get(post.get_absolute_url()).text
+
+
+def test_a_draft_page_cannot_be_liked(client):
+    from tests.factories import make_page
+
+    page = make_page(slug="plans", status="draft")
+    url = reverse("comments:like_page", args=[page.pk])
+    assert client.post(url, {"intent": "like"}).status_code == 404
+    assert not PostLike.objects.exists()

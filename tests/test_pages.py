@@ -23,9 +23,9 @@ from tests.factories import (
 from tests.test_sitemap import sitemap_locations
 
 # A page with a parent and a discussion, with the page cache off: the page,
-# its breadcrumb, the site identity, the menus, the discussion settings, the
-# discussion's outline, its page of comments and their likes.
-PAGE_QUERIES = 8
+# its breadcrumb, the site identity, the menus, the discussion settings, its
+# likes line, the discussion's outline, its page of comments and their likes.
+PAGE_QUERIES = 9
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,7 @@
 """Likes in templates.
 
-{% post_likes post %}: the post's Like button and "3 bloggers like this".
+{% post_likes post %}: the post's (or page's) Like button and "3 bloggers
+like this".
 (Comment likes are part of the thread: comments.threads.)
 
 A tag library, so that blog templates can show likes without the blog app
@@ -16,12 +17,14 @@ register = template.Library()
 
 @register.inclusion_tag("comments/_likes.html", takes_context=True)
 def post_likes(context: template.Context, post) -> dict:
-    """The likes widget of a public post; nothing for drafts and scheduled posts."""
+    """The likes widget of a public post or page; nothing for drafts and
+    scheduled ones."""
     if not post.is_public:
         return {"show": False}
     return {
         "show": True,
         "post": post,
+        "like_url": likes.like_url(post),
         "likes": likes.like_summary(post, context["request"]),
         "csrf_token": context.get("csrf_token"),
     }
