@@ -213,7 +213,54 @@ class PostQuerySet(PublishedQuerySet):
 PROTECTED_SUMMARY = "There is no excerpt because this is a protected post."
 
 
-class Post(models.Model):
+class Publishable:
+    """What posts and pages share: a status and a publish time that
+    schedules, a Markdown body, a featured picture with its description, a
+    discussion that may be open. The fields are each model's own (their help
+    texts speak of a post or a page)."""
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at > timezone.now()
+        )
+
+    @property
+    def is_private(self) -> bool:
+        return self.status == self.Status.PRIVATE
+
+    @cached_property
+    def body_html(self) -> str:
+        return markup.markdownify(self.body)
+
+    def comments_open(self) -> bool:
+        return self.allow_comments and self.is_public
+
+    def clean_publication(self) -> None:
+        """The checks of clean() that posts and pages share."""
+        if self.status in self.DATED_STATUSES and self.published_at is None:
+            # "Empty means now", as in save(): forms check the constraints
+            # before they save, so they need the time filled in here too.
+            self.published_at = timezone.now()
+        if self.featured_image and not self.featured_image_alt.strip():
+            message = "Describe the featured image for people who cannot see it."
+            raise ValidationError({"featured_image_alt": message})
+
+
+class Post(Publishable, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
@@ -350,9 +397,6 @@ class Post(models.Model):
             ),
         ]
 
-    def __str__(self) -> str:
-        return self.title
-
     def save(self, *args, revised_by=None, **kwargs) -> None:
         """Save, and keep the title, body and excerpt as a revision.
 
@@ -393,10 +437,7 @@ class Post(models.Model):
         return (self.slug,)
 
     def clean(self) -> None:
-        if self.status in self.DATED_STATUSES and self.published_at is None:
-            # "Empty means now", as in save(): forms check the constraints
-            # before they save, so they need the time filled in here too.
-            self.published_at = timezone.now()
+        self.clean_publication()
         if self.status == self.Status.PRIVATE and self.password:
             raise ValidationError(
                 {
@@ -404,38 +445,11 @@ class Post(models.Model):
                     "password. Empty the password, or choose another status."
                 }
             )
-        if self.featured_image and not self.featured_image_alt.strip():
-            message = "Describe the featured image for people who cannot see it."
-            raise ValidationError({"featured_image_alt": message})
-
-    @property
-    def is_public(self) -> bool:
-        return (
-            self.status == self.Status.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= timezone.now()
-        )
-
-    @property
-    def is_private(self) -> bool:
-        return self.status == self.Status.PRIVATE
 
     @property
     def is_protected(self) -> bool:
         """Readers need the post's password to read its body and comments."""
         return bool(self.password)
-
-    @property
-    def is_scheduled(self) -> bool:
-        return (
-            self.status == self.Status.PUBLISHED
-            and self.published_at is not None
-            and self.published_at > timezone.now()
-        )
-
-    @cached_property
-    def body_html(self) -> str:
-        return markup.markdownify(self.body)
 
     @cached_property
     def summary(self) -> str:
@@ -465,9 +479,6 @@ class Post(models.Model):
             return later.order_by("published_at", "pk").first()
         earlier = published.filter(published_at__lt=self.published_at)
         return earlier.order_by("-published_at", "-pk").first()
-
-    def comments_open(self) -> bool:
-        return self.allow_comments and self.is_public
 
 
 class RevisionQuerySet(models.QuerySet):
@@ -558,7 +569,7 @@ class PageQuerySet(PublishedQuerySet):
     edit_others_permission = "blog.edit_others_pages"
 
 
-class Page(models.Model):
+class Page(Publishable, models.Model):
     """A page outside the stream of posts ("About", "Contact"), in a tree.
 
     Its address is the slugs of its parents and its own, `/about/contact/`,
@@ -679,9 +690,6 @@ class Page(models.Model):
             ),
         ]
 
-    def __str__(self) -> str:
-        return self.title
-
     def save(self, *args, revised_by=None, **kwargs) -> None:
         """Save (moving the pages below if the address changed), and keep the
         title and body as a revision, as posts do."""
@@ -734,11 +742,7 @@ class Page(models.Model):
                 logger.warning("No redirect from %s to %s", old_url, new_url)
 
     def clean(self) -> None:
-        if self.status in self.DATED_STATUSES and self.published_at is None:
-            self.published_at = timezone.now()
-        if self.featured_image and not self.featured_image_alt.strip():
-            message = "Describe the featured image for people who cannot see it."
-            raise ValidationError({"featured_image_alt": message})
+        self.clean_publication()
         ancestor, seen = self.parent, set()
         while ancestor is not None and ancestor.pk not in seen:
             if self.pk is not None and ancestor.pk == self.pk:
@@ -758,32 +762,8 @@ class Page(models.Model):
                 {"slug": f"Another page already has the address /{path}/."}
             )
 
-    @property
-    def is_public(self) -> bool:
-        return (
-            self.status == self.Status.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= timezone.now()
-        )
-
-    @property
-    def is_scheduled(self) -> bool:
-        return (
-            self.status == self.Status.PUBLISHED
-            and self.published_at is not None
-            and self.published_at > timezone.now()
-        )
-
-    @property
-    def is_private(self) -> bool:
-        return self.status == self.Status.PRIVATE
-
     # Pages have no password; the comments app asks posts and pages alike.
     is_protected = False
-
-    @cached_property
-    def body_html(self) -> str:
-        return markup.markdownify(self.body)
 
     @cached_property
     def summary(self) -> str:
@@ -806,9 +786,6 @@ class Page(models.Model):
             .only("title", "path")
         }
         return [found[path] for path in paths if path in found]
-
-    def comments_open(self) -> bool:
-        return self.allow_comments and self.is_public
 
 
 def address_taken(url: str) -> str:
