@@ -89,6 +89,21 @@ WORDPRESS_COMMENT_ATTRIBUTES = {
 }
 
 
+# A link the sanitiser left without its address (a scheme it does not allow,
+# a typo such as hhttps://): its text stays, the empty <a> goes.
+_LINK_WITHOUT_HREF = re.compile(r"<a(?=[\s>])(?![^>]*\shref=)[^>]*>(.*?)</a>", re.S)
+
+
+def sanitise(html: str, **allowed) -> str:
+    """nh3 with our allow-list, and two things the browser checks ask of any
+    text, ours or imported: a code block that may scroll sideways can be
+    reached by the keyboard (tabindex), and no link is left without href."""
+    cleaned = nh3.clean(
+        html, set_tag_attribute_values={"pre": {"tabindex": "0"}}, **allowed
+    )
+    return _LINK_WITHOUT_HREF.sub(r"\1", cleaned)
+
+
 def _fallback(source: str) -> str:
     paragraphs = (escape(part) for part in source.split("\n\n") if part.strip())
     return "".join(f"<p>{part}</p>" for part in paragraphs)
@@ -107,7 +122,7 @@ def markdownify(source: str) -> str:
     except Exception:  # a renderer bug must not take the page down
         logger.exception("Markdown rendering failed; showing the text as written")
         rendered = _fallback(source)
-    return nh3.clean(
+    return sanitise(
         rendered,
         tags=POST_TAGS,
         attributes=POST_ATTRIBUTES,
@@ -133,7 +148,7 @@ def render_comment(source: str, markup: str = "markdown") -> str:
     except Exception:
         logger.exception("Comment rendering failed; showing the text as written")
         rendered = _fallback(source)
-    return nh3.clean(
+    return sanitise(
         rendered,
         tags=COMMENT_TAGS,
         attributes=COMMENT_ATTRIBUTES,
@@ -147,7 +162,7 @@ def _render_wordpress_comment(source: str) -> str:
     # which imports this module.
     from blog.wordpress.content import wpautop
 
-    return nh3.clean(
+    return sanitise(
         wpautop(source or ""),
         tags=WORDPRESS_COMMENT_TAGS,
         attributes=WORDPRESS_COMMENT_ATTRIBUTES,

@@ -96,3 +96,27 @@ def test_plain_summary_is_text_without_markup_or_headings():
     assert markup.plain_summary("## Title\n\nSome **bold** & text", words=3) == (
         "Some bold & …"
     )
+
+
+def test_code_blocks_can_be_scrolled_by_keyboard_and_bad_links_leave_only_text():
+    """What the browser checks ask of any text, ours or imported: a code
+    block wider than the page is reachable by Tab (axe: scrollable region),
+    and a link whose address was refused is plain text, not an <a> without
+    href (the Nu checker)."""
+    html = markup.markdownify("```\nwide code\n```\n\n[typo](hhttps://example.org)")
+    assert '<pre tabindex="0">' in html
+    assert "<a" not in html
+    assert "typo" in html
+    comment = markup.render_comment("[x](javascript:alert(1))\n\n```\ncode\n```")
+    assert "<a" not in comment
+    assert '<pre tabindex="0">' in comment
+    imported = markup.render_comment(
+        '<a href="ftp://old">old</a> <pre>x</pre>', "wordpress"
+    )
+    assert "<a" not in imported and "old" in imported
+    kept = markup.render_comment(
+        '<abbr title="HyperText">HTML</abbr> <a href="https://x.org">x</a>',
+        "wordpress",
+    )
+    assert '<abbr title="HyperText">HTML</abbr>' in kept
+    assert '<a href="https://x.org" rel="nofollow ugc noopener">x</a>' in kept

@@ -435,7 +435,7 @@ Footnote [1] stays."""
 def test_shortcodes_become_code_links_and_media_or_are_counted(export):
     report = run_import(export(wxr(item_xml(content=SHORTCODES))))
     body = Post.objects.get().body_html
-    assert '<div class="highlight"><pre>' in body
+    assert '<div class="highlight"><pre tabindex="0">' in body
     assert '<span class="k">def</span>' in body
     # Lines, indents and the blank line stay as written, in one block; the
     # visual editor's escaped "<" is the character again.
