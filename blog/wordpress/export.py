@@ -238,14 +238,8 @@ class Exporter:
             others[post_id].append(category_id)
         old_slugs = self._old_slugs(posts)
         comments = self._comments(posts, ids)
-        now = timezone.now()
         for post in posts:
-            if post.status == Post.Status.PUBLISHED:
-                status = "future" if post.published_at > now else "publish"
-            elif post.status == Post.Status.PRIVATE:
-                status = "private"
-            else:
-                status = "draft"
+            status = wordpress_status(post)
             terms = []
             for category_id in [post.category_id, *others[post.pk]]:
                 category = self.categories.get(category_id)
@@ -281,14 +275,8 @@ class Exporter:
 
     def _page_items(self, pages: list[Page], ids, offset, authors) -> Iterable[str]:
         comments = self._comments(pages, ids)
-        now = timezone.now()
         for page in pages:
-            if page.status == Page.Status.PUBLISHED:
-                status = "future" if page.published_at > now else "publish"
-            elif page.status == Page.Status.PRIVATE:
-                status = "private"
-            else:
-                status = "draft"
+            status = wordpress_status(page)
             yield self._item(
                 wp_id=ids[page.pk],
                 post_type="page",
@@ -441,3 +429,12 @@ def comment_element(
         for key, value in (meta or {}).items()
     ]
     return "<wp:comment>\n\t\t\t" + "\n\t\t\t".join(parts) + "\n\t\t</wp:comment>"
+
+
+def wordpress_status(item: Post | Page) -> str:
+    """The post_status WordPress gives a post or page in this state."""
+    if item.is_scheduled:
+        return "future"
+    if item.is_public:
+        return "publish"
+    return "private" if item.is_private else "draft"
