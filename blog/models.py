@@ -14,6 +14,7 @@ from django.db.models import Case, Count, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from taggit.managers import TaggableManager
 
@@ -918,7 +919,7 @@ class MenuItem(models.Model):
                 name="menu_item_has_one_target",
                 violation_error_message="Pick exactly one thing to link to: a "
                 "page, a post, a category, a tag or a custom URL.",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1048,6 +1049,7 @@ class SiteIdentity(models.Model):
     @classmethod
     def current(cls) -> SiteIdentity:
         """The identity in force: from the cache, else one query."""
+
         def read() -> SiteIdentity:
             found = cache.get(cls.CACHE_KEY)
             if found is None:
@@ -1056,6 +1058,30 @@ class SiteIdentity(models.Model):
             return found
 
         return pagecache.once_per_request(cls.CACHE_KEY, read)
+
+
+class WordPressTag(models.Model):
+    """The WordPress term ID of an imported tag (taggit's `Tag` has no field
+    for it), so that a re-import finds each tag again whatever its name or
+    slug became, and two WordPress tags are never merged into one."""
+
+    tag = models.OneToOneField(
+        "taggit.Tag",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="wordpress",
+    )
+    wordpress_id = models.PositiveBigIntegerField(
+        _("WordPress id"),
+        unique=True,
+        help_text=_("The tag's term ID in the WordPress blog it was imported from."),
+    )
+
+    class Meta:
+        verbose_name = _("WordPress tag")
+
+    def __str__(self) -> str:
+        return f"{self.tag} (WordPress #{self.wordpress_id})"
 
 
 class TaskWorker(models.Model):

@@ -539,3 +539,65 @@ def test_progress_is_shown_on_a_terminal_only(export):
     call_command("import_wordpress", str(path), "--dry-run", stdout=terminal)
     assert "\rReading items: 1/1\n" in terminal.getvalue()
     assert "\r" not in run_import(path, "--dry-run")
+
+
+# Tags are known by their WordPress id ------------------------------------------
+
+TAG_4 = (
+    "<wp:tag><wp:term_id>4</wp:term_id><wp:tag_slug>django</wp:tag_slug>\n"
+    "    <wp:tag_name><![CDATA[Django]]></wp:tag_name></wp:tag>"
+)
+
+
+def test_a_tag_renamed_in_wordpress_is_the_same_tag_on_reimport(export):
+    run_import(export(wxr(item_xml())))
+    tag = Tag.objects.get()
+    renamed = wxr(item_xml()).replace(
+        TAG_4,
+        "<wp:tag><wp:term_id>4</wp:term_id><wp:tag_slug>django-web</wp:tag_slug>"
+        "<wp:tag_name><![CDATA[Django web]]></wp:tag_name></wp:tag>",
+    )
+    renamed = renamed.replace(
+        'nicename="django"><![CDATA[Django]]>',
+        'nicename="django-web"><![CDATA[Django web]]>',
+    )
+    report = run_import(export(renamed, "renamed.xml"))
+    again = Tag.objects.get()
+    assert again.pk == tag.pk
+    assert again.name == "Django web"
+    assert again.slug == "django"  # its address stays
+    assert list(Post.objects.get().tags.all()) == [again]
+    tags_row = next(line for line in report.splitlines() if line.startswith("tags"))
+    assert tags_row.split()[1:] == ["0", "1", "0", "0"]
+
+
+def test_two_wordpress_tags_of_one_name_stay_two_tags(export):
+    second_tag = (
+        "<wp:tag><wp:term_id>9</wp:term_id><wp:tag_slug>django-2</wp:tag_slug>"
+        "<wp:tag_name><![CDATA[django]]></wp:tag_name></wp:tag>"
+    )
+    other_post = item_xml(2, title="Other", slug="other").replace(
+        'nicename="django"><![CDATA[Django]]>', 'nicename="django-2"><![CDATA[django]]>'
+    )
+    text = wxr(item_xml() + other_post).replace(TAG_4, TAG_4 + second_tag)
+    report = run_import(export(text))
+    assert "tags named as another WordPress tag: a number added" in report
+    first, second = Tag.objects.order_by("pk")
+    assert (first.name, second.name) == ("Django", "django (2)")
+    assert list(Post.objects.get(slug="hello-world").tags.all()) == [first]
+    assert list(Post.objects.get(slug="other").tags.all()) == [second]
+    before = counts()
+    run_import(export(text, "again.xml"))
+    assert counts() == before
+    assert list(Post.objects.get(slug="other").tags.all()) == [second]
+
+
+def test_a_tag_made_here_is_adopted_once_and_found_by_id_after(export):
+    made_here = Tag.objects.create(name="Django", slug="django")
+    run_import(export(wxr(item_xml())))
+    assert list(Post.objects.get().tags.all()) == [made_here]
+    made_here.name = "Django (framework)"  # renamed here: still WordPress's #4
+    made_here.save()
+    run_import(export(wxr(item_xml()), "again.xml"))
+    assert Tag.objects.count() == 1
+    assert list(Post.objects.get().tags.all()) == [made_here]

@@ -31,7 +31,7 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
-from blog.models import Category, Post
+from blog.models import Category, Post, WordPressTag
 from blog.redirects import decoded_path, normalise_path
 from blog.wordpress.content import Attachment, convert_content, plain
 from blog.wordpress.wxr import (
@@ -161,6 +161,17 @@ def free_slug(slug: str, taken, max_length: int = 200) -> str:
     while candidate in taken:
         number += 1
         candidate = f"{slug[: max_length - 1 - len(str(number))]}-{number}"
+    return candidate
+
+
+def free_name(name: str, taken, max_length: int = 100) -> str:
+    """`name`, or `name (2)`, `name (3)`... whichever `taken` (casefolded
+    names) does not hold."""
+    candidate, number = name, 1
+    while candidate.casefold() in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = name[: max_length - len(suffix)] + suffix
     return candidate
 
 
@@ -636,21 +647,36 @@ class WordPressImport:
             self.categories[term.nicename] = category.pk
 
     def _import_tags(self, scan: Scan) -> None:
-        """Tags are found by name (one name, one tag); a slug another tag
-        uses with another name gets a number."""
+        """Each tag found by its WordPress id, else by its name (a tag made
+        here, or imported before ids were kept), which it then keeps.
+
+        Two WordPress tags are never merged: a tag here that is already
+        another WordPress tag keeps its name, and the imported one gets a
+        number; a slug another tag uses gets one too.
+        """
         terms = [t for (taxonomy, _), t in scan.terms.items() if taxonomy == "post_tag"]
         by_slug = {tag.slug: tag for tag in Tag.objects.all()}
         by_name = {tag.name.casefold(): tag for tag in by_slug.values()}
-        new_tags, counted = [], set()
+        by_pk = {tag.pk: tag for tag in by_slug.values()}
+        by_wp_id = {
+            wp_id: by_pk[tag_id]
+            for tag_id, wp_id in WordPressTag.objects.values_list("tag", "wordpress_id")
+        }
+        wp_id_of = {id(tag): wp_id for wp_id, tag in by_wp_id.items()}
+        new_tags, renamed, new_origins, counted = [], [], [], set()
         for term in terms:
             slug = clean_slug(term.nicename, "tag", max_length=100)
             name = (plain(term.name) or slug)[:100]
-            tag = by_name.get(name.casefold())
-            if tag is not None and tag.slug != slug:
-                self.report.note(
-                    "tags merged into an existing tag of the same name",
-                    f"{term.nicename} → {tag.slug}",
-                )
+            tag = by_wp_id.get(term.wp_id) if term.wp_id else None
+            if tag is None:
+                tag = by_name.get(name.casefold())
+                if tag is not None and term.wp_id and id(tag) in wp_id_of:
+                    tag = None  # another WordPress tag of the same name
+                if tag is not None and tag.slug != slug:
+                    self.report.note(
+                        "tags merged into an existing tag of the same name",
+                        f"{term.nicename} → {tag.slug}",
+                    )
             if tag is None:
                 free = free_slug(slug, by_slug, max_length=100)
                 if free != slug:
@@ -658,15 +684,39 @@ class WordPressImport:
                         "tags whose slug another tag uses: a number added",
                         f"{name}: {slug} → {free}",
                     )
-                tag = Tag(name=name, slug=free)
+                shown = free_name(name, by_name)
+                if shown != name:
+                    self.report.note(
+                        "tags named as another WordPress tag: a number added to "
+                        "the name",
+                        f"{name} → {shown}",
+                    )
+                tag = Tag(name=shown, slug=free)
                 new_tags.append(tag)
-                by_slug[free] = by_name[name.casefold()] = tag
+                by_slug[free] = by_name[shown.casefold()] = tag
                 self.report.count("tags", "created")
             elif id(tag) not in counted:
-                self.report.count("tags", "unchanged")
+                wanted = name if name.casefold() == tag.name.casefold() else None
+                if wanted is None and name.casefold() not in by_name:
+                    wanted = name  # renamed in WordPress, and the name is free
+                if wanted is not None and wanted != tag.name:
+                    del by_name[tag.name.casefold()]
+                    tag.name = wanted
+                    by_name[wanted.casefold()] = tag
+                    renamed.append(tag)
+                    self.report.count("tags", "updated")
+                else:
+                    self.report.count("tags", "unchanged")
             counted.add(id(tag))
             self.tags[term.nicename] = tag
+            if term.wp_id and term.wp_id not in by_wp_id and id(tag) not in wp_id_of:
+                by_wp_id[term.wp_id], wp_id_of[id(tag)] = tag, term.wp_id
+                new_origins.append((tag, term.wp_id))
         Tag.objects.bulk_create(new_tags)
+        Tag.objects.bulk_update(renamed, ["name"])
+        WordPressTag.objects.bulk_create(
+            WordPressTag(tag=tag, wordpress_id=wp_id) for tag, wp_id in new_origins
+        )
         self.tags = {nicename: tag.pk for nicename, tag in self.tags.items()}
 
     # Items --------------------------------------------------------------------
