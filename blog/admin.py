@@ -1,3 +1,5 @@
+import io
+import tempfile
 from pathlib import PurePath
 
 from django import forms
@@ -13,23 +15,40 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import (
+    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
+    JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from markdownx.admin import MarkdownxModelAdmin
 
+from blog import importing
 from blog.converters import IdConverter
 from blog.diff import diff_field
 from blog.editor import ALT_PLACEHOLDER, clean_picture
-from blog.models import Category, Menu, MenuItem, Page, Post, Revision, SiteIdentity
+from blog.importing import ImportForm
+from blog.models import (
+    Category,
+    ImportJob,
+    Menu,
+    MenuItem,
+    Page,
+    Post,
+    Revision,
+    SiteIdentity,
+)
+from blog.wordpress import write_export
+from blog.worker import worker_state
 
 # To the second: two saves a minute apart must not read the same (as in
 # templates/admin/blog/revisions.html).
@@ -558,3 +577,177 @@ def view_on_site(
     if obj is None or not model_admin.has_view_or_change_permission(request, obj):
         raise Http404("No such object.")
     return shortcut(request, content_type_id, pk)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Moving a WordPress blog in and out: the list of imports, the upload
+    form, each import's dry run, progress and report (blog/importing.py), and
+    the export download. Superusers, or those given the import and export
+    permissions."""
+
+    list_display = ["file_name", "state", "uploaded_by", "created_at", "summary"]
+    list_filter = ["state"]
+    list_select_related = ["uploaded_by"]
+    change_list_template = "admin/blog/importjob/change_list.html"
+
+    @admin.display(description=_("what it brought"))
+    def summary(self, job: ImportJob) -> str:
+        report = job.report or job.dry_run_report
+        if not report:
+            return job.error or "—"
+        kinds = [
+            f"{sum(row[:2])} {kind}" for kind, row in report["counts"] if sum(row[:2])
+        ]
+        return ", ".join(kinds) or _("nothing new")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("blog.import_wordpress")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.has_add_permission(request) or super().has_view_permission(
+            request, obj
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # an import is a record of what happened
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.is_active:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: ImportJob) -> None:
+        obj.forget_files()
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for job in queryset:
+            job.forget_files()
+        super().delete_queryset(request, queryset)
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("export/", view(self.export_view), name="blog_importjob_export"),
+            path(
+                "<path:object_id>/status/",
+                view(self.status_view),
+                name="blog_importjob_status",
+            ),
+            path(
+                "<path:object_id>/confirm/",
+                view(self.confirm_view),
+                name="blog_importjob_confirm",
+            ),
+            path(
+                "<path:object_id>/cancel/",
+                view(self.cancel_view),
+                name="blog_importjob_cancel",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_export": request.user.has_perm("blog.export_wordpress"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def context(self, request: HttpRequest, title: str, **values) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            **values,
+        }
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = ImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                job = form.save(request.user)
+                return redirect("admin:blog_importjob_change", job.pk)
+        else:
+            form = ImportForm()
+        context = self.context(
+            request,
+            _("Import from WordPress"),
+            form=form,
+            max_export_size=importing.max_export_size(),
+            max_media_size=importing.max_media_size(),
+        )
+        return TemplateResponse(request, "admin/blog/importjob/upload.html", context)
+
+    def job_or_404(self, request: HttpRequest, object_id: str) -> ImportJob:
+        job = self.get_object(request, unquote(object_id))
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404(_("No such import."))
+        return job
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.job_or_404(request, object_id)
+        context = self.context(
+            request,
+            _("Import of %(file)s") % {"file": job.file_name},
+            job=job,
+            status=importing.status(job),
+            report=importing.for_display(job.report or job.dry_run_report),
+            may_import=self.has_add_permission(request),
+            worker_state=worker_state() if job.is_active else "ok",
+        )
+        return TemplateResponse(request, "admin/blog/importjob/job.html", context)
+
+    def status_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        job = self.job_or_404(request, object_id)
+        response = JsonResponse(importing.status(job))
+        add_never_cache_headers(response)
+        return response
+
+    def confirm_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self.act(request, object_id, importing.confirm)
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return self.act(request, object_id, importing.cancel)
+
+    def act(self, request: HttpRequest, object_id: str, action) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        job = self.job_or_404(request, object_id)
+        if not action(job):
+            messages.error(
+                request,
+                _(
+                    "This import is not waiting for confirmation, or another "
+                    "import is on its way: nothing was done."
+                ),
+            )
+        return redirect("admin:blog_importjob_change", job.pk)
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The same file as `manage.py export_wordpress`: written to a
+        temporary file first (memory stays small, and a failure is an error
+        page rather than a cut-off download)."""
+        if not request.user.has_perm("blog.export_wordpress"):
+            raise PermissionDenied
+        # FileResponse closes it once sent; an error closes it here.
+        out = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115
+        try:
+            text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+            write_export(text)
+            text.flush()
+            text.detach()
+            out.seek(0)
+        except BaseException:
+            out.close()
+            raise
+        name = slugify(SiteIdentity.current().title) or "inkwell"
+        filename = f"{name}.wordpress.{timezone.localdate():%Y-%m-%d}.xml"
+        return FileResponse(
+            out, as_attachment=True, filename=filename, content_type="application/xml"
+        )

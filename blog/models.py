@@ -1098,3 +1098,79 @@ class TaskWorker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} ({self.host}, pid {self.pid})"
+
+
+class ImportJob(models.Model):
+    """A WordPress import started from the admin (blog/importing.py).
+
+    The uploaded files wait in the default storage, where any worker can read
+    them, until the import is over. Progress is written as the import goes,
+    so that any app server can show it; the report stays when it is done.
+    """
+
+    class State(models.TextChoices):
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked: waiting for confirmation")
+        QUEUED = "queued", _("Waiting for the task worker")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE_STATES = (State.CHECKING, State.QUEUED, State.RUNNING)
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    media_file_name = models.CharField(_("media file name"), max_length=255, blank=True)
+    export_file = models.FileField(upload_to="wordpress-imports/", max_length=300)
+    media_file = models.FileField(
+        upload_to="wordpress-imports/", max_length=300, blank=True
+    )
+    default_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("default author"),
+    )
+    skip_pings = models.BooleanField(_("leave out pingbacks and trackbacks"))
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.CHECKING
+    )
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    dry_run_report = models.JSONField(_("dry run report"), null=True, blank=True)
+    report = models.JSONField(_("report"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("WordPress import")
+        verbose_name_plural = _("WordPress imports")
+        permissions = [
+            ("import_wordpress", _("Can import a WordPress export")),
+            ("export_wordpress", _("Can download a WordPress export")),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES
+
+    def forget_files(self) -> None:
+        """Remove the uploaded files from storage (the import is over)."""
+        for field in (self.export_file, self.media_file):
+            if field:
+                field.delete(save=False)

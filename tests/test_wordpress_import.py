@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -362,6 +363,35 @@ def test_media_files_are_copied_and_links_rewritten(export, tmp_path):
     assert "media files not found under --media-dir" in report
     run_import(path, "--media-dir", str(tmp_path / "uploads"))
     assert default_storage.listdir("wordpress/2019/05")[1] == ["photo.jpg"]
+
+
+@pytest.mark.parametrize("prefix", ["", "uploads/", "site/wp-content/uploads/"])
+def test_media_files_come_from_a_zip_of_the_uploads_folder(export, tmp_path, prefix):
+    uploads = tmp_path / "uploads.zip"
+    with zipfile.ZipFile(uploads, "w") as archive:
+        archive.writestr(f"{prefix}2019/05/photo.jpg", b"zipped bytes")
+        archive.writestr("../../2019/05/escape.jpg", b"never read")
+    content = (
+        '<img src="http://old.example.com/wp-content/uploads/2019/05/photo.jpg" '
+        'alt="A photo"><img src="http://old.example.com/wp-content/uploads/'
+        '2019/05/../../../2019/05/escape.jpg" alt="">'
+    )
+    path = export(wxr(item_xml(content=content)))
+    report = run_import(path, "--media-dir", str(uploads))
+    assert 'src="/media/wordpress/2019/05/photo.jpg"' in Post.objects.get().body
+    assert default_storage.open("wordpress/2019/05/photo.jpg").read() == (
+        b"zipped bytes"
+    )
+    assert default_storage.listdir("wordpress/2019/05")[1] == ["photo.jpg"]
+    assert "media files not found under --media-dir" in report
+
+
+def test_media_dir_that_is_neither_a_folder_nor_a_zip_is_refused(export, tmp_path):
+    not_a_zip = tmp_path / "uploads.zip"
+    not_a_zip.write_bytes(b"plain text")
+    with pytest.raises(CommandError, match="not a folder or a zip"):
+        run_import(export(wxr(item_xml())), "--media-dir", str(not_a_zip))
+    assert not any(counts().values())
 
 
 # Content conversion ------------------------------------------------------------

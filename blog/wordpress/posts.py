@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import email.utils
+import posixpath
 import re
+import zipfile
 import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.redirects.models import Redirect
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.dispatch import Signal
@@ -70,7 +73,8 @@ class Report:
         if example and len(self.notes[reason]) < EXAMPLES_PER_NOTE:
             self.notes[reason].append(example)
 
-    def lines(self) -> list[str]:
+    def kinds(self) -> list[str]:
+        """The kinds of things counted, in the order the report shows them."""
         kinds = [
             "authors",
             "categories",
@@ -83,9 +87,27 @@ class Report:
             "menu items",
             "media files",
         ]
-        kinds += sorted(set(self.counts) - set(kinds))
+        return kinds + sorted(set(self.counts) - set(kinds))
+
+    def as_dict(self) -> dict:
+        """The report as JSON can hold it (the admin keeps it with the import):
+        `counts`, rows of a kind and its number per column, and `notes`,
+        each reason with its number and up to five examples."""
+        return {
+            "columns": list(self.COLUMNS),
+            "counts": [
+                [kind, [self.counts.get(kind, Counter())[c] for c in self.COLUMNS]]
+                for kind in self.kinds()
+            ],
+            "notes": [
+                [reason, number, self.notes.get(reason, [])]
+                for reason, number in sorted(self.note_counts.items())
+            ],
+        }
+
+    def lines(self) -> list[str]:
         rows = [f"{'':14}" + "".join(f"{column:>11}" for column in self.COLUMNS)]
-        for kind in kinds:
+        for kind in self.kinds():
             counts = self.counts.get(kind, Counter())
             rows.append(
                 f"{kind:14}" + "".join(f"{counts[c]:>11}" for c in self.COLUMNS)
@@ -231,19 +253,45 @@ def uploads_path(url: str) -> str | None:
     return None
 
 
+def uploads_member(name: str) -> str | None:
+    """Where a file in a zip of the uploads folder lives inside it.
+
+    The zip may hold `wp-content/uploads/2019/05/a.jpg` (under any folder),
+    `uploads/2019/05/a.jpg` or `2019/05/a.jpg`; a name that climbs out
+    (`../`) or is absolute is not a file of the uploads.
+    """
+    if "/wp-content/uploads/" in f"/{name}":
+        name = f"/{name}".split("/wp-content/uploads/", 1)[1]
+    elif name.startswith("uploads/"):
+        name = name.removeprefix("uploads/")
+    name = posixpath.normpath(name)
+    if name.startswith(("/", "../")) or name in {".", ".."} or "\\" in name:
+        return None
+    return name
+
+
 class MediaFiles:
     """Copies the uploads that posts use from `--media-dir` into our storage.
 
-    URLs are rewritten while posts are converted; the files are copied only
-    once the database transaction has committed, so a failed or dry run
-    leaves no stray files behind.
+    `root` is a copy of wp-content/uploads: a folder, or a zip of one (what the
+    admin's import takes). URLs are rewritten while posts are converted; the
+    files are copied only once the database transaction has committed, so a
+    failed or dry run leaves no stray files behind.
     """
 
     def __init__(self, root: Path, report: Report) -> None:
         self.root = Path(root).resolve()
         self.report = report
-        self.wanted: dict[str, Path] = {}
+        self.wanted: dict[str, Path | zipfile.ZipInfo] = {}
         self.missing: set[str] = set()
+        self.zip: zipfile.ZipFile | None = None
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        if self.root.is_file():
+            self.zip = zipfile.ZipFile(self.root)
+            for info in self.zip.infolist():
+                member = None if info.is_dir() else uploads_member(info.filename)
+                if member:
+                    self.members.setdefault(member, info)
 
     def rewrite(self, url: str) -> str:
         name = self.name_for(url)
@@ -254,8 +302,8 @@ class MediaFiles:
         relative = uploads_path(url)
         if not relative:
             return None
-        source = (self.root / relative).resolve()
-        if not source.is_relative_to(self.root) or not source.is_file():
+        source = self._find(relative)
+        if source is None:
             if url not in self.missing:
                 self.missing.add(url)
                 self.report.note(
@@ -264,22 +312,42 @@ class MediaFiles:
                 )
                 self.report.count("media files", "skipped")
             return None
-        name = f"wordpress/{source.relative_to(self.root).as_posix()}"
+        if isinstance(source, zipfile.ZipInfo):
+            name = f"wordpress/{uploads_member(relative)}"
+        else:
+            name = f"wordpress/{source.relative_to(self.root).as_posix()}"
         self.wanted[name] = source
         return name
 
+    def _find(self, relative: str) -> Path | zipfile.ZipInfo | None:
+        if self.zip is not None:
+            member = uploads_member(relative)
+            return self.members.get(member) if member else None
+        source = (self.root / relative).resolve()
+        if not source.is_relative_to(self.root) or not source.is_file():
+            return None
+        return source
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
     def copy(self) -> None:
         for name, source in sorted(self.wanted.items()):
+            if isinstance(source, zipfile.ZipInfo):
+                size, opener = source.file_size, lambda s=source: self.zip.open(s)
+            else:
+                size, opener = source.stat().st_size, source.open
             if default_storage.exists(name):
-                if default_storage.size(name) == source.stat().st_size:
+                if default_storage.size(name) == size:
                     self.report.count("media files", "unchanged")
                     continue
                 default_storage.delete(name)
                 outcome = "updated"
             else:
                 outcome = "created"
-            with source.open("rb") as handle:
-                default_storage.save(name, handle)
+            with opener() as handle:
+                default_storage.save(name, File(handle, name=name))
             self.report.count("media files", outcome)
 
 
@@ -394,8 +462,12 @@ class WordPressImport:
             self._import_items(scan)
             if dry_run:
                 transaction.set_rollback(True)
-        if self.media and not dry_run:
-            self.media.copy()
+        try:
+            if self.media and not dry_run:
+                self.media.copy()
+        finally:
+            if self.media:
+                self.media.close()
         return self.report
 
     # The first pass -----------------------------------------------------------

@@ -1,5 +1,6 @@
 """python manage.py import_wordpress EXPORT.xml: moves a WordPress blog in."""
 
+import zipfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -38,8 +39,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--media-dir",
             type=Path,
-            help="A copy of wp-content/uploads: the files posts use are copied "
-            "into MEDIA_ROOT and their links rewritten.",
+            help="A copy of wp-content/uploads, as a folder or a .zip: the files "
+            "posts use are copied into MEDIA_ROOT and their links rewritten.",
         )
         parser.add_argument(
             "--dry-run",
@@ -55,8 +56,10 @@ class Command(BaseCommand):
                 raise CommandError(f"--author-map takes OLD=NEW, not {pair!r}.")
             author_map[old.strip()] = new.strip()
         media_dir = options["media_dir"]
-        if media_dir is not None and not media_dir.is_dir():
-            raise CommandError(f"--media-dir {media_dir} is not a directory.")
+        if media_dir is not None and not (
+            media_dir.is_dir() or zipfile.is_zipfile(media_dir)
+        ):
+            raise CommandError(f"--media-dir {media_dir} is not a folder or a zip.")
         try:
             report = import_wordpress(
                 options["export"],
