@@ -3,19 +3,44 @@ bans and the moderation log."""
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.models import LogEntry
 from django.db.models import CharField, Count, Q, QuerySet
 from django.db.models.functions import Cast
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
-from django.utils.html import format_html
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.models import XtdComment
 
+from blog.converters import MAX_ID
 from blog.models import Page, Post
 from comments import moderation
-from comments.models import Ban, Comment, DiscussionSettings, ModerationLog
+from comments.models import (
+    Ban,
+    Comment,
+    DiscussionSettings,
+    ModerationLog,
+    max_thread_level,
+)
+from comments.signals import comment_submitted
+from comments.views import save_in_thread
 
 State = Comment.State
 
@@ -44,11 +69,94 @@ def pending_count(user) -> int:
     return moderated_comments(user).filter(state=State.HELD).count()
 
 
+# The queue's narrowing, by post and by commenter: links from its rows set
+# them, and the tabs count within them.
+POST_PARAMETER = "post"
+COMMENTER_PARAMETER = "commenter"
+
+
+def target_condition(value: str) -> Q | None:
+    """Comments on the post or page `value` names ("post-12", "page-3"), or
+    None if it names nothing we could have."""
+    model, _dash, pk = value.partition("-")
+    if model not in {"post", "page"} or not pk.isdigit() or not 0 < int(pk) <= MAX_ID:
+        return None
+    return Q(content_type__app_label="blog", content_type__model=model, object_pk=pk)
+
+
+def target_value(comment: Comment) -> str:
+    """The post filter's value for the post or page `comment` is on."""
+    return f"{type(comment.content_object).__name__.lower()}-{comment.object_pk}"
+
+
+def commenter_condition(value: str) -> Q:
+    return Q(user_email__iexact=value.strip())
+
+
+def narrowed(request: HttpRequest, queryset: QuerySet[Comment]) -> QuerySet[Comment]:
+    """`queryset` within the post and commenter the queue is narrowed to."""
+    post = request.GET.get(POST_PARAMETER)
+    if post is not None:
+        condition = target_condition(post)
+        queryset = queryset.filter(condition) if condition else queryset.none()
+    commenter = request.GET.get(COMMENTER_PARAMETER, "").strip()
+    if commenter:
+        queryset = queryset.filter(commenter_condition(commenter))
+    return queryset
+
+
+class TargetFilter(admin.SimpleListFilter):
+    """Comments on one post or page (set by a row's "Only this post" link).
+    Only the chosen post is offered: a list of every post would not stay
+    bounded."""
+
+    title = _("post")
+    parameter_name = POST_PARAMETER
+    template = "admin/comments/comment/narrowed_filter.html"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        value = self.value()
+        if not value:
+            return []
+        condition = target_condition(value)
+        model = Post if value.startswith("post-") else Page
+        target = (
+            model.objects.filter(pk=value.partition("-")[2]).only("title").first()
+            if condition
+            else None
+        )
+        return [(value, str(target) if target else gettext("(no such post)"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Comment]):
+        value = self.value()
+        if not value:
+            return queryset
+        condition = target_condition(value)
+        return queryset.filter(condition) if condition else queryset.none()
+
+
+class CommenterFilter(admin.SimpleListFilter):
+    """One commenter's comments, by email address: their history."""
+
+    title = _("commenter")
+    parameter_name = COMMENTER_PARAMETER
+    template = "admin/comments/comment/narrowed_filter.html"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        value = (self.value() or "").strip()
+        return [(value, value)] if value else []
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Comment]):
+        value = (self.value() or "").strip()
+        return queryset.filter(commenter_condition(value)) if value else queryset
+
+
 class StateFilter(admin.SimpleListFilter):
     """The queue's tabs, Pending first, each with its count (one query)."""
 
     title = "status"
     parameter_name = "state"
+    template = "admin/comments/comment/state_tabs.html"
     tabs = [
         (State.HELD, "Pending"),
         (State.PUBLIC, "Approved"),
@@ -59,7 +167,7 @@ class StateFilter(admin.SimpleListFilter):
     ALL = "all"
 
     def lookups(self, request: HttpRequest, model_admin):
-        counts = model_admin.get_queryset(request).aggregate(
+        counts = narrowed(request, model_admin.get_queryset(request)).aggregate(
             **{state: Count("pk", filter=Q(state=state)) for state, _label in self.tabs}
         )
         return [(state, f"{label} ({counts[state]})") for state, label in self.tabs] + [
@@ -104,6 +212,24 @@ class ModerationLogInline(admin.TabularInline):
         return True
 
 
+# The states a comment can be answered from the queue in (a held one is
+# approved first).
+REPLYABLE = {State.PUBLIC, State.HELD, State.UNCONFIRMED}
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your reply"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=settings.COMMENT_MAX_LENGTH,
+        strip=True,
+        help_text=_(
+            "Markdown, as readers write it. Published at once under your name."
+        ),
+        error_messages={"required": _("Write your reply first.")},
+    )
+
+
 def moderation_action(name: str):
     action = moderation.ACTIONS[name]
 
@@ -123,21 +249,18 @@ class CommentAdmin(admin.ModelAdmin):
     follow, and is written to the moderation log.
     """
 
-    list_display = [
-        "excerpt",
-        "author",
-        "user_email",
-        "ip_address",
-        "post_link",
-        "reason",
-        "submit_date",
-        "view_link",
-    ]
-    list_display_links = ["excerpt"]
-    list_filter = [StateFilter]
+    # The comment's own column, with its buttons, is added per request
+    # (get_list_display): its links lead back to the page it was shown on.
+    list_display = ["commenter", "post_link", "submit_date"]
+    list_display_links = None
+    list_filter = [StateFilter, TargetFilter, CommenterFilter]
     list_per_page = 50
     show_full_result_count = False
     search_fields = ["comment", "user_name", "user_email", "ip_address"]
+    search_help_text = _(
+        "Searches the text, the commenter's name, email and IP address, and "
+        "the titles of posts and pages."
+    )
     ordering = ["-submit_date", "-pk"]
     actions = [
         moderation_action("approve"),
@@ -157,7 +280,10 @@ class CommentAdmin(admin.ModelAdmin):
             "Comment",
             {"fields": ["user_name", "user_email", "user_url", "comment"]},
         ),
-        ("Where from", {"fields": ["user", "ip_address", "view_link"]}),
+        (
+            "Where from",
+            {"fields": ["user", "ip_address", "history", "view_link"]},
+        ),
     ]
     readonly_fields = [
         "post_link",
@@ -166,9 +292,13 @@ class CommentAdmin(admin.ModelAdmin):
         "submit_date",
         "user",
         "ip_address",
+        "history",
         "view_link",
     ]
     inlines = [ModerationLogInline]
+    # Row buttons other than the bulk actions: the ones the queue shows per
+    # comment, by state, at most three.
+    row_actions = ["approve", "unapprove", "not_spam", "restore", "spam", "trash"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Comment]:
         # The user: a row's checkbox is labelled with str(comment), whose
@@ -187,22 +317,161 @@ class CommentAdmin(admin.ModelAdmin):
             actions["delete_selected"] = (function, name, "Delete permanently")
         return actions
 
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        """The text, name, email and IP (Django's search), or the title of
+        the post or page the comment is on."""
+        found, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        term = search_term.strip()
+        if not term:
+            return found, may_have_duplicates
+        titled = [
+            Q(
+                content_type__app_label="blog",
+                content_type__model=model._meta.model_name,
+                object_pk__in=model.objects.filter(title__icontains=term).values(
+                    pk_text=Cast("pk", CharField())
+                ),
+            )
+            for model in (Post, Page)
+        ]
+        return found | queryset.filter(titled[0] | titled[1]), may_have_duplicates
+
+    def get_urls(self):
+        urls = super().get_urls()
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/moderate/<str:action>/",
+                view(self.row_action_view),
+                name="comments_comment_row_action",
+            ),
+            path(
+                "<path:object_id>/reply/",
+                view(self.reply_view),
+                name="comments_comment_reply",
+            ),
+            *urls,
+        ]
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        comment = super().get_object(request, object_id, from_field)
+        if comment is not None:
+            # Their history counts only what this user may moderate.
+            comment.viewer = request.user
+        return comment
+
     # Columns
 
-    @admin.display(description="comment")
-    def excerpt(self, comment: Comment) -> str:
-        return Truncator(comment.comment).chars(80) or "(empty)"
+    def get_list_display(self, request: HttpRequest):
+        back = request.get_full_path()
+        preserved = self.get_preserved_filters(request)
 
-    @admin.display(description="author", ordering="user_name")
-    def author(self, comment: Comment) -> str:
-        return comment.user_name
+        @admin.display(description=_("comment"))
+        def comment_column(comment: Comment) -> str:
+            return self.comment_cell(comment, back, preserved)
 
-    @admin.display(description="post")
+        return ["commenter", comment_column, "post_link", "submit_date"]
+
+    @admin.display(description=_("commenter"), ordering="user_name")
+    def commenter(self, comment: Comment) -> str:
+        name = format_html(
+            '<strong class="queue__name">{}</strong>',
+            comment.user_name or gettext("(no name)"),
+        )
+        ip = (
+            format_html('<span class="queue__ip">{}</span>', comment.ip_address)
+            if comment.ip_address
+            else ""
+        )
+        if not comment.user_email:
+            return format_html("{}{}", name, ip)
+        history = "?" + urlencode(
+            {COMMENTER_PARAMETER: comment.user_email, StateFilter.parameter_name: "all"}
+        )
+        return format_html(
+            '{}<span class="queue__email">{}</span>{}'
+            '<a class="queue__history" href="{}">{}</a>',
+            name,
+            comment.user_email,
+            ip,
+            history,
+            gettext("All their comments"),
+        )
+
+    def comment_cell(self, comment: Comment, back: str, preserved: str) -> str:
+        change = reverse("admin:comments_comment_change", args=[comment.pk])
+        if preserved:
+            change += "?" + urlencode({"_changelist_filters": preserved})
+        who = comment.user_name or gettext("(no name)")
+        buttons = [
+            format_html(
+                '<button type="submit" form="queue-row" formaction="{}" '
+                'class="button queue__button queue__button--{}">{}'
+                '<span class="visually-hidden"> {}</span></button>',
+                reverse("admin:comments_comment_row_action", args=[comment.pk, name]),
+                name,
+                moderation.ACTIONS[name].label,
+                gettext("the comment by %(name)s") % {"name": who},
+            )
+            for name in self.row_actions
+            if comment.state in moderation.ACTIONS[name].from_states
+        ]
+        if comment.state in REPLYABLE:
+            reply = reverse("admin:comments_comment_reply", args=[comment.pk])
+            buttons.append(
+                format_html(
+                    '<a class="button queue__button" href="{}?{}">{}'
+                    '<span class="visually-hidden"> {}</span></a>',
+                    reply,
+                    urlencode({"next": back}),
+                    gettext("Reply"),
+                    gettext("to %(name)s") % {"name": who},
+                )
+            )
+        buttons.append(
+            format_html(
+                '<a class="button queue__button" href="{}">{}'
+                '<span class="visually-hidden"> {}</span></a>',
+                change,
+                gettext("Edit"),
+                gettext("the comment by %(name)s") % {"name": who},
+            )
+        )
+        return format_html(
+            '<p class="queue__state queue__state--{}">{}{}</p>'
+            '<p class="queue__text">{}</p>'
+            '<div class="queue__actions">{}</div>',
+            comment.state,
+            comment.get_state_display(),
+            format_html(" · {}", comment.reason) if comment.reason else "",
+            Truncator(comment.comment).chars(240) or gettext("(empty)"),
+            format_html_join("", "{}", ((button,) for button in buttons)),
+        )
+
+    @admin.display(description=_("in response to"))
     def post_link(self, comment: Comment) -> str:
         post = comment.content_object
         if post is None:
-            return "(deleted)"
-        return format_html('<a href="{}">{}</a>', post.get_absolute_url(), post)
+            return gettext("(deleted)")
+        only = "?" + urlencode(
+            {POST_PARAMETER: target_value(comment), StateFilter.parameter_name: "all"}
+        )
+        return format_html(
+            '<a href="{}">{}</a><span class="queue__more"><a href="{}">{}</a>{}</span>',
+            post.get_absolute_url(),
+            post,
+            only,
+            gettext("All comments on it"),
+            format_html(
+                ' · <a href="{}">{}</a>',
+                comment.get_absolute_url(),
+                gettext("View in context"),
+            )
+            if comment.state == State.PUBLIC
+            else "",
+        )
 
     @admin.display(description="on the site")
     def view_link(self, comment: Comment) -> str:
@@ -211,6 +480,205 @@ class CommentAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}">View in context</a>', comment.get_absolute_url()
         )
+
+    @admin.display(description=_("their comments"))
+    def history(self, comment: Comment) -> str:
+        """How many comments this address has sent, by state (one query),
+        linking to them all in the queue."""
+        viewer = getattr(comment, "viewer", None)
+        if viewer is None:
+            return ""
+        if not comment.user_email:
+            return gettext("No email address to find them by.")
+        counts = (
+            moderated_comments(viewer)
+            .filter(commenter_condition(comment.user_email))
+            .values("state")
+            .annotate(count=Count("pk"))
+            .order_by()
+        )
+        by_state = {row["state"]: row["count"] for row in counts}
+        summary = ", ".join(
+            f"{by_state[state]} {label.lower()}"
+            for state, label in State.choices
+            if by_state.get(state)
+        )
+        url = (
+            reverse("admin:comments_comment_changelist")
+            + "?"
+            + urlencode(
+                {
+                    COMMENTER_PARAMETER: comment.user_email,
+                    StateFilter.parameter_name: "all",
+                }
+            )
+        )
+        return format_html(
+            '{} · <a href="{}">{}</a>', summary, url, gettext("All their comments")
+        )
+
+    # One comment at a time: the row buttons, the reply, the edit
+
+    def queue_url(self, request: HttpRequest) -> str:
+        """The queue page a row button was pressed on (its tab, filters and
+        search), or the Pending tab."""
+        back = request.POST.get("next") or request.GET.get("next") or ""
+        changelist = reverse("admin:comments_comment_changelist")
+        if back.startswith(changelist) and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}
+        ):
+            return back
+        return f"{changelist}?{StateFilter.parameter_name}={State.HELD}"
+
+    def moderated(self, request: HttpRequest, object_id: str) -> Comment | None:
+        if not object_id.isdigit() or not 0 < int(object_id) <= MAX_ID:
+            return None
+        return (
+            moderated_comments(request.user)
+            .select_related(None)
+            .filter(pk=object_id)
+            .first()
+        )
+
+    def row_action_view(
+        self, request: HttpRequest, object_id: str, action: str
+    ) -> HttpResponse:
+        """A row's Approve, Spam, Trash... button: one comment, then back to
+        the same page of the queue, with a message."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        back = self.queue_url(request)
+        comment = self.moderated(request, object_id)
+        if action not in self.row_actions or not self.has_change_permission(request):
+            self.message_user(request, gettext("No such action."), messages.ERROR)
+            return HttpResponseRedirect(back)
+        if comment is None:
+            self.message_user(
+                request,
+                gettext(
+                    "That comment no longer exists, or is not on your posts; "
+                    "nothing was changed."
+                ),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(back)
+        label = moderation.ACTIONS[action].label
+        who = comment.user_name or gettext("(no name)")
+        if moderation.apply_action(comment, action, by=request.user):
+            self.message_user(
+                request,
+                gettext("%(action)s: the comment by %(name)s.")
+                % {"action": label, "name": who},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                gettext(
+                    "The comment by %(name)s is already %(state)s (perhaps moved "
+                    "by another moderator); nothing was changed."
+                )
+                % {"name": who, "state": comment.get_state_display().lower()},
+                messages.WARNING,
+            )
+        return HttpResponseRedirect(back)
+
+    def reply_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Answer a comment from the queue: the reply is published under the
+        moderator's name, threaded under it; a held comment is approved
+        first (one does not answer a comment readers cannot see)."""
+        back = self.queue_url(request)
+        comment = self.moderated(request, object_id)
+        if comment is None or not self.has_change_permission(request, comment):
+            self.message_user(
+                request,
+                gettext("That comment no longer exists, or is not on your posts."),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(back)
+        form = ReplyForm(request.POST if request.method == "POST" else None)
+        problem = ""
+        if comment.state not in REPLYABLE:
+            problem = gettext(
+                "This comment is %(state)s: restore or approve it before replying."
+            ) % {"state": comment.get_state_display().lower()}
+        elif comment.content_object is None:
+            problem = gettext("The post this comment was on no longer exists.")
+        if request.method == "POST" and not problem and form.is_valid():
+            reply = self.publish_reply(request, comment, form.cleaned_data["text"])
+            self.message_user(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    gettext("Your reply to %(name)s is published.")
+                    % {"name": comment.user_name or gettext("(no name)")},
+                    reply.get_absolute_url(),
+                    gettext("See it on the site"),
+                ),
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Reply to %(name)s") % {"name": comment.user_name},
+            "comment": comment,
+            "target": comment.content_object,
+            "form": form,
+            "problem": problem,
+            "back": back,
+            "will_approve": comment.state != State.PUBLIC,
+        }
+        return render(
+            request,
+            "admin/comments/comment/reply.html",
+            context,
+            status=400 if problem or form.errors else 200,
+        )
+
+    def publish_reply(self, request: HttpRequest, comment: Comment, text: str):
+        if comment.state != State.PUBLIC:
+            moderation.apply_action(comment, "approve", by=request.user)
+        parent = comment
+        if parent.level >= max_thread_level() and parent.parent_id != parent.pk:
+            # As deep as threads go: the reply sits beside the comment.
+            parent = Comment.objects.select_related(None).get(pk=parent.parent_id)
+        user = request.user
+        reply = Comment(
+            content_type_id=comment.content_type_id,
+            object_pk=comment.object_pk,
+            site_id=comment.site_id,
+            user=user,
+            user_name=user.get_full_name() or user.get_username(),
+            user_email=user.email,
+            comment=text,
+            submit_date=timezone.now(),
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            state=State.PUBLIC,
+            parent_id=parent.pk,
+        )
+        save_in_thread(reply, parent)
+        moderation.log(reply, "reply", by=user, old_state="")
+        comment_submitted.send(sender=Comment, comment=reply, request=request)
+        return reply
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        """An edit of the text is logged with the text before and after (the
+        comment's History page shows it)."""
+        message = super().construct_change_message(request, form, formsets, add)
+        if add or "comment" not in form.changed_data:
+            return message
+        summary = LogEntry(change_message=json.dumps(message)).get_change_message()
+        return gettext("%(summary)s The text was: “%(old)s” It is now: “%(new)s”") % {
+            "summary": summary,
+            "old": form.initial.get("comment", ""),
+            "new": form.cleaned_data["comment"],
+        }
+
+    def save_model(self, request: HttpRequest, obj: Comment, form, change: bool):
+        super().save_model(request, obj, form, change)
+        if change and "comment" in form.changed_data:
+            moderation.log(obj, "edit", by=request.user)
 
     # Actions
 

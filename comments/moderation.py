@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from blog.models import Post
 from comments.models import Ban, Comment, DiscussionSettings, ModerationLog
@@ -328,12 +329,19 @@ class Action:
     state: str | None  # None: back to where the comment was before
     from_states: tuple[str, ...]  # the states it applies to
     reason: str = ""  # stored unless the comment becomes public
+    question: str = ""  # the confirmation page's heading
 
 
 ACTIONS = {
     action.name: action
     for action in [
-        Action("approve", "Approve", State.PUBLIC, (State.HELD, State.UNCONFIRMED)),
+        Action(
+            "approve",
+            "Approve",
+            State.PUBLIC,
+            (State.HELD, State.UNCONFIRMED),
+            question=_("Approve this comment?"),
+        ),
         Action("unapprove", "Unapprove", State.HELD, (State.PUBLIC,), "unapproved"),
         Action(
             "spam",
@@ -341,6 +349,7 @@ ACTIONS = {
             State.SPAM,
             (State.PUBLIC, State.HELD, State.UNCONFIRMED, State.TRASH),
             "marked as spam by a moderator",
+            question=_("Mark this comment as spam?"),
         ),
         Action("not_spam", "Not spam", None, (State.SPAM,), "not spam"),
         Action(
@@ -349,6 +358,7 @@ ACTIONS = {
             State.TRASH,
             (State.PUBLIC, State.HELD, State.UNCONFIRMED, State.SPAM),
             "trashed by a moderator",
+            question=_("Move this comment to the trash?"),
         ),
         Action("restore", "Restore", None, (State.TRASH,), "restored"),
     ]

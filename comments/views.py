@@ -125,7 +125,7 @@ def _commented(comment: Comment, user) -> Post | Page:
     )
 
 
-def _save(comment: Comment, parent: Comment | None) -> None:
+def save_in_thread(comment: Comment, parent: Comment | None) -> None:
     """Save a new comment and its place in the thread, or nothing at all."""
     with transaction.atomic():
         if parent is not None:
@@ -222,7 +222,7 @@ def post_comment(request: HttpRequest) -> HttpResponse:
     if duplicate is not None:
         return _answer(request, form, duplicate, post)
     try:
-        _save(comment, form.parent)
+        save_in_thread(comment, form.parent)
     except MaxThreadLevelExceededException:
         # Only if the setting changed between validation and saving; the
         # transaction has rolled back, so no orphan row is left.

@@ -273,3 +273,17 @@ def test_the_button_works_with_csrf_checks_on(held):
     assert state_of(held) == State.HELD
     browser.post(approve, {"csrfmiddlewaretoken": token})
     assert state_of(held) == State.PUBLIC
+
+
+@pytest.mark.parametrize(
+    ("action", "question"),
+    [
+        ("approve", "Approve this comment?"),
+        ("spam", "Mark this comment as spam?"),
+        ("trash", "Move this comment to the trash?"),
+    ],
+)
+def test_the_page_asks_in_plain_words(held, client, action, question):
+    page = client.get(link(held, action)).content.decode()
+    assert f"<h1>{question}</h1>" in page
+    assert f"<title>{question} ·" in page
