@@ -177,6 +177,10 @@ else:
         }
     }
 
+# `{% cache %}` fragments: the cache above, with each process's recent
+# copies in front (blog/pagecache.py, FragmentCache).
+CACHES["template_fragments"] = {"BACKEND": "blog.pagecache.FragmentCache"}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in [

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.encoding import escape_uri_path
 from django.utils.functional import SimpleLazyObject as lazy
+from django.utils.functional import cached_property
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_tasks.base import TaskResultStatus
@@ -34,9 +35,34 @@ from blog.worker import RetryScheduled, worker_state
 RETRY_SCHEDULED = f"{RetryScheduled.__module__}.{RetryScheduled.__qualname__}"
 
 
-def paginate(request: HttpRequest, queryset) -> ListPage:
-    """The requested page of `queryset`; a bad page number is a 404, not a 500."""
-    paginator = Paginator(queryset, SiteIdentity.current().posts_per_page)
+class ListingPaginator(Paginator):
+    """A paginator for a published listing the same for every reader: its
+    count (a query over the whole listing, the dearest part of a warm
+    listing page) is kept under the site version, as `listing` names it."""
+
+    def __init__(self, object_list, per_page, *, listing: tuple) -> None:
+        super().__init__(object_list, per_page)
+        self.listing = listing
+
+    @cached_property
+    def count(self) -> int:
+        return pagecache.cached(
+            "listing-count",
+            *self.listing,
+            pagecache.version(),
+            build=lambda: Paginator.count.func(self),
+        )
+
+
+def paginate(request: HttpRequest, queryset, listing: tuple | None = None) -> ListPage:
+    """The requested page of `queryset`; a bad page number is a 404, not a 500.
+    With `listing` (what names a listing of published posts), its count is
+    read once per site version (ListingPaginator)."""
+    per_page = SiteIdentity.current().posts_per_page
+    if listing is None:
+        paginator = Paginator(queryset, per_page)
+    else:
+        paginator = ListingPaginator(queryset, per_page, listing=listing)
     number = request.GET.get("page") or 1
     try:
         number = int(number)
@@ -55,7 +81,9 @@ def home(request: HttpRequest) -> HttpResponse:
         # An old address of something gone, unknown, or not for this reader
         # (a draft, a private post): the same 404 for all three.
         raise Http404("No such post.")
-    page = paginate(request, Post.objects.published().for_listing().sticky_first())
+    page = paginate(
+        request, Post.objects.published().for_listing().sticky_first(), ("home",)
+    )
     meta = seo.listing_meta(request, page, title=SiteIdentity.current().title)
     return render(request, "blog/home.html", {"page": page, "page_meta": meta})
 
@@ -152,13 +180,15 @@ def page_detail(request: HttpRequest, path: str) -> HttpResponse:
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    categories = Category.objects.by_id()
+    categories = pagecache.cached(
+        "categories", pagecache.version(), build=Category.objects.by_id
+    )
     category = next((c for c in categories.values() if c.slug == slug), None)
     if category is None:
         raise Http404("No such category.")
     posts = Post.objects.published().in_category(category, categories)
     breadcrumb = category.ancestors(categories)
-    page = paginate(request, posts.for_listing())
+    page = paginate(request, posts.for_listing(), ("category", category.pk))
     if not page.paginator.count:  # only drafts there: not even its name
         raise Http404("Nothing is published in this category yet.")
     return render(
@@ -186,7 +216,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     posts = Post.objects.published().filter(tags__in=[tag]).for_listing()
-    page = paginate(request, posts)
+    page = paginate(request, posts, ("tag", tag.pk))
     if not page.paginator.count:  # only drafts there: not even its name
         raise Http404("Nothing is published under this tag yet.")
     meta = seo.listing_meta(
@@ -203,9 +233,9 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def author_detail(request: HttpRequest, username: str) -> HttpResponse:
     author = get_object_or_404(get_user_model(), username=username, is_active=True)
     posts = Post.objects.published().filter(author=author).for_listing()
-    if not posts.exists():
+    page = paginate(request, posts, ("author", author.pk))
+    if not page.paginator.count:
         raise Http404("This author has not published anything yet.")
-    page = paginate(request, posts)
     name = display_name(author)
     meta = seo.listing_meta(
         request, page, title=f"Posts by {name}", description=f"Posts by {name}."
@@ -225,7 +255,8 @@ def _archive(
         published_at__gte=datetime.datetime.combine(start, datetime.time(), tz),
         published_at__lt=datetime.datetime.combine(end, datetime.time(), tz),
     )
-    page = paginate(request, posts.for_listing())
+    listing = ("archive", start.isoformat(), end.isoformat(), str(tz))
+    page = paginate(request, posts.for_listing(), listing)
     meta = seo.listing_meta(
         request,
         page,

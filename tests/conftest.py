@@ -77,7 +77,8 @@ def _isolated_cache(settings):
         settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     else:
         settings.CACHES = {
-            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+            "template_fragments": settings.CACHES["template_fragments"],
         }
     from blog.cache import CircuitBreakerConnection
     from blog.pagecache import recent_copies
@@ -162,5 +163,8 @@ def cache_down(settings):
     django-redis with IGNORE_EXCEPTIONS answers during an outage."""
     from blog.settings import redis_cache
 
-    settings.CACHES = {"default": redis_cache("redis://127.0.0.1:8199/0", timeout=0.2)}
+    settings.CACHES = {
+        "default": redis_cache("redis://127.0.0.1:8199/0", timeout=0.2),
+        "template_fragments": {"BACKEND": "blog.pagecache.FragmentCache"},
+    }
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"

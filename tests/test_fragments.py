@@ -7,6 +7,7 @@ import time
 from unittest import mock
 
 import pytest
+from django.core.cache import caches
 from django.utils import timezone
 
 from blog import pagecache
@@ -146,6 +147,59 @@ def test_each_page_of_a_list_is_its_own_fragment(client, settings):
     assert "Older one" in client.get("/?page=2").content.decode()
     assert "Newer one" in client.get("/tag/t/").content.decode()
     assert "Older one" in client.get("/2020/").content.decode()
+
+
+def test_listings_count_new_unpublished_and_scheduled_posts_at_once(client):
+    set_site_identity(posts_per_page=1)
+    author = make_user(username="writer")
+    first = make_post(
+        title="First", author=author, category=make_category(slug="c"), tags=("t",)
+    )
+    year = timezone.localtime(first.published_at).year
+    listings = ["/", "/category/c/", "/tag/t/", "/author/writer/", f"/{year}/"]
+
+    def second_pages() -> list[int]:
+        return [client.get(f"{url}?page=2").status_code for url in listings]
+
+    assert second_pages() == [404] * 5
+    second = make_post(
+        title="Second", author=author, category=first.category, tags=("t",)
+    )
+    assert second_pages() == [200] * 5
+    second.status = Post.Status.DRAFT
+    second.save()
+    assert second_pages() == [404] * 5
+    due = timezone.now() + datetime.timedelta(minutes=5)
+    make_post(
+        title="Third",
+        author=author,
+        category=first.category,
+        tags=("t",),
+        published_at=due,
+    )
+    assert second_pages() == [404] * 5
+    with (
+        mock.patch("time.time", return_value=time.time() + 301),
+        mock.patch("django.utils.timezone.now", return_value=due),
+    ):
+        assert second_pages() == [200] * 5
+
+
+def test_a_warm_page_reads_its_fragments_from_this_process(client):
+    post = make_post(title="Read from memory", category=make_category(), tags=("t",))
+    client.get(post.get_absolute_url())
+    shared = caches["default"]
+    with mock.patch.object(shared, "get", wraps=shared.get) as get:
+        page = client.get(post.get_absolute_url()).content.decode()
+    assert "Read from memory" in page
+    # The {% cache %} fragments (post-article, post-body, post-meta,
+    # post-neighbours, comment-form-fields) cost no shared-cache read.
+    read = " ".join(str(call.args[0]) for call in get.call_args_list)
+    assert not re.findall(r"template\.cache\.[a-z]+-[a-z-]+\.", read), read
+    # A change makes new keys: the new text shows, from a fresh render.
+    post.title = "Changed in place"
+    post.save()
+    assert "Changed in place" in client.get(post.get_absolute_url()).content.decode()
 
 
 def test_an_unpublished_post_is_gone_at_once_but_staff_still_see_it(client):
