@@ -5,6 +5,7 @@ from pathlib import PurePath
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -597,7 +598,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         if not report:
             return job.error or "—"
         kinds = [
-            f"{sum(row[:2])} {kind}" for kind, row in report["counts"] if sum(row[:2])
+            f"{kind}: {sum(row[:2])}" for kind, row in report["counts"] if sum(row[:2])
         ]
         return ", ".join(kinds) or _("nothing new")
 
@@ -652,6 +653,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "can_export": request.user.has_perm("blog.export_wordpress"),
+            "title": _("WordPress imports and exports"),
         }
         return super().changelist_view(request, extra_context)
 
@@ -673,12 +675,12 @@ class ImportJobAdmin(admin.ModelAdmin):
                 return redirect("admin:blog_importjob_change", job.pk)
         else:
             form = ImportForm()
+        fields = ["export", "media", "default_author", "skip_pings"]
         context = self.context(
             request,
             _("Import from WordPress"),
             form=form,
-            max_export_size=importing.max_export_size(),
-            max_media_size=importing.max_media_size(),
+            adminform=helpers.AdminForm(form, [(None, {"fields": fields})], {}),
         )
         return TemplateResponse(request, "admin/blog/importjob/upload.html", context)
 

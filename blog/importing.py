@@ -29,6 +29,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
@@ -121,6 +122,16 @@ class ImportForm(forms.Form):
     skip_pings = forms.BooleanField(
         label=_("Leave out pingbacks and trackbacks"), required=False
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, limit in (("export", max_export_size()), ("media", max_media_size())):
+            field = self.fields[name]
+            field.help_text = format_lazy(
+                "{} {}",
+                field.help_text,
+                _("Up to %(size)s.") % {"size": filesizeformat(limit)},
+            )
 
     def clean_export(self) -> UploadedFile:
         upload = self.cleaned_data["export"]
