@@ -11,8 +11,10 @@ does: one way in. The files are removed once the import is over.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -34,7 +36,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from blog.models import ImportJob
+from blog.models import ImportJob, TaskWorker
 from blog.wordpress import ExportError, import_wordpress
 from blog.wordpress.posts import WordPressImport
 
@@ -43,11 +45,11 @@ PROGRESS_KEY = "wordpress-import-progress:{}"
 
 
 def max_export_size() -> int:
-    return getattr(settings, "WORDPRESS_IMPORT_MAX_SIZE", 200 * 1024 * 1024)
+    return settings.WORDPRESS_IMPORT_MAX_SIZE
 
 
 def max_media_size() -> int:
-    return getattr(settings, "WORDPRESS_MEDIA_MAX_SIZE", 2 * 1024 * 1024 * 1024)
+    return settings.WORDPRESS_MEDIA_MAX_SIZE
 
 
 @contextmanager
@@ -318,6 +320,11 @@ class Progress:
             ImportJob.objects.filter(pk=self.job_id).update(
                 progress_done=done, progress_total=total
             )
+            # The worker running this long task checks in through it, so
+            # /healthz and the other workers do not take it for gone.
+            TaskWorker.objects.filter(
+                host=socket.gethostname()[:255], pid=os.getpid()
+            ).update(checked_in_at=timezone.now())
         finally:
             connections.close_all()
 

@@ -288,6 +288,15 @@ INKWELL_REVISIONS_KEPT = int(os.environ.get("REVISIONS_KEPT", "25"))
 
 # Markdown editing (django-markdownx): one renderer for pages, feeds, preview.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "blog.markup.markdownify"
+# The admin's WordPress import (blog/importing.py): the largest export and
+# zip of its uploads folder it takes, in bytes (the command line has no limit).
+WORDPRESS_IMPORT_MAX_SIZE = int(
+    os.environ.get("WORDPRESS_IMPORT_MAX_SIZE", 200 * 1024 * 1024)
+)
+WORDPRESS_MEDIA_MAX_SIZE = int(
+    os.environ.get("WORDPRESS_MEDIA_MAX_SIZE", 2 * 1024 * 1024 * 1024)
+)
+
 MARKDOWNX_MEDIA_PATH = "uploads/%Y/%m/"
 MARKDOWNX_UPLOAD_MAX_SIZE = 5 * 1024 * 1024
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (2400, 2400), "quality": 85}

@@ -1,6 +1,9 @@
 """The admin's way in and out of WordPress: upload, dry run, confirm, progress,
 report, and the export download."""
 
+import datetime
+import os
+import socket
 import zipfile
 
 import pytest
@@ -11,11 +14,12 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from taggit.models import Tag
 
 from blog import importing
-from blog.models import Category, ImportJob, Page, Post
+from blog.models import Category, ImportJob, Page, Post, TaskWorker
 from comments.models import Comment
 from tests.factories import make_user
 from tests.test_wordpress_export import build_site, export_text, snapshot
@@ -330,8 +334,17 @@ def test_progress_is_committed_on_a_connection_of_its_own():
     job = ImportJob.objects.create(
         file_name="big.xml", export_file="wordpress-imports/x.xml", skip_pings=False
     )
+    long_ago = timezone.now() - datetime.timedelta(minutes=5)
+    worker = TaskWorker.objects.create(
+        worker_id="w",
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        checked_in_at=long_ago,
+    )
     progress = importing.Progress(job.pk)
     progress.own_connection = True
     progress(40, 50)
     job.refresh_from_db()
     assert (job.progress_done, job.progress_total) == (40, 50)
+    worker.refresh_from_db()
+    assert worker.checked_in_at > long_ago  # the busy worker is not taken for gone
