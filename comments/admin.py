@@ -31,7 +31,7 @@ from django_comments_xtd.models import XtdComment
 
 from blog.converters import MAX_ID
 from blog.models import Page, Post
-from comments import moderation
+from comments import moderation, spamfilter
 from comments.models import (
     Ban,
     Comment,
@@ -275,7 +275,10 @@ class CommentAdmin(admin.ModelAdmin):
         "delete_selected",
     ]
     fieldsets = [
-        (None, {"fields": ["post_link", "state", "reason", "submit_date"]}),
+        (
+            None,
+            {"fields": ["post_link", "state", "reason", "spam_score", "submit_date"]},
+        ),
         (
             "Comment",
             {"fields": ["user_name", "user_email", "user_url", "comment"]},
@@ -289,6 +292,7 @@ class CommentAdmin(admin.ModelAdmin):
         "post_link",
         "state",
         "reason",
+        "spam_score",
         "submit_date",
         "user",
         "ip_address",
@@ -306,7 +310,7 @@ class CommentAdmin(admin.ModelAdmin):
         return (
             moderated_comments(request.user)
             .select_related(None)
-            .select_related("user")
+            .select_related("user", "spam_filter")
             .prefetch_related("content_object")
         )
 
@@ -440,15 +444,39 @@ class CommentAdmin(admin.ModelAdmin):
             )
         )
         return format_html(
-            '<p class="queue__state queue__state--{}">{}{}</p>'
+            '<p class="queue__state queue__state--{}">{}{}{}</p>'
             '<p class="queue__text">{}</p>'
             '<div class="queue__actions">{}</div>',
             comment.state,
             comment.get_state_display(),
             format_html(" · {}", comment.reason) if comment.reason else "",
+            self.spam_score(comment),
             Truncator(comment.comment).chars(240) or gettext("(empty)"),
             format_html_join("", "{}", ((button,) for button in buttons)),
         )
+
+    @admin.display(description=_("spam filter"))
+    def spam_score(self, comment: Comment) -> str:
+        """The filter's score when the comment came, and its strongest clues
+        (the "why"), each with its spam probability; nothing when unscored."""
+        record = getattr(comment, "spam_filter", None)
+        if record is None or record.score is None:
+            return ""
+        clues = ", ".join(f"{token} {chance:.2f}" for token, chance in record.clues[:3])
+        return format_html(
+            ' · <span class="queue__filter">{}</span>',
+            gettext("spam filter %(score)s (%(clues)s)")
+            % {"score": f"{record.score:.2f}", "clues": clues},
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        spam, ham = spamfilter.trained_counts()
+        extra_context = {
+            **(extra_context or {}),
+            "spam_filter_trained": {"spam": spam, "ham": ham},
+            "spam_filter_agreement": spamfilter.agreement(),
+        }
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("in response to"))
     def post_link(self, comment: Comment) -> str:

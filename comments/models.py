@@ -335,6 +335,10 @@ class DiscussionSettings(models.Model):
     class HoldPolicy(models.TextChoices):
         ALWAYS = "always", "Always: every comment waits for a moderator"
         FIRST_TIME = "first_time", "Only from first-time commenters"
+        FILTER = (
+            "filter",
+            "From first-time commenters, unless the spam filter trusts them",
+        )
         NEVER = "never", "Never: publish unless another rule holds it"
 
     CACHE_KEY = "inkwell:discussion-settings:v1"
@@ -346,7 +350,8 @@ class DiscussionSettings(models.Model):
         choices=HoldPolicy.choices,
         default=HoldPolicy.FIRST_TIME,
         help_text="A first-time commenter is an email address with no approved "
-        "comment yet.",
+        "comment yet. The spam filter trusts a comment once it has learnt from "
+        "enough of your decisions and scores it as clearly not spam.",
     )
     hold_links = models.PositiveSmallIntegerField(
         "hold comments with this many links",
@@ -539,3 +544,67 @@ class ModerationLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} comment {self.comment_pk}"
+
+
+# The spam filter's state (comments/spamfilter.py keeps it, and
+# comments/spamclassifier.py does the arithmetic). In the database, so that
+# every app server scores with the same counts and each decision counts once.
+
+
+class SpamToken(models.Model):
+    """How many trained spam and ham comments held a token.
+
+    The row whose token is empty (SpamToken.DOCUMENTS) counts the trained
+    comments themselves; training locks it first, so trainings happen one
+    at a time and cannot deadlock on the other rows.
+    """
+
+    DOCUMENTS = ""
+
+    token = models.CharField(max_length=100, unique=True)
+    spam = models.PositiveIntegerField(default=0)
+    ham = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "spam filter token"
+        verbose_name_plural = "spam filter tokens"
+
+    def __str__(self) -> str:
+        return self.token or "(trained comments)"
+
+
+class SpamFilterRecord(models.Model):
+    """What the spam filter made of one comment, and what it learnt from it.
+
+    `tokens` are the comment's tokens as the filter first saw them, form
+    facts included (how long the reader took), so that training and
+    untraining count exactly what was scored. `score` is None when the
+    filter had too few decisions to vote, or failed.
+    """
+
+    class Label(models.TextChoices):
+        SPAM = "spam", "Spam"
+        HAM = "ham", "Not spam"
+
+    comment = models.OneToOneField(
+        Comment,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="spam_filter",
+    )
+    tokens = models.JSONField(default=list)
+    score = models.FloatField(null=True, blank=True)
+    clues = models.JSONField(default=list)  # [[token, probability], ...]
+    trained_as = models.CharField(
+        max_length=4, choices=Label.choices, blank=True, default=""
+    )
+    scored_at = models.DateTimeField(null=True, blank=True)
+    trained_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "spam filter record"
+        verbose_name_plural = "spam filter records"
+        indexes = [models.Index(fields=["trained_as"])]
+
+    def __str__(self) -> str:
+        return f"spam filter on comment {self.comment_id}"

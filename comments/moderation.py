@@ -9,16 +9,22 @@ The rules themselves are `evaluate()`, a pure function of what the reader
 sent, what we know about them and the discussion settings, so that each rule
 is tested on its own. `decide()` gathers those facts (one query for bans, one
 for "has this address an approved comment"), applies the cache-backed rate
-limits and, when AKISMET_API_KEY is set, asks Akismet.
+limits, asks the spam filter that learns from moderators
+(comments/spamfilter.py) and, when AKISMET_API_KEY is set, asks Akismet.
 
 What each trap does, and why:
 - closed post: refused, with a message (nothing to moderate).
 - rate limited: refused, with the form back and the text kept. Holding would
   fill the queue and mail every moderator once per comment of a flood.
-- banned, honeypot, disallowed word, Akismet "spam": spam (kept, not shown,
-  so a moderator can rescue a false positive; the bot learns nothing).
-- too fast, moderation word, N links, first-time commenter, hold-all, and
-  Akismet unreachable: held for a moderator; never lost.
+- banned, honeypot, disallowed word, the spam filter sure it is spam,
+  Akismet "spam": spam (kept, not shown, so a moderator can rescue a false
+  positive; the bot learns nothing).
+- too fast, moderation word, N links, the spam filter unsure or failing,
+  first-time commenter, hold-all, and Akismet unreachable: held for a
+  moderator; never lost.
+- the spam filter sure it is not spam: lets a first-time commenter through,
+  only under the hold policy "unless the spam filter trusts them", and only
+  once every other rule has let the comment pass.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import ipaddress
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -37,6 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from blog.models import Post
+from comments import spamfilter
 from comments.models import Ban, Comment, DiscussionSettings, ModerationLog
 from comments.ratelimit import within_limit
 
@@ -53,6 +60,8 @@ class Refused(Exception):
 class Decision:
     state: str
     reason: str = ""
+    # The spam filter's verdict, kept with the saved comment (the view).
+    verdict: spamfilter.Verdict | None = field(default=None, compare=False)
 
 
 def discussion() -> DiscussionSettings:
@@ -101,6 +110,10 @@ class Submission:
     trusted: bool = False  # a moderator, or the post's author, signed in
     banned: bool = False
     approved_before: bool = False  # this address has an approved comment
+    # The spam filter: its score (None until it has learnt enough), or
+    # filter_failed when it could not score.
+    filter_score: float | None = None
+    filter_failed: bool = False
 
 
 LINK = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
@@ -142,6 +155,9 @@ def evaluate(submission: Submission, rules: DiscussionSettings) -> Decision:
     word = find_word(DiscussionSettings.word_list(rules.disallowed_words), submission)
     if word:
         return Decision(State.SPAM, f"disallowed word: {word}")
+    score = submission.filter_score
+    if score is not None and score >= spamfilter.spam_cutoff():
+        return Decision(State.SPAM, f"filter: {score:.2f}")
     minimum = settings.INKWELL_COMMENT_MIN_SECONDS
     if submission.seconds_to_post is not None and submission.seconds_to_post < minimum:
         return Decision(State.HELD, "too fast")
@@ -151,10 +167,18 @@ def evaluate(submission: Submission, rules: DiscussionSettings) -> Decision:
     links = count_links(submission.text)
     if rules.hold_links and links >= rules.hold_links:
         return Decision(State.HELD, f"{links} links")
+    if submission.filter_failed:
+        return Decision(State.HELD, "filter error")
+    trusted_by_filter = score is not None and score <= spamfilter.ham_cutoff()
+    if score is not None and not trusted_by_filter:
+        return Decision(State.HELD, f"filter unsure: {score:.2f}")
     policy = DiscussionSettings.HoldPolicy
     if rules.hold_policy == policy.ALWAYS:
         return Decision(State.HELD, "all comments are held")
-    if rules.hold_policy == policy.FIRST_TIME and not submission.approved_before:
+    first_time = not submission.approved_before
+    if rules.hold_policy == policy.FIRST_TIME and first_time:
+        return Decision(State.HELD, "first-time commenter")
+    if rules.hold_policy == policy.FILTER and first_time and not trusted_by_filter:
         return Decision(State.HELD, "first-time commenter")
     return Decision(State.PUBLIC)
 
@@ -291,14 +315,25 @@ def decide(comment: Comment, *, post: Post, request: HttpRequest) -> Decision:
         banned=not trusted and is_banned(comment.user_email, comment.ip_address),
         approved_before=not trusted and has_approved_comment(comment.user_email),
     )
-    decision = evaluate(submission, rules)
+    verdict = None
+    if not trusted:
+        verdict = spamfilter.check(
+            spamfilter.facts_of(comment, submission.seconds_to_post)
+        )
+        submission = replace(
+            submission, filter_score=verdict.score, filter_failed=verdict.failed
+        )
+    decision = replace(evaluate(submission, rules), verdict=verdict)
+    # Akismet after the local filter, and only if it did not say spam.
     if decision.state != State.SPAM and not trusted and settings.AKISMET_API_KEY:
         try:
             if akismet_says_spam(comment, post, request):
-                decision = Decision(State.SPAM, "Akismet")
+                decision = replace(decision, state=State.SPAM, reason="Akismet")
         except AkismetUnavailable:
             if decision.state == State.PUBLIC:
-                decision = Decision(State.HELD, "Akismet unavailable")
+                decision = replace(
+                    decision, state=State.HELD, reason="Akismet unavailable"
+                )
     if (
         decision.state != State.SPAM
         and not user.is_authenticated
@@ -306,7 +341,7 @@ def decide(comment: Comment, *, post: Post, request: HttpRequest) -> Decision:
     ):
         # The hold reason waits with the comment: confirming the address
         # does not skip moderation (state_after_confirmation).
-        return Decision(State.UNCONFIRMED, decision.reason)
+        return replace(decision, state=State.UNCONFIRMED)
     return decision
 
 
@@ -395,6 +430,7 @@ def apply_action(
     reason = "" if new_state == State.PUBLIC else action.reason
     comment.set_state(new_state, reason, by=by)
     log(comment, name, by=by, via=via, old_state=old_state, nonce=nonce)
+    spamfilter.learn_from_action(comment, name)
     return True
 
 

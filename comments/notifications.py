@@ -27,8 +27,8 @@ from django.urls import NoReverseMatch, reverse
 
 from blog.links import absolute
 from blog.models import SiteIdentity
-from comments import tokens
-from comments.models import Comment
+from comments import spamfilter, tokens
+from comments.models import Comment, SpamFilterRecord
 from comments.ratelimit import within_limit
 from comments.tasks import send_email
 
@@ -292,12 +292,29 @@ def moderators_for(comment: Comment) -> dict[str, object]:
 MODERATION_LINKS = ("approve", "spam", "trash")
 
 
+def spam_filter_context(comment: Comment) -> dict:
+    """The spam filter's score of a held comment, its strongest clues and
+    how often it has agreed with the moderators, for the mail."""
+    record = SpamFilterRecord.objects.filter(comment=comment, score__isnull=False)
+    record = record.first()
+    if record is None:
+        return {}
+    return {
+        "spam_score": f"{record.score:.2f}",
+        "spam_clues": [
+            f"{token} ({probability:.2f})" for token, probability in record.clues[:5]
+        ],
+        "spam_filter_agreement": spamfilter.agreement(),
+    }
+
+
 def notify_moderators(comment: Comment) -> int:
     """Mail a held comment to each moderator, with Approve, Spam and Trash
     links that work without signing in (comments/mail_views.py)."""
     context = comment_context(comment)
     target = context["target"]
     max_age = settings.INKWELL_MODERATION_LINK_MAX_AGE
+    spam_filter = spam_filter_context(comment)
     sent = 0
     for email, user in moderators_for(comment).items():
         links = {
@@ -319,6 +336,7 @@ def notify_moderators(comment: Comment) -> int:
                 "links": links,
                 "queue_url": absolute(queue_path()),
                 "valid_for_days": max(1, round(max_age / 86400)),
+                **spam_filter,
             },
         )
         sent += 1

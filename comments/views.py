@@ -25,7 +25,7 @@ from django_comments_xtd.models import MaxThreadLevelExceededException
 from blog import postpass
 from blog.converters import MAX_ID
 from blog.models import Page, Post
-from comments import likes, moderation, threads
+from comments import likes, moderation, spamfilter, threads
 from comments.forms import CommentForm
 from comments.models import Comment, max_thread_level, target_model
 from comments.signals import comment_submitted
@@ -239,6 +239,8 @@ def post_comment(request: HttpRequest) -> HttpResponse:
         if first is None:
             raise
         return _answer(request, form, first, post)
+    # Before the mail: the moderators' mail shows the filter's score.
+    spamfilter.remember(comment, decision.verdict)
     comment_submitted.send(sender=Comment, comment=comment, request=request)
     if comment.state == Comment.State.UNCONFIRMED and not getattr(
         comment, "confirmation_sent", True

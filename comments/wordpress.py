@@ -24,6 +24,7 @@ from blog.wordpress.content import plain
 from blog.wordpress.export import comment_element
 from blog.wordpress.posts import gmt_datetime, local_datetime
 from blog.wordpress.wxr import Item, WPComment
+from comments import spamfilter
 from comments.models import Comment
 
 STATES = {
@@ -163,6 +164,10 @@ def write_comments(
                 xtd_updates.append(XtdComment(pk=row["pk"], **computed))
     _insert_thread_rows(new_rows)
     XtdComment.objects.bulk_update(xtd_updates, list(THREAD_FIELDS), batch_size=500)
+    # What the WordPress moderators decided (approved, spam) teaches the
+    # spam filter, as a decision here would.
+    written = [row["pk"] for row in new_rows] + [comment.pk for comment in updates]
+    spamfilter.learn_imported(Comment.objects.filter(pk__in=written))
 
 
 def _comment_values(

@@ -1,0 +1,240 @@
+"""The spam filter's arithmetic: a comment's tokens, and their score.
+
+Pure functions, no database: `comments/spamfilter.py` keeps the counts and
+calls these. The method is Gary Robinson's, as SpamBayes uses it: every
+token's spam probability from how many trained spam and ham comments held
+it, shrunk towards 0.5 while it has been seen rarely, and the strongest
+clues combined with Fisher's chi-squared test into a score from 0 (ham) to
+1 (spam). Unlike plain naive Bayes, which is sure of everything, the score
+sits near 0.5 when the clues disagree or are few: that is "unsure", and an
+unsure comment is held for a moderator.
+
+A comment's tokens (each counted once per comment): its words and word
+pairs, character 4-grams of its words (so "subscrībe", "subscribee" and
+"subscribe" share clues), the domains and top-level domains of its links
+and how many it has, its shape (length, shouting, exclamation marks), and
+the form's facts: how long the reader took to write it and the shape of
+the name, email address and website given.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# Robinson's constants, SpamBayes's defaults: the weight of the prior
+# (strength) and the prior itself for a token never seen.
+STRENGTH = 0.45
+UNKNOWN = 0.5
+# Only clues this far from 0.5 count, and only the strongest of them.
+MINIMUM_DISTANCE = 0.1
+MAX_CLUES = 150
+# A comment gives at most this many distinct tokens (a 10,000-character
+# comment must not cost a 10,000-row query).
+MAX_TOKENS = 400
+
+URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.IGNORECASE)
+# "example . com" and "example dot com", written so that no link is made.
+SPACED_DOMAIN = re.compile(
+    r"\b([a-z0-9-]{2,})\s*(?:\.|\bdot\b)\s*(com|net|org|info|biz|ru|co|io|ly)\b",
+    re.IGNORECASE,
+)
+TAG = re.compile(r"<[^>]*>")
+ENTITY = re.compile(r"&#?\w+;")
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+SHORTENERS = frozenset(
+    {
+        "bit.ly",
+        "goo.gl",
+        "tinyurl.com",
+        "t.co",
+        "ow.ly",
+        "is.gd",
+        "buff.ly",
+        "adf.ly",
+        "linkbucks.com",
+        "binbox.io",
+        "shorte.st",
+        "cutt.ly",
+        "rebrand.ly",
+        "tiny.cc",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the filter looks at: the comment and the form it came in."""
+
+    text: str
+    name: str = ""
+    email: str = ""
+    url: str = ""
+    seconds_to_post: float | None = None
+
+
+@dataclass(frozen=True)
+class Score:
+    """A score from 0 (ham) to 1 (spam), with the clues that made it:
+    (token, probability) pairs, strongest first."""
+
+    value: float
+    clues: tuple[tuple[str, float], ...]
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and wide forms dropped: "Subscríbe" reads as
+    "subscribe"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def domain_of(address: str) -> str:
+    if "://" not in address:
+        address = f"http://{address}"
+    try:
+        host = urlsplit(address).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.").rstrip(".")
+
+
+def bucket(value: float, edges: Iterable[float]) -> str:
+    """The first edge `value` is under, as "<edge", or "≥last"."""
+    last = 0.0
+    for edge in edges:
+        if value < edge:
+            return f"<{edge:g}"
+        last = edge
+    return f"≥{last:g}"
+
+
+def text_tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    links = URL.findall(text)
+    domains = [domain_of(link) for link in links]
+    domains += [f"{name}.{tld}".lower() for name, tld in SPACED_DOMAIN.findall(text)]
+    for domain in filter(None, domains):
+        tokens.append(f"domain:{domain}")
+        tokens.append(f"tld:{domain.rsplit('.', 1)[-1]}")
+        if domain in SHORTENERS:
+            tokens.append("link:shortener")
+    tokens.append(f"links:{min(len(links), 3)}")
+    if re.search(r"<a\s", text, re.IGNORECASE):
+        tokens.append("html:link")
+
+    plain = ENTITY.sub(" ", TAG.sub(" ", URL.sub(" ", text)))
+    letters = [char for char in plain if char.isalpha()]
+    upper = sum(char.isupper() for char in letters)
+    if len(letters) >= 8:
+        tokens.append(f"caps:{bucket(upper / len(letters), [0.1, 0.3, 0.6])}")
+    tokens.append(f"length:{bucket(len(plain.strip()), [15, 40, 100, 250, 600])}")
+    if "!!" in plain:
+        tokens.append("shape:!!")
+
+    words = [word for word in WORD.findall(fold(plain)) if len(word) <= 30]
+    tokens.extend(words)
+    tokens.extend(f"{a} {b}" for a, b in itertools.pairwise(words))
+    for word in words:
+        if len(word) > 4:
+            padded = f"^{word}$"
+            tokens.extend(
+                f"~{padded[start : start + 4]}" for start in range(len(padded) - 3)
+            )
+    return tokens
+
+
+def form_tokens(facts: Facts) -> list[str]:
+    tokens = []
+    if facts.seconds_to_post is not None:
+        edges = [5, 15, 45, 120, 600, 3600]
+        tokens.append(f"time:{bucket(facts.seconds_to_post, edges)}s")
+    name = facts.name.strip()
+    if name:
+        tokens.append(f"name:words:{min(len(name.split()), 4)}")
+        if any(char.isdigit() for char in name):
+            tokens.append("name:digits")
+        if URL.search(name) or SPACED_DOMAIN.search(name):
+            tokens.append("name:link")
+        if name.isupper() and len(name) > 3:
+            tokens.append("name:caps")
+        tokens.extend(f"name:{word}" for word in WORD.findall(fold(name)))
+    email = facts.email.strip().lower()
+    if email:
+        local, _, domain = email.rpartition("@")
+        tokens.append(f"email:{domain}")
+        if sum(char.isdigit() for char in local) >= 3:
+            tokens.append("email:digits")
+    if facts.url.strip():
+        domain = domain_of(facts.url.strip())
+        tokens.append(f"url:{domain}")
+        tokens.append(f"url:tld:{domain.rsplit('.', 1)[-1]}")
+    else:
+        tokens.append("url:none")
+    return tokens
+
+
+def tokenize(facts: Facts) -> list[str]:
+    """The comment's distinct tokens, in the order met, at most MAX_TOKENS
+    (the form's facts and links first, so that a long text cannot push
+    them out)."""
+    seen = dict.fromkeys(form_tokens(facts) + text_tokens(facts.text))
+    return [token[:100] for token in seen][:MAX_TOKENS]
+
+
+def token_probability(spam: int, ham: int, spam_total: int, ham_total: int) -> float:
+    """Robinson's f(w): how spammy a token is, from the share of trained
+    spam and of trained ham comments that held it, shrunk towards UNKNOWN
+    while it has been seen in few comments."""
+    spam_ratio = spam / spam_total if spam_total else 0.0
+    ham_ratio = ham / ham_total if ham_total else 0.0
+    seen = spam + ham
+    if spam_ratio + ham_ratio == 0:
+        return UNKNOWN
+    probability = spam_ratio / (spam_ratio + ham_ratio)
+    return (STRENGTH * UNKNOWN + seen * probability) / (STRENGTH + seen)
+
+
+def chi2_survival(chi2: float, degrees: int) -> float:
+    """P(X > chi2) for a chi-squared distribution with an even number of
+    degrees of freedom (the series SpamBayes uses)."""
+    half = chi2 / 2.0
+    term = total = math.exp(-half)
+    for index in range(1, degrees // 2):
+        term *= half / index
+        total += term
+    return min(total, 1.0)
+
+
+def score(
+    tokens: Iterable[str],
+    counts: Mapping[str, tuple[int, int]],
+    spam_total: int,
+    ham_total: int,
+) -> Score:
+    """The comment's score from the trained counts: `counts` maps a token
+    to (spam comments, ham comments) that held it; tokens missing from it
+    were never seen."""
+    clues = []
+    for token in dict.fromkeys(tokens):
+        spam, ham = counts.get(token, (0, 0))
+        probability = token_probability(spam, ham, spam_total, ham_total)
+        if abs(probability - 0.5) >= MINIMUM_DISTANCE:
+            clues.append((token, probability))
+    clues.sort(key=lambda clue: (-abs(clue[1] - 0.5), clue[0]))
+    clues = clues[:MAX_CLUES]
+    if not clues:
+        return Score(0.5, ())
+    # Both tails of Fisher's method: how unlike ham, how unlike spam.
+    ham_log = sum(math.log(probability) for _, probability in clues)
+    spam_log = sum(math.log(1.0 - probability) for _, probability in clues)
+    degrees = 2 * len(clues)
+    spamminess = 1.0 - chi2_survival(-2.0 * spam_log, degrees)
+    hamminess = 1.0 - chi2_survival(-2.0 * ham_log, degrees)
+    value = (spamminess - hamminess + 1.0) / 2.0
+    return Score(value, tuple((token, round(p, 3)) for token, p in clues))

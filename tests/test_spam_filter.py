@@ -1,0 +1,379 @@
+"""The spam filter that learns from the moderators: what it learns from, how
+it votes in the moderation rules, and what it does when its state is wrong."""
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from comments import moderation, spamfilter
+from comments.models import Comment, DiscussionSettings, SpamFilterRecord, SpamToken
+from comments.moderation import Decision, Submission, evaluate
+from comments.spamclassifier import Facts, score, tokenize
+from tests.factories import comment_form_data, make_comment, make_post
+
+State = Comment.State
+pytestmark = pytest.mark.django_db
+POST_URL = "/comments/post/"
+ROOT = Path(__file__).resolve().parents[1]
+
+SPAM = [
+    "Check out my channel and subscribe http://cheap-views.example/promo",
+    "Subscribe to my channel, free gift cards http://gift-cards.example/free",
+    "Free followers! check out http://cheap-views.example now, subscribe",
+    "Earn money from home, visit http://gift-cards.example/earn and subscribe",
+]
+HAM = [
+    "Thank you for the article, the second section helped my back a lot.",
+    "I had the same symptoms last winter; stretching in the morning helped.",
+    "Does the advice about heat apply to a pulled muscle in the neck too?",
+    "My physiotherapist said much the same thing about posture, thanks.",
+]
+
+
+@pytest.fixture
+def no_confirmation(settings):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = False
+
+
+@pytest.fixture
+def learnt(settings):
+    """A filter past its cold start: it has learnt from moderators' decisions
+    on a few spam and ham comments."""
+    settings.INKWELL_SPAM_FILTER_MIN_DECISIONS = 3
+    post = make_post()
+    for text in SPAM:
+        spam = make_comment(post=post, body=text, state=State.HELD, name="Promo")
+        moderation.apply_action(spam, "spam")
+    for number, text in enumerate(HAM):
+        ham = make_comment(post=post, body=text, state=State.HELD, name=f"Ann {number}")
+        moderation.apply_action(ham, "approve")
+    return post
+
+
+def sent(post, *, seconds_ago: int = 60, **fields) -> dict:
+    return comment_form_data(post, seconds_ago=seconds_ago, **fields)
+
+
+def documents() -> tuple[int, int]:
+    return spamfilter.trained_counts()
+
+
+def counts(token: str) -> tuple[int, int]:
+    row = SpamToken.objects.filter(token=token).values_list("spam", "ham").first()
+    return row or (0, 0)
+
+
+# The arithmetic
+
+
+def test_tokens_include_links_domains_and_the_forms_facts():
+    tokens = tokenize(
+        Facts(
+            text="Great deals at https://www.shop.example/x and www.other.example",
+            name="Best Deals 2024",
+            email="deals1234@mail.example",
+            url="https://shop.example",
+            seconds_to_post=2,
+        )
+    )
+    for token in [
+        "domain:shop.example",
+        "domain:other.example",
+        "tld:example",
+        "links:2",
+        "name:digits",
+        "email:mail.example",
+        "email:digits",
+        "url:shop.example",
+        "time:<5s",
+        "great",
+        "~deal",
+    ]:
+        assert token in tokens
+
+
+def test_a_score_leans_to_the_side_whose_comments_held_its_tokens():
+    spam_tokens, ham_tokens = ["viagra", "casino"], ["posture", "stretch"]
+    trained = {"viagra": (9, 0), "casino": (8, 1), "posture": (0, 9), "stretch": (1, 9)}
+    assert score(spam_tokens, trained, 10, 10).value > 0.95
+    assert score(ham_tokens, trained, 10, 10).value < 0.05
+    assert score(["unknown"], trained, 10, 10).value == 0.5
+
+
+# What it learns from
+
+
+def test_marking_spam_and_approving_train_the_filter():
+    spam = make_comment(body="Buy at http://cheap-views.example", state="held")
+    moderation.apply_action(spam, "spam")
+    assert documents() == (1, 0)
+    assert counts("domain:cheap-views.example") == (1, 0)
+
+    ham = make_comment(body="A kind and useful post about posture.", state="held")
+    moderation.apply_action(ham, "approve")
+    assert documents() == (1, 1)
+    assert counts("posture") == (0, 1)
+
+
+def test_approving_from_the_mail_link_trains_the_filter(client):
+    from comments import tokens
+    from tests.factories import make_user
+
+    make_user(username="mod", email="mod@example.com", groups=("Moderators",))
+    held = make_comment(body="Warm baths helped my posture.", state=State.HELD)
+    token = tokens.make_moderation_token(held, "approve", "mod@example.com")
+    client.post(f"/comments/moderate/{token}/")
+    assert documents() == (0, 1)
+    assert counts("posture") == (0, 1)
+
+
+def test_not_spam_unlearns_the_spam_and_learns_ham():
+    comment = make_comment(body="Posture matters, see www.physio.example", state="held")
+    moderation.apply_action(comment, "spam")
+    assert counts("domain:physio.example") == (1, 0)
+    moderation.apply_action(comment, "not_spam")
+    assert documents() == (0, 1)
+    assert counts("domain:physio.example") == (0, 1)
+    assert SpamFilterRecord.objects.get(comment=comment).trained_as == "ham"
+
+
+def test_a_comment_counts_once_whatever_moderators_do_with_it():
+    comment = make_comment(body="Posture", state="held")
+    moderation.apply_action(comment, "approve")
+    moderation.apply_action(comment, "unapprove")
+    assert documents() == (0, 0)
+    moderation.apply_action(comment, "approve")
+    moderation.apply_action(comment, "trash")  # the trash teaches nothing
+    moderation.apply_action(comment, "restore")
+    assert documents() == (0, 1)
+    assert counts("posture") == (0, 1)
+
+
+def test_retraining_relearns_every_stored_decision(learnt):
+    before = documents()
+    SpamToken.objects.update(spam=0, ham=0)
+    SpamFilterRecord.objects.update(trained_as="")
+    call_command("train_spam_filter", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert documents() == before == (len(SPAM), len(HAM))
+    call_command("train_spam_filter", "--reset", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert documents() == before
+    assert counts("domain:cheap-views.example") == (2, 0)
+
+
+def test_imported_wordpress_comments_train_the_filter(tmp_path):
+    from tests.test_wordpress_import import comment_xml, item_xml, run_import, wxr
+
+    comments = comment_xml(1, approved="1") + comment_xml(2, approved="spam")
+    comments += comment_xml(3, approved="0") + comment_xml(4, approved="trash")
+    path = tmp_path / "export.xml"
+    path.write_text(wxr(item_xml(comments=comments)), encoding="utf-8")
+    run_import(path)
+    assert documents() == (1, 1)  # the approved one and the spam, not the others
+    assert counts("domain:reader.example.com") == (0, 0)  # the URL field's
+    assert counts("url:reader.example.com") == (1, 1)
+    run_import(path)  # imported again: still counted once
+    assert documents() == (1, 1)
+
+
+# How it votes
+
+
+def test_cold_start_changes_nothing(client, no_confirmation, settings):
+    settings.INKWELL_SPAM_FILTER_MIN_DECISIONS = 3
+    post = make_post()
+    spam = make_comment(post=post, body=SPAM[0], state="held")
+    moderation.apply_action(spam, "spam")  # one decision: not enough
+    client.post(POST_URL, sent(post, comment=SPAM[0]))
+    comment = Comment.objects.get(user_name="Ada Reader")
+    assert (comment.state, comment.reason) == (State.HELD, "first-time commenter")
+    assert comment.spam_filter.score is None
+
+
+def test_a_confident_spam_score_sends_the_comment_to_spam(
+    client, no_confirmation, learnt
+):
+    text = "Subscribe to my channel, check out http://cheap-views.example/free"
+    client.post(POST_URL, sent(learnt, comment=text))
+    comment = Comment.objects.get(user_name="Ada Reader")
+    assert comment.state == State.SPAM
+    assert comment.reason.startswith("filter: ")
+    assert float(comment.reason.removeprefix("filter: ")) >= 0.99
+    assert comment.spam_filter.clues
+
+
+def test_an_unsure_score_holds_even_a_returning_commenter(settings):
+    rules = DiscussionSettings(pk=1, hold_policy="never")
+    decision = evaluate(Submission(text="Hm.", filter_score=0.5), rules)
+    assert decision == Decision(State.HELD, "filter unsure: 0.50")
+
+
+def test_a_trusted_score_lets_a_first_time_commenter_through_under_the_policy(
+    client, no_confirmation, learnt
+):
+    DiscussionSettings.objects.create(pk=1, hold_policy="filter")
+    text = "Thank you, the section on stretching in the morning helped my back."
+    client.post(POST_URL, sent(learnt, comment=text))
+    comment = Comment.objects.get(user_name="Ada Reader")
+    assert comment.spam_filter.score <= 0.2
+    assert comment.state == State.PUBLIC
+
+
+def test_the_policy_holds_first_time_commenters_the_filter_does_not_trust():
+    rules = DiscussionSettings(pk=1, hold_policy="filter")
+    for untrusted in [None, 0.5]:  # cold start, unsure
+        decision = evaluate(Submission(text="Hi", filter_score=untrusted), rules)
+        assert decision.state == State.HELD
+    trusted = evaluate(Submission(text="Hi", filter_score=0.05), rules)
+    assert trusted.state == State.PUBLIC
+    # The plain first-time policy does not listen to the filter's trust.
+    rules.hold_policy = "first_time"
+    assert evaluate(Submission(text="Hi", filter_score=0.05), rules).state == "held"
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"seconds_to_post": 1}, "too fast"),
+        ({"text": "See http://a.example and http://b.example"}, "2 links"),
+        ({"text": "Cheap pills"}, "moderation word: pills"),
+    ],
+    ids=["too fast", "links", "moderation word"],
+)
+def test_a_trusted_score_never_publishes_what_another_rule_holds(fields, reason):
+    rules = DiscussionSettings(pk=1, hold_policy="filter", moderation_words="pills")
+    fields = {"text": "Hi", "seconds_to_post": 60, "filter_score": 0.0, **fields}
+    assert evaluate(Submission(**fields), rules) == Decision(State.HELD, reason)
+    rules.hold_policy = "never"
+    assert evaluate(Submission(**fields), rules) == Decision(State.HELD, reason)
+
+
+def test_a_trusted_score_never_rescues_what_a_spam_rule_rejects():
+    rules = DiscussionSettings(pk=1, hold_policy="never", disallowed_words="casino")
+    submission = Submission(text="casino", filter_score=0.0)
+    assert evaluate(submission, rules).state == State.SPAM
+
+
+def test_corrupt_state_holds_the_comment_and_is_logged(
+    client, no_confirmation, learnt, caplog
+):
+    DiscussionSettings.objects.create(pk=1, hold_policy="never")
+    # More spam comments with a token than spam comments trained: impossible.
+    SpamToken.objects.filter(token="channel").update(spam=999)
+    with caplog.at_level(logging.ERROR, logger="comments.spamfilter"):
+        response = client.post(POST_URL, sent(learnt, comment="My channel is nice"))
+    assert response.status_code == 302
+    comment = Comment.objects.get(user_name="Ada Reader")
+    assert (comment.state, comment.reason) == (State.HELD, "filter error")
+    assert comment.comment == "My channel is nice"
+    assert "Spam filter failed" in caplog.text
+
+
+def test_a_failed_training_leaves_the_moderators_action_done(caplog):
+    comment = make_comment(body="Posture", state="held")
+    SpamToken.objects.create(token="", spam=0, ham=0)
+    SpamToken.objects.create(token="posture", spam=0, ham=0)
+    SpamFilterRecord.objects.create(
+        comment=comment, tokens=["posture"], trained_as="spam"
+    )  # says it counted as spam, but the counts say it did not
+    with caplog.at_level(logging.ERROR, logger="comments.spamfilter"):
+        assert moderation.apply_action(comment, "approve")
+    comment.refresh_from_db()
+    assert comment.state == State.PUBLIC
+    assert "could not learn" in caplog.text
+    assert documents() == (0, 0)
+
+
+def test_scores_are_read_from_the_database_every_time(learnt):
+    tokens = tokenize(Facts(text="my channel"))
+    first = spamfilter.check(Facts(text="my channel")).score
+    # Another server's training, straight into the shared tables.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {SpamToken._meta.db_table} SET spam = 0 WHERE token IN "
+            f"({', '.join(['%s'] * len(tokens))})",
+            tokens,
+        )
+    assert spamfilter.check(Facts(text="my channel")).score < first
+
+
+# What moderators see
+
+
+def test_the_queue_shows_the_score_and_why(admin_client, learnt):
+    comment = make_comment(body="hm", state="held", reason="filter unsure: 0.62")
+    SpamFilterRecord.objects.create(
+        comment=comment, score=0.62, clues=[["channel", 0.91], ["posture", 0.12]]
+    )
+    page = admin_client.get("/admin/comments/comment/?state=held").content.decode()
+    assert "0.62" in page
+    assert "channel" in page
+    assert "agreed with moderators" in page
+
+
+def test_the_moderation_mail_shows_the_score_why_and_agreement(learnt, mailoutbox):
+    from comments.notifications import notify_moderators
+    from tests.factories import make_user
+
+    make_user(username="mod", email="mod@example.com", groups=("Moderators",))
+    comment = make_comment(post=learnt, body="hm", state="held")
+    SpamFilterRecord.objects.create(
+        comment=comment, score=0.62, clues=[["channel", 0.91]]
+    )
+    notify_moderators(comment)
+    body = mailoutbox[-1].body
+    assert "Spam filter: 0.62" in body
+    assert "channel" in body
+    assert "agreed with moderators" in body
+
+
+# Two app servers
+
+
+@pytest.mark.scaleout
+@pytest.mark.django_db(transaction=True)
+def test_two_app_processes_see_the_same_scores(settings):
+    """A decision made in one process changes the score in another at once."""
+    settings.INKWELL_SPAM_FILTER_MIN_DECISIONS = 1
+    post = make_post()
+    for text, action in [(SPAM[0], "spam"), (HAM[0], "approve")]:
+        comment = make_comment(post=post, body=text, state="held")
+        moderation.apply_action(comment, action)
+    database = settings.DATABASES["default"]
+    url = (
+        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    script = (
+        "import django, sys; django.setup()\n"
+        "from django.conf import settings\n"
+        "settings.INKWELL_SPAM_FILTER_MIN_DECISIONS = 1\n"
+        "from comments import spamfilter\n"
+        "from comments.spamclassifier import Facts\n"
+        f"print(spamfilter.check(Facts(text={SPAM[1]!r})).score)\n"
+    )
+
+    def other_process() -> float:
+        environment = {**os.environ, "DATABASE_URL": url}
+        environment.pop("DJANGO_SETTINGS_MODULE", None)
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**environment, "DJANGO_SETTINGS_MODULE": "blog.settings"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return float(result.stdout.strip().splitlines()[-1])
+
+    here = spamfilter.check(Facts(text=SPAM[1])).score
+    assert other_process() == pytest.approx(here)
+    moderation.apply_action(make_comment(post=post, body=SPAM[1], state="held"), "spam")
+    after = spamfilter.check(Facts(text=SPAM[1])).score
+    assert after > here
+    assert other_process() == pytest.approx(after)
