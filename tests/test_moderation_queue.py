@@ -595,8 +595,9 @@ def test_a_narrowed_queue_costs_the_same_queries(
         make_comment(post=post, state=State.HELD, email="x@example.org")
     admin_client.get(QUEUE)  # the site identity, read once and kept
     # Session, user, tab counts, the page's count, the page, its posts, the
-    # post's title for the filter, the header's pending count.
-    with django_assert_num_queries(8):
+    # post's title for the filter, the header's pending count, the spam
+    # filter's trained counts and agreement.
+    with django_assert_num_queries(10):
         response = admin_client.get(
             f"{QUEUE}?post=post-{post.pk}&commenter=x%40example.org&q=a"
         )
