@@ -17,6 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import condition
 from taggit.models import Tag
 
@@ -68,15 +70,16 @@ def feed_scope(
             raise Http404("No such category.")
         scope = FeedScope(
             title=f"{category.name} · {site_name}",
-            description=f"New posts in {category.name}, its subcategories included.",
+            description=_("New posts in %(name)s, its subcategories included.")
+            % {"name": category.name},
             page_url=category.get_absolute_url(),
             posts=posts.in_category(category, categories),
         )
     elif kind == "tag":
         tag = get_object_or_404(Tag, slug=slug)
         scope = FeedScope(
-            title=f"Tagged “{tag.name}” · {site_name}",
-            description=f"New posts tagged “{tag.name}”.",
+            title=_("Tagged “%(name)s”") % {"name": tag.name} + f" · {site_name}",
+            description=_("New posts tagged “%(name)s”.") % {"name": tag.name},
             page_url=reverse("blog:tag", args=[tag.slug]),
             posts=posts.filter(tags__in=[tag]),
         )
@@ -84,15 +87,15 @@ def feed_scope(
         author = get_object_or_404(get_user_model(), username=username, is_active=True)
         name = display_name(author)
         scope = FeedScope(
-            title=f"Posts by {name} · {site_name}",
-            description=f"New posts by {name}.",
+            title=_("Posts by %(name)s") % {"name": name} + f" · {site_name}",
+            description=_("New posts by %(name)s.") % {"name": name},
             page_url=reverse("blog:author", args=[author.get_username()]),
             posts=posts.filter(author=author),
         )
     else:
         scope = FeedScope(
             title=site_name,
-            description=f"New posts on {site_name}.",
+            description=_("New posts on %(site)s.") % {"site": site_name},
             page_url=reverse("blog:home"),
             posts=posts,
         )
@@ -107,7 +110,8 @@ def feed_scope(
 def feed_etag(request: HttpRequest, **kwargs) -> str:
     state = feed_scope(request, **kwargs).state()
     changed = state["changed"].timestamp() if state["changed"] else 0
-    return f'"{state["count"]}-{changed:.6f}"'
+    # The feed's words and dates follow the site's language and time zone.
+    return f'"{state["count"]}-{changed:.6f}-{get_language()}"'
 
 
 def feed_last_modified(request: HttpRequest, **kwargs):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from taggit.managers import TaggableManager
 
-from blog import markup, pagecache, redirects
+from blog import locale, markup, pagecache, redirects
 
 logger = logging.getLogger(__name__)
 
@@ -1021,6 +1021,20 @@ class SiteIdentity(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="How many posts a page of a list shows (home, categories, tags, "
         "search).",
+    )
+    language = models.CharField(
+        max_length=15,
+        blank=True,
+        choices=locale.language_choices,
+        help_text="The language of every page, form and mail of the site. Empty: "
+        "the server's default (the LANGUAGE_CODE setting).",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        choices=locale.time_zone_choices,
+        help_text="Dates and times on the site and in mail are shown in this "
+        "time zone. Empty: the server's default (the TIME_ZONE setting).",
     )
 
     class Meta:

@@ -61,7 +61,7 @@ from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
@@ -245,9 +245,17 @@ def lifetime(seconds: float) -> float:
 def site_version() -> str | None:
     """The `{% cache %}` vary-on value of the site: its version and the next
     publication time, so that a fragment is not used past a publication even
-    where the cache's clock (Redis's) and ours disagree."""
+    where the cache's clock (Redis's) and ours disagree, and the language and
+    time zone it is rendered in (a change in the admin bumps the version; a
+    new default from the environment does not)."""
     current = version(SITE)
-    return None if current is None else f"{current}.{next_publication()}"
+    if current is None:
+        return None
+    return f"{current}.{next_publication()}.{_locale()}"
+
+
+def _locale() -> str:
+    return f"{translation.get_language()}.{timezone.get_current_timezone_name()}"
 
 
 def fragment_seconds() -> int:
@@ -279,7 +287,7 @@ def cached(
     seconds = fragment_seconds()
     if not seconds or None in vary_on:
         return build()
-    stamp = (*vary_on, next_publication())
+    stamp = (*vary_on, next_publication(), _locale())
     if slot is None:
         key = make_template_fragment_key(name, stamp)
         kept = cache.get(key)  # (value,): a stored None is told from a miss
@@ -498,7 +506,10 @@ class PageCacheMiddleware:
             response = self.get_response(request)
             response["X-Page-Cache"] = "bypass"
             return response
-        key = PAGE_KEY_PREFIX + hashlib.sha256(address.encode()).hexdigest()
+        # The environment's language and time zone (the defaults): pages made
+        # under others are not served after a restart that changed them.
+        locale = f"{settings.LANGUAGE_CODE} {settings.TIME_ZONE} "
+        key = PAGE_KEY_PREFIX + hashlib.sha256((locale + address).encode()).hexdigest()
         entry = self.lookup(key)
         if entry is not None:
             return self.serve(request, entry)

@@ -19,6 +19,7 @@ from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from blog.models import Post
 
@@ -62,7 +63,7 @@ class PostPasswordForm(forms.Form):
         max_length=255,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Type the post's password."},
+        error_messages={"required": _("Type the post's password.")},
     )
 
     def __init__(self, post: Post, *args, **kwargs) -> None:
@@ -73,6 +74,6 @@ class PostPasswordForm(forms.Form):
         password = self.cleaned_data["password"]
         if not constant_time_compare(password, self.post.password):
             raise forms.ValidationError(
-                "That password is not right. Check it and try again."
+                _("That password is not right. Check it and try again.")
             )
         return password

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # A database outage answers 503 with a static page, not a traceback.
     "blog.middleware.DatabaseUnavailableMiddleware",
+    # The site's language and time zone, as chosen in the admin (blog/locale.py).
+    "blog.locale.SiteLocaleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,6 +112,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # LANGUAGE_CODE and LANGUAGE_BIDI: <html lang dir> (base.html).
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "blog.context_processors.site",
@@ -191,10 +195,28 @@ AUTH_PASSWORD_VALIDATORS = [
     ]
 ]
 
-LANGUAGE_CODE = "en-us"
+# The site's language and time zone: these are the defaults, an administrator
+# chooses others in the admin (Site identity); blog/locale.py applies them to
+# every request, mail and background task. One language per site, so no
+# LocaleMiddleware: readers all get the site's language.
+LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en-us").strip().lower() or "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# The languages Inkwell ships a translation for (locale/); names in English,
+# as Django's own list has them, and shown translated in the admin.
+LANGUAGES = [
+    ("en", "English"),
+    ("ar", "Arabic"),
+    ("de", "German"),
+    ("es", "Spanish"),
+    ("fr", "French"),
+    ("zh-hans", "Simplified Chinese"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as the site always wrote them ("December 3, 2026"); other
+# languages use Django's formats for their locale.
+FORMAT_MODULE_PATH = ["blog.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 
 import blog.converters  # noqa: F401  (registers id, username, mm and uslug)
 from blog import admin as blog_admin
-from blog import editor, feeds, media, views
+from blog import editor, feeds, locale, media, views
 from blog.sitemaps import sitemaps
 
 blog_patterns = [
@@ -29,6 +29,11 @@ blog_patterns = [
         name="sitemap_section",
     ),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path(
+        "jsi18n/<str:language>.js",
+        locale.javascript_catalog,
+        name="javascript_catalog",
+    ),
     path("search/", views.search_page, name="search"),
     path("category/<uslug:slug>/", views.category_detail, name="category"),
     path("tag/<uslug:slug>/", views.tag_detail, name="tag"),

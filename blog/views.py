@@ -17,11 +17,13 @@ from django.http import (
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.encoding import escape_uri_path
 from django.utils.functional import SimpleLazyObject as lazy
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_tasks.base import TaskResultStatus
@@ -206,7 +208,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 page,
                 title=category.name,
                 description=category.description
-                or f"Posts filed under {category.name}.",
+                or _("Posts filed under %(name)s.") % {"name": category.name},
                 breadcrumb=breadcrumb,
             ),
         },
@@ -222,8 +224,8 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     meta = seo.listing_meta(
         request,
         page,
-        title=f"Tagged “{tag.name}”",
-        description=f"Posts tagged “{tag.name}”.",
+        title=_("Tagged “%(name)s”") % {"name": tag.name},
+        description=_("Posts tagged “%(name)s”.") % {"name": tag.name},
     )
     return render(
         request, "blog/tag_detail.html", {"tag": tag, "page": page, "page_meta": meta}
@@ -238,7 +240,10 @@ def author_detail(request: HttpRequest, username: str) -> HttpResponse:
         raise Http404("This author has not published anything yet.")
     name = display_name(author)
     meta = seo.listing_meta(
-        request, page, title=f"Posts by {name}", description=f"Posts by {name}."
+        request,
+        page,
+        title=_("Posts by %(name)s") % {"name": name},
+        description=_("Posts by %(name)s.") % {"name": name},
     )
     return render(
         request,
@@ -260,8 +265,8 @@ def _archive(
     meta = seo.listing_meta(
         request,
         page,
-        title=f"Archive: {label}",
-        description=f"Posts published in {label}.",
+        title=_("Archive: %(label)s") % {"label": label},
+        description=_("Posts published in %(label)s.") % {"label": label},
     )
     return render(
         request,
@@ -283,7 +288,9 @@ def archive_month(request: HttpRequest, year: int, month: str) -> HttpResponse:
         raise Http404("No such month.")
     start = datetime.date(year, int(month), 1)
     end = (start + datetime.timedelta(days=32)).replace(day=1)
-    return _archive(request, start, end, start.strftime("%B %Y"))
+    return _archive(
+        request, start, end, formats.date_format(start, "YEAR_MONTH_FORMAT")
+    )
 
 
 def search_page(request: HttpRequest) -> HttpResponse:
@@ -298,8 +305,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
     meta = seo.listing_meta(
         request,
         page,
-        title=f"Search: {query}" if query else "Search",
-        description=f"Posts matching “{query}”." if query else "",
+        title=_("Search: %(query)s") % {"query": query}
+        if query
+        else pgettext("page", "Search"),
+        description=_("Posts matching “%(query)s”.") % {"query": query}
+        if query
+        else "",
         params={"q": query} if query else None,
     )
     return render(

@@ -237,7 +237,7 @@ def moderation_action(name: str):
         modeladmin.run_action(request, queryset, name)
 
     run.__name__ = name
-    return admin.action(description=f"{action.label}", permissions=["change"])(run)
+    return admin.action(description=action.label, permissions=["change"])(run)
 
 
 @admin.register(Comment)

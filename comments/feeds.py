@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.translation import gettext as _
 
 from blog.links import absolute
 from blog.models import Post, SiteIdentity
@@ -24,7 +25,8 @@ class PostCommentsFeed(Feed):
         return get_object_or_404(Post.objects.published(), pk=post_id)
 
     def title(self, post: Post) -> str:
-        return f"Comments on “{post.title}” · {SiteIdentity.current().title}"
+        title = _("Comments on “%(title)s”") % {"title": post.title}
+        return f"{title} · {SiteIdentity.current().title}"
 
     def link(self, post: Post) -> str:
         return absolute(f"{post.get_absolute_url()}#comments")
@@ -33,7 +35,7 @@ class PostCommentsFeed(Feed):
         return absolute(reverse("comments:feed", args=[post.pk]))
 
     def description(self, post: Post) -> str:
-        return f"The latest comments on “{post.title}”."
+        return _("The latest comments on “%(title)s”.") % {"title": post.title}
 
     def items(self, post: Post) -> list[Comment]:
         if post.is_protected:
@@ -47,7 +49,7 @@ class PostCommentsFeed(Feed):
         )
 
     def item_title(self, comment: Comment) -> str:
-        return f"By {comment.name}"
+        return _("By %(name)s") % {"name": comment.name}
 
     def item_description(self, comment: Comment) -> str:
         return comment.html

@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.forms import XtdCommentForm
 
 from blog.converters import MAX_ID, is_plain
@@ -21,7 +22,7 @@ from comments.models import (
     plain_name,
 )
 
-PARENT_UNAVAILABLE = (
+PARENT_UNAVAILABLE = _(
     "The comment you replied to is not available on this post any more. Send "
     "your text again to post it as a new comment."
 )
@@ -39,8 +40,10 @@ class CommentForm(XtdCommentForm):
 
     remember = forms.BooleanField(
         required=False,
-        label="Save my name, email, and website in this browser for the next "
-        "time I comment.",
+        label=_(
+            "Save my name, email, and website in this browser for the next time I "
+            "comment."
+        ),
     )
 
     def __init__(
@@ -61,48 +64,50 @@ class CommentForm(XtdCommentForm):
         self.parent: Comment | None = None
         fields = self.fields
         fields["name"] = forms.CharField(
-            label="Name",
+            label=_("Name"),
             max_length=50,
             widget=forms.TextInput(attrs={"autocomplete": "name"}),
         )
         fields["email"] = forms.EmailField(
-            label="Email",
-            help_text="Not published.",
+            label=_("Email"),
+            help_text=_("Not published."),
             widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         )
         fields["url"] = forms.URLField(
-            label="Website",
+            label=_("Website"),
             required=False,
             assume_scheme="https",
             widget=forms.URLInput(attrs={"autocomplete": "url"}),
         )
         limit = settings.COMMENT_MAX_LENGTH
         fields["comment"] = forms.CharField(
-            label="Comment",
+            label=_("Comment"),
             max_length=limit,
             widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
             error_messages={
-                "required": "Please write your comment.",
-                "max_length": "Comments can be up to %(limit_value)d characters "
-                "long; this one has %(show_value)d. Please shorten it.",
+                "required": _("Please write your comment."),
+                "max_length": _(
+                    "Comments can be up to %(limit_value)d characters long; this "
+                    "one has %(show_value)d. Please shorten it."
+                ),
             },
         )
         # A number past the database's range would raise there, not here.
         fields["reply_to"].validators.append(MaxValueValidator(MAX_ID))
         fields["reply_to"].error_messages["max_value"] = PARENT_UNAVAILABLE
-        fields["followup"].label = "Notify me of follow-up comments by email."
+        fields["followup"].label = _("Notify me of follow-up comments by email.")
         fields["followup"].widget = forms.CheckboxInput()
         fields["honeypot"].widget = forms.TextInput(
             attrs={"autocomplete": "off", "tabindex": "-1"}
         )
-        fields["name"].error_messages["required"] = "Please give your name."
-        fields["email"].error_messages["required"] = (
+        fields["name"].error_messages["required"] = _("Please give your name.")
+        fields["email"].error_messages["required"] = _(
             "Please give your email address; it is not published."
         )
         if not DiscussionSettings.current().require_name_email:
             fields["name"].required = False
             fields["email"].required = False
-            fields["email"].help_text = "Optional; not published."
+            fields["email"].help_text = _("Optional; not published.")
         if self.user is not None:
             for name in ("name", "email", "remember"):
                 del fields[name]
@@ -125,8 +130,11 @@ class CommentForm(XtdCommentForm):
             raise forms.ValidationError(PARENT_UNAVAILABLE, code="parent_unavailable")
         if parent.level >= max_thread_level():
             raise forms.ValidationError(
-                "This conversation is nested as deep as it can go. Send your text "
-                "again to post it as a new comment, or reply to an earlier one.",
+                _(
+                    "This conversation is nested as deep as it can go. Send your "
+                    "text again to post it as a new comment, or reply to an "
+                    "earlier one."
+                ),
                 code="too_deep",
             )
         self.parent = parent
@@ -146,8 +154,10 @@ class CommentForm(XtdCommentForm):
         url = self.cleaned_data.get("url", "")
         if not is_plain(url):
             raise forms.ValidationError(
-                "This web address has invisible or control characters in it; "
-                "please type it again.",
+                _(
+                    "This web address has invisible or control characters in it; "
+                    "please type it again."
+                ),
                 code="invalid",
             )
         return url
@@ -208,7 +218,8 @@ class CommentForm(XtdCommentForm):
         """The unsaved comment; the view decides its state and saves it."""
         data = self.cleaned_data
         user = self.user
-        name = data.get("name") or "Anonymous"
+        # Stored: in the site's language at the time of writing.
+        name = data.get("name") or str(_("Anonymous"))
         email = data.get("email", "")
         if user is not None:
             name = display_name(user)

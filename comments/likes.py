@@ -29,6 +29,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_comments.models import CommentFlag
 from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
@@ -67,10 +70,10 @@ class LikeSummary:
     @property
     def line(self) -> str:
         if self.count == 0:
-            return "Be the first to like this."
-        if self.count == 1:
-            return "1 blogger likes this."
-        return f"{self.count:,} bloggers like this."
+            return gettext("Be the first to like this.")
+        return ngettext(
+            "%(count)s blogger likes this.", "%(count)s bloggers like this.", self.count
+        ) % {"count": number_format(self.count, force_grouping=True)}
 
     def as_json(self) -> dict:
         return {
@@ -122,11 +125,17 @@ def network_of(address: str | None) -> str:
     return str(ip)
 
 
+TOO_MANY_LIKES = _(
+    "Too many likes from your network in the last few minutes. Nothing was "
+    "changed; please try again later."
+)
+
+
 class LikeRefused(Exception):
     """The like was not counted; the message says why."""
 
 
-ALREADY_LIKED_HERE = (
+ALREADY_LIKED_HERE = _(
     "Someone on your network has already liked this post today; likes from "
     "one address count once a day. Nothing was changed."
 )
@@ -313,10 +322,7 @@ def like(request: HttpRequest, post: Post | Page) -> HttpResponse:
         == "application/json"
     )
     if over_rate_limit(request):
-        message = (
-            "Too many likes from your network in the last few minutes. "
-            "Nothing was changed; please try again later."
-        )
+        message = gettext(TOO_MANY_LIKES)
         if wants_json:
             data = like_summary(post, request).as_json()
             return JsonResponse({**data, "message": message}, status=429)
@@ -333,7 +339,9 @@ def like(request: HttpRequest, post: Post | Page) -> HttpResponse:
             return JsonResponse({**data, "message": str(refusal)}, status=429)
         messages.error(request, str(refusal))
         return redirect(post.get_absolute_url() + "#likes")
-    message = "Thanks for the like!" if liked else "Your like was removed."
+    message = (
+        gettext("Thanks for the like!") if liked else gettext("Your like was removed.")
+    )
     if wants_json:
         response = JsonResponse(
             {
@@ -370,9 +378,9 @@ class CommentLike:
     def line(self) -> str:
         if self.count == 0:
             return ""
-        if self.count == 1:
-            return "Liked by 1 person"
-        return f"Liked by {self.count:,} people"
+        return ngettext(
+            "Liked by %(count)s person", "Liked by %(count)s people", self.count
+        ) % {"count": number_format(self.count, force_grouping=True)}
 
     # Ready-made attribute values: the thread template has no tags per comment.
     @property
@@ -466,17 +474,15 @@ def like_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
         return redirect(back)
 
     if not request.user.is_authenticated:
-        return refused("Sign in to like comments.", 403)
+        return refused(gettext("Sign in to like comments."), 403)
     if over_rate_limit(request):
-        return refused(
-            "Too many likes from your network in the last few minutes. "
-            "Nothing was changed; please try again later.",
-            429,
-        )
+        return refused(gettext(TOO_MANY_LIKES), 429)
     liked = set_comment_like(
         comment, request.user, INTENTS.get(request.POST.get("intent"))
     )
-    message = "Thanks for the like!" if liked else "Your like was removed."
+    message = (
+        gettext("Thanks for the like!") if liked else gettext("Your like was removed.")
+    )
     if wants_json:
         count = CommentFlag.objects.filter(comment=comment, flag=LIKEDIT_FLAG).count()
         data = CommentLike(count=count, liked=liked).as_json()

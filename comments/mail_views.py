@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -62,12 +63,14 @@ def confirm_comment(request: HttpRequest, token: str) -> HttpResponse:
 
     if request.method == "POST":
         if comment.state == Comment.State.PUBLIC:
-            messages.success(request, "Thank you: your comment is published.")
+            messages.success(request, _("Thank you: your comment is published."))
             return redirect(comment.get_absolute_url())
         messages.info(
             request,
-            "Thank you: your comment is confirmed. It will appear once a "
-            "moderator has approved it.",
+            _(
+                "Thank you: your comment is confirmed. It will appear once a "
+                "moderator has approved it."
+            ),
         )
         return redirect(post_url)
     return render(

@@ -9,6 +9,8 @@ from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_comments_xtd.conf import settings as xtd_settings
 from django_comments_xtd.models import XtdComment, XtdCommentManager
 
@@ -112,6 +114,47 @@ def _joins_emoji(before: str, after: str) -> bool:
     )
 
 
+# The reasons the rules store (comments/moderation.py, comments/wordpress.py),
+# kept in English in the database and shown in the site's language.
+REASONS = {
+    "": _("it needs a moderator's look"),
+    "banned": _("banned"),
+    "honeypot": _("honeypot"),
+    "too fast": _("too fast"),
+    "all comments are held": _("all comments are held"),
+    "first-time commenter": _("first-time commenter"),
+    "Akismet": _("Akismet"),
+    "Akismet unavailable": _("Akismet unavailable"),
+    "unapproved": _("unapproved"),
+    "marked as spam by a moderator": _("marked as spam by a moderator"),
+    "not spam": _("not spam"),
+    "trashed by a moderator": _("trashed by a moderator"),
+    "restored": _("restored"),
+    "pingback": _("pingback"),
+    "trackback": _("trackback"),
+}
+# Reasons that name what the rule found: "moderation word: casino".
+WORD_REASONS = {
+    "disallowed word": _("disallowed word: %(word)s"),
+    "moderation word": _("moderation word: %(word)s"),
+}
+
+
+def reason_display(reason: str) -> str:
+    """A stored reason in the site's language; one we do not know (from an
+    older version, another tool) as it was stored."""
+    if reason in REASONS:
+        return str(REASONS[reason])
+    kind, colon, word = reason.partition(": ")
+    if colon and kind in WORD_REASONS:
+        return str(WORD_REASONS[kind]) % {"word": word}
+    count, space, rest = reason.partition(" ")
+    if space and rest == "links" and count.isdigit():
+        links = int(count)
+        return ngettext("%(count)d link", "%(count)d links", links) % {"count": links}
+    return reason
+
+
 class Comment(XtdComment):
     """A reader's comment, with a stored moderation state and its reason.
 
@@ -121,11 +164,11 @@ class Comment(XtdComment):
     """
 
     class State(models.TextChoices):
-        PUBLIC = "public", "Approved"
-        HELD = "held", "Pending"
-        SPAM = "spam", "Spam"
-        TRASH = "trash", "Trash"
-        UNCONFIRMED = "unconfirmed", "Awaiting email confirmation"
+        PUBLIC = "public", _("Approved")
+        HELD = "held", _("Pending")
+        SPAM = "spam", _("Spam")
+        TRASH = "trash", _("Trash")
+        UNCONFIRMED = "unconfirmed", _("Awaiting email confirmation")
 
     class Markup(models.TextChoices):
         MARKDOWN = "markdown", "Markdown"
@@ -195,6 +238,11 @@ class Comment(XtdComment):
                 name="one_comment_per_form_submission",
             )
         ]
+
+    @property
+    def reason_display(self) -> str:
+        """Why the comment is where it is, in the site's language."""
+        return reason_display(self.reason)
 
     @property
     def html(self) -> str:

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from blog.models import Post
@@ -295,13 +296,16 @@ def akismet_says_spam(comment: Comment, post: Post, request: HttpRequest) -> boo
 def decide(comment: Comment, *, post: Post, request: HttpRequest) -> Decision:
     rules = discussion()
     if not comments_open(post, rules):
-        raise Refused("Comments are closed on this post.")
+        raise Refused(_("Comments are closed on this post."))
     user = request.user
     trusted = is_trusted(user, post)
     if not trusted and rate_limited(comment.user_email, comment.ip_address):
         raise Refused(
-            "You have sent several comments in a short time, so this one was not "
-            "saved. Please wait a few minutes and send it again; your text is below."
+            _(
+                "You have sent several comments in a short time, so this one was "
+                "not saved. Please wait a few minutes and send it again; your text "
+                "is below."
+            )
         )
     submission = Submission(
         name=comment.user_name,
@@ -360,11 +364,12 @@ def state_after_confirmation(comment: Comment) -> Decision:
 @dataclass(frozen=True)
 class Action:
     name: str
-    label: str
+    label: str | Promise  # the button
+    question: str | Promise  # the mailed link's page asks it
     state: str | None  # None: back to where the comment was before
     from_states: tuple[str, ...]  # the states it applies to
-    reason: str = ""  # stored unless the comment becomes public
-    question: str = ""  # the confirmation page's heading
+    reason: str = ""  # stored unless the comment becomes public (in English,
+    # shown translated: comments.models.reason_display)
 
 
 ACTIONS = {
@@ -372,30 +377,51 @@ ACTIONS = {
     for action in [
         Action(
             "approve",
-            "Approve",
+            _("Approve"),
+            _("Approve this comment?"),
             State.PUBLIC,
             (State.HELD, State.UNCONFIRMED),
-            question=_("Approve this comment?"),
         ),
-        Action("unapprove", "Unapprove", State.HELD, (State.PUBLIC,), "unapproved"),
+        Action(
+            "unapprove",
+            _("Unapprove"),
+            _("Unapprove this comment?"),
+            State.HELD,
+            (State.PUBLIC,),
+            "unapproved",
+        ),
         Action(
             "spam",
-            "Mark as spam",
+            _("Mark as spam"),
+            _("Mark this comment as spam?"),
             State.SPAM,
             (State.PUBLIC, State.HELD, State.UNCONFIRMED, State.TRASH),
             "marked as spam by a moderator",
-            question=_("Mark this comment as spam?"),
         ),
-        Action("not_spam", "Not spam", None, (State.SPAM,), "not spam"),
+        Action(
+            "not_spam",
+            _("Not spam"),
+            _("Mark this comment as not spam?"),
+            None,
+            (State.SPAM,),
+            "not spam",
+        ),
         Action(
             "trash",
-            "Move to trash",
+            _("Move to trash"),
+            _("Move this comment to the trash?"),
             State.TRASH,
             (State.PUBLIC, State.HELD, State.UNCONFIRMED, State.SPAM),
             "trashed by a moderator",
-            question=_("Move this comment to the trash?"),
         ),
-        Action("restore", "Restore", None, (State.TRASH,), "restored"),
+        Action(
+            "restore",
+            _("Restore"),
+            _("Restore this comment?"),
+            None,
+            (State.TRASH,),
+            "restored",
+        ),
     ]
 }
 

@@ -24,7 +24,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
+from blog import locale
 from blog.links import absolute
 from blog.models import SiteIdentity
 from comments import spamfilter, tokens
@@ -45,23 +49,29 @@ def comment_url(comment: Comment) -> str:
 def send_templated_mail(
     *,
     to: str,
-    subject: str,
+    subject: str | Promise,
     template: str,
     context: dict,
     headers: dict[str, str] | None = None,
 ) -> None:
-    """Render templates/emails/<template>.txt and .html and queue the message."""
-    context = {
-        "SITE_NAME": SiteIdentity.current().title,
-        "SITE_URL": settings.SITE_URL,
-        "subject": subject,
-        **context,
-    }
+    """Render templates/emails/<template>.txt and .html and queue the message,
+    subject and body in the site's language and time zone, wherever it is
+    sent from (a request, the admin, a management command)."""
+    with locale.site_locale():
+        subject = str(subject)
+        context = {
+            "SITE_NAME": SiteIdentity.current().title,
+            "SITE_URL": settings.SITE_URL,
+            "subject": subject,
+            **context,
+        }
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
     send_email.enqueue(
         to=[to],
         subject=subject,
-        text=render_to_string(f"emails/{template}.txt", context),
-        html=render_to_string(f"emails/{template}.html", context),
+        text=text,
+        html=html,
         headers={"Auto-Submitted": "auto-generated", **(headers or {})},
     )
 
@@ -136,7 +146,9 @@ def send_confirmation_request(comment: Comment, ip_address: str | None) -> bool:
     )
     send_templated_mail(
         to=comment.user_email,
-        subject=f"Please confirm your comment on “{context['target']}”",
+        subject=format_lazy(
+            _("Please confirm your comment on “{target}”"), target=context["target"]
+        ),
         template="comment_confirmation",
         context=context,
     )
@@ -180,7 +192,7 @@ def followers(comment: Comment) -> dict[str, str]:
 def notify_followers(comment: Comment) -> int:
     context = comment_context(comment)
     target = context["target"]
-    subject = f"New comment on “{target}”"
+    subject = format_lazy(_("New comment on “{target}”"), target=target)
     sent = 0
     for email, name in followers(comment).items():
         unsubscribe_url = absolute(
@@ -237,7 +249,7 @@ def notify_post_author(comment: Comment) -> bool:
     context["author"] = author
     send_templated_mail(
         to=author.email,
-        subject=f"New comment on “{target}”",
+        subject=format_lazy(_("New comment on “{target}”"), target=target),
         template="comment_to_author",
         context=context,
     )
@@ -251,7 +263,9 @@ def notify_approved(comment: Comment) -> bool:
     context = comment_context(comment)
     send_templated_mail(
         to=comment.user_email,
-        subject=f"Your comment on “{context['target']}” is published",
+        subject=format_lazy(
+            _("Your comment on “{target}” is published"), target=context["target"]
+        ),
         template="comment_approved",
         context=context,
     )
@@ -328,7 +342,9 @@ def notify_moderators(comment: Comment) -> int:
         }
         send_templated_mail(
             to=email,
-            subject=f"A comment on “{target}” awaits moderation",
+            subject=format_lazy(
+                _("A comment on “{target}” awaits moderation"), target=target
+            ),
             template="comment_held",
             context={
                 **context,

@@ -24,8 +24,9 @@ from html import escape
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, pgettext
 
 from blog import avatars, markup, pagecache
 from blog.links import url_pattern
@@ -55,26 +56,68 @@ COMMENT_BODY = (
 # ...then REPLY where the reader may reply, LIKE_FORM or LIKE_LINE, and:
 COMMENT_END = "  </article>\n{after}\n"
 AUTHOR_LINK = '<a href="{url}" rel="nofollow ugc noopener">{name}</a>'
-BADGE = ' <span class="comment__badge">Author</span>'
-MODERATE = (
-    '\n      <a class="comment__moderate" href="{url}">Moderate<span '
-    'class="visually-hidden"> the comment by {name}</span></a>'
-)
+BADGE = ' <span class="comment__badge">{label}</span>'
+# The words in the markup below are the site language's, put in escaped
+# (`Words`): "{moderate}" is "Moderate<span…> the comment by {name}</span>".
+MODERATE = '\n      <a class="comment__moderate" href="{url}">{moderate}</a>'
 REPLY = (
     '    <p class="comment__actions"><a class="comment__reply" href="{url}" '
-    'data-reply-to="{ref}" data-reply-name="{name}" aria-label="Reply to {name}">'
-    "Reply</a></p>\n"
+    'data-reply-to="{ref}" data-reply-name="{name}" aria-label="{label}">'
+    "{reply}</a></p>\n"
 )
 LIKE_FORM = (
     '    <form class="comment-like" method="post" action="{url}" data-likes '
     'data-likes-widget><input type="hidden" name="csrfmiddlewaretoken" '
     'value="{token}"><button class="likes__button comment-like__button" '
-    'type="submit" name="intent" value="{intent}" aria-pressed="{pressed}">Like'
-    '<span class="visually-hidden"> the comment by {name}</span></button> '
+    'type="submit" name="intent" value="{intent}" aria-pressed="{pressed}">'
+    "{like}</button> "
     '<span class="comment-like__line" data-likes-line>{line}</span> '
     '<span class="comment-like__status" role="status" data-likes-status></span>'
     "</form>\n"
 )
+HIDDEN = '<span class="visually-hidden">{}</span>'
+
+
+@dataclass(frozen=True)
+class Words:
+    """The thread's words in the active language, looked up once per thread
+    rather than once per comment. Templates of markup, already escaped,
+    with "{name}" left for the commenter's (escaped) name."""
+
+    author: str
+    moderate: str
+    reply: str
+    reply_label: str
+    like: str
+    when: str  # "%(date)s at %(time)s"
+
+    @classmethod
+    def current(cls) -> Words:
+        def hidden_after(visible: str, template: str) -> str:
+            # "Moderate the comment by {name}", with the part after the
+            # visible word for screen readers only.
+            sentence = escape(template % {"name": "\0"}).replace("\0", "{name}")
+            word = escape(visible)
+            if sentence.startswith(word):
+                return word + HIDDEN.format(sentence[len(word) :])
+            return word + HIDDEN.format(" " + sentence)
+
+        return cls(
+            author=escape(pgettext("comment badge", "Author")),
+            moderate=hidden_after(
+                gettext("Moderate"), gettext("Moderate the comment by %(name)s")
+            ),
+            reply=escape(pgettext("comment action", "Reply")),
+            reply_label=escape(gettext("Reply to %(name)s") % {"name": "\0"}).replace(
+                "\0", "{name}"
+            ),
+            like=hidden_after(
+                pgettext("button", "Like"), gettext("Like the comment by %(name)s")
+            ),
+            when=gettext("%(date)s at %(time)s"),
+        )
+
+
 LIKE_LINE = '    <p class="comment-like__line">{line}</p>\n'
 OPEN_REPLIES = '<ol class="comment-list comment-list--replies">'
 
@@ -174,7 +217,9 @@ class Item:
     like: likes.CommentLike | None = None
 
 
-def _item(row: dict, post: Post, permalink: str, tz: datetime.tzinfo) -> Item:
+def _item(
+    row: dict, post: Post, permalink: str, tz: datetime.tzinfo, words: Words
+) -> Item:
     """An `Item` from a row of FIELDS: the comment's markup, ready to join."""
     name = row["user_name"]
     if row["user_id"]:
@@ -202,10 +247,16 @@ def _item(row: dict, post: Post, permalink: str, tz: datetime.tzinfo) -> Item:
         avatar=avatars.avatar(email, name),
         classes=" comment--by-author" if by_author else "",
         author=author,
-        badge=BADGE if by_author else "",
+        badge=BADGE.format(label=words.author) if by_author else "",
         permalink=permalink.format(ref),
         iso=when.isoformat(timespec="seconds"),  # valid HTML: no microseconds
-        when=escape(f"{when:%B} {when.day}, {when.year} at {when:%H:%M}"),
+        when=escape(
+            words.when
+            % {
+                "date": formats.date_format(when, "DATE_FORMAT"),
+                "time": formats.time_format(when, "TIME_FORMAT"),
+            }
+        ),
     )
     html = markup.render_comment(row["comment"], row["markup"])
     body = COMMENT_BODY.format(html=html)
@@ -224,7 +275,8 @@ def arrange(rows: list[dict], threads: list[int], post: Post) -> list[Item]:
     and the markup that follows each."""
     permalink = url_pattern("comments:permalink", "comment_id")
     tz = timezone.get_current_timezone()
-    items = {row["pk"]: _item(row, post, permalink, tz) for row in rows}
+    words = Words.current()
+    items = {row["pk"]: _item(row, post, permalink, tz, words) for row in rows}
     children: dict[int, list[Item]] = {}
     for item in items.values():
         if item.parent_id != item.pk and item.parent_id in items:
@@ -289,16 +341,30 @@ def render(
         return mark_safe("")
     reply_url = url_pattern("comments:reply", "comment_id")
     moderate_url = url_pattern("admin:comments_comment_change", "object_id")
+    words = Words.current()
     parts = ['<ol class="comment-list">\n']
     for item in items:
         name = escape(item.name)
         ref = str(item.pk)
         parts.append(item.head)
         if can_moderate:
-            parts.append(MODERATE.format(url=moderate_url.format(ref), name=name))
+            parts.append(
+                MODERATE.format(
+                    url=moderate_url.format(ref),
+                    moderate=words.moderate.format(name=name),
+                )
+            )
         parts.append(item.body)
         if item.can_reply and show_reply:
-            parts.append(REPLY.format(url=reply_url.format(ref), ref=ref, name=name))
+            parts.append(
+                REPLY.format(
+                    url=reply_url.format(ref),
+                    ref=ref,
+                    name=name,
+                    label=words.reply_label.format(name=name),
+                    reply=words.reply,
+                )
+            )
         like = item.like
         if like is not None and like.can_like:
             parts.append(
@@ -307,7 +373,7 @@ def render(
                     token=escape(csrf_token),
                     intent=like.intent,
                     pressed=like.pressed,
-                    name=name,
+                    like=words.like.format(name=name),
                     line=escape(like.line),
                 )
             )

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import resolve, reverse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext_lazy as _
 from django.views import csrf
 from django.views.decorators.http import require_POST
 from django_comments_xtd.models import MaxThreadLevelExceededException
@@ -80,14 +81,14 @@ def form_page(
     return response
 
 
-LOCKED = (
+LOCKED = _(
     "This post is password protected: type its password on the post's page "
     "first, then write your comment there."
 )
 
 
-CONFIRMATION_LIMIT = (
-    "We have already sent {email} as many confirmation links as we may for "
+CONFIRMATION_LIMIT = _(
+    "We have already sent %(email)s as many confirmation links as we may for "
     "now, so this comment was not saved and no mail went out. Open the links "
     "in the mails we sent to publish your earlier comments, or send this one "
     "again in an hour or so; your text is below."
@@ -166,11 +167,14 @@ def _landing(request: HttpRequest, comment: Comment, post: Post) -> HttpResponse
     if comment.state == Comment.State.UNCONFIRMED:
         messages.info(
             request,
-            f"Thank you! We sent a link to {comment.user_email}: open it to publish "
-            "your comment.",
+            _(
+                "Thank you! We sent a link to %(email)s: open it to publish your "
+                "comment."
+            )
+            % {"email": comment.user_email},
         )
     else:
-        messages.info(request, "Thank you! Your comment is awaiting moderation.")
+        messages.info(request, _("Thank you! Your comment is awaiting moderation."))
     return redirect(f"{post.get_absolute_url()}#respond")
 
 
@@ -182,8 +186,10 @@ def post_comment(request: HttpRequest) -> HttpResponse:
             request,
             None,
             post=None,
-            problem="We could not tell which post this comment was for, so it "
-            "was not saved. Your text is below: copy it and try again from the post.",
+            problem=_(
+                "We could not tell which post this comment was for, so it was not "
+                "saved. Your text is below: copy it and try again from the post."
+            ),
             status=400,
         )
     if not postpass.unlocked(request, post):
@@ -192,7 +198,7 @@ def post_comment(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         problem = ""
         if form.has_security_errors():
-            problem = (
+            problem = _(
                 "This form had expired or was changed on its way here, so your "
                 "comment was not saved. Your text is below: send it again."
             )
@@ -228,8 +234,10 @@ def post_comment(request: HttpRequest) -> HttpResponse:
         # transaction has rolled back, so no orphan row is left.
         form.add_error(
             "reply_to",
-            "This conversation is nested as deep as it "
-            "can go. Send your text again to post it as a new comment.",
+            _(
+                "This conversation is nested as deep as it can go. Send your text "
+                "again to post it as a new comment."
+            ),
         )
         return form_page(request, form.refreshed(), post=post, status=400)
     except IntegrityError:
@@ -252,7 +260,7 @@ def post_comment(request: HttpRequest) -> HttpResponse:
             request,
             form.refreshed(),
             post=post,
-            problem=CONFIRMATION_LIMIT.format(email=comment.user_email),
+            problem=CONFIRMATION_LIMIT % {"email": comment.user_email},
             status=429,
         )
     return _answer(request, form, comment, post)
@@ -306,7 +314,7 @@ def reply(request: HttpRequest, comment_id: int) -> HttpResponse:
         return form_page(request, None, post=post, problem=LOCKED, status=403)
     if not moderation.comments_open(post):
         return form_page(
-            request, None, post=post, parent=parent, problem="Comments are closed."
+            request, None, post=post, parent=parent, problem=_("Comments are closed.")
         )
     if parent.level >= max_thread_level():
         return form_page(
@@ -314,8 +322,10 @@ def reply(request: HttpRequest, comment_id: int) -> HttpResponse:
             None,
             post=post,
             parent=parent,
-            problem="This conversation is nested as deep as it can go: reply to an "
-            "earlier comment in the thread instead.",
+            problem=_(
+                "This conversation is nested as deep as it can go: reply to an "
+                "earlier comment in the thread instead."
+            ),
         )
     initial = {"reply_to": parent.pk, **remembered_commenter(request)}
     form = CommentForm(post, initial=initial, user=request.user)
@@ -351,12 +361,16 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             form = CommentForm(post, data=request.POST, user=request.user)
             form.is_valid()
             problem = (
-                "Your comment is not saved yet: without JavaScript your browser "
-                "needs one more step to pass this site's security check. Your "
-                "text is below: press Post Comment again to send it."
+                _(
+                    "Your comment is not saved yet: without JavaScript your browser "
+                    "needs one more step to pass this site's security check. Your "
+                    "text is below: press Post Comment again to send it."
+                )
                 if sent_without_token
-                else "Your browser's security check for this site had expired, "
-                "so your comment was not saved. Your text is below: send it again."
+                else _(
+                    "Your browser's security check for this site had expired, so "
+                    "your comment was not saved. Your text is below: send it again."
+                )
             )
             return form_page(
                 request, form.refreshed(), post=post, problem=problem, status=403

@@ -1,6 +1,8 @@
 """Template helpers of the theme: faces (blog/avatars.py), reading time and
 the table of contents (blog/reading.py)."""
 
+import datetime
+
 from django import template
 
 from blog import avatars, reading
@@ -23,3 +25,10 @@ def reading_minutes(body_html: str) -> int:
 @register.filter
 def contents(body_html: str):
     return reading.contents(body_html)
+
+
+@register.filter
+def whole_minutes(duration: datetime.timedelta) -> int:
+    """A duration in whole minutes, rounded up (a number `{% blocktranslate
+    count %}` can choose its plural by)."""
+    return -(-int(duration.total_seconds()) // 60)

@@ -3,6 +3,9 @@
 // script (CSP).
 (function () {
   "use strict";
+  // Strings in the site's language from Django's JavaScript catalogue
+  // (blog/locale.py, loaded before this file); English if it did not load.
+  var gettext = window.gettext || function (text) { return text; };
 
   function copy(text) {
     if (navigator.clipboard && window.isSecureContext) {
@@ -36,19 +39,22 @@
     var button = document.createElement("button");
     button.type = "button";
     button.className = "code-copy";
-    button.textContent = "Copy";
-    button.setAttribute("aria-label", "Copy code block " + (index + 1));
+    button.textContent = gettext("Copy");
+    button.setAttribute(
+      "aria-label",
+      gettext("Copy code block %s").replace("%s", String(index + 1))
+    );
     button.addEventListener("click", function () {
       copy(pre.innerText.replace(/\n$/, "")).then(
         function () {
-          button.textContent = "Copied";
+          button.textContent = gettext("Copied");
         },
         function () {
-          button.textContent = "Press Ctrl+C";
+          button.textContent = gettext("Press Ctrl+C");
         }
       );
       window.setTimeout(function () {
-        button.textContent = "Copy";
+        button.textContent = gettext("Copy");
       }, 2000);
     });
     if (holder === pre) {

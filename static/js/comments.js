@@ -3,6 +3,16 @@
 // of their own (/comments/reply/<id>/), so nothing here is required.
 (function () {
   "use strict";
+  // Strings in the site's language from Django's JavaScript catalogue
+  // (blog/locale.py, loaded before this file); English if it did not load.
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate =
+    window.interpolate ||
+    function (format, values, named) {
+      return format.replace(/%\(\w+\)s/g, function (match) {
+        return values[match.slice(2, -2)];
+      });
+    };
   var respond = document.getElementById("respond");
   var form = document.getElementById("comment-form");
   if (!respond || !form) {
@@ -30,7 +40,11 @@
     var body = item.querySelector(".comment__body");
     body.parentNode.insertBefore(respond, body.nextSibling);
     replyTo.value = link.dataset.replyTo;
-    title.textContent = "Leave a Reply to " + link.dataset.replyName;
+    title.textContent = interpolate(
+      gettext("Leave a Reply to %(name)s"),
+      { name: link.dataset.replyName },
+      true
+    );
     cancel.hidden = false;
     text.focus();
   });

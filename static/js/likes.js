@@ -4,6 +4,9 @@
 // the likers' names, a status) is updated in place. No inline script.
 (function () {
   "use strict";
+  // Strings in the site's language from Django's JavaScript catalogue
+  // (blog/locale.py, loaded before this file); English if it did not load.
+  var gettext = window.gettext || function (text) { return text; };
 
   function render(widget, data) {
     var button = widget.querySelector("button[name='intent']");
@@ -77,11 +80,15 @@
                 data.message ||
                 (response.ok
                   ? ""
-                  : "Your like could not be saved. Please reload the page and try again.");
+                  : gettext(
+                      "Your like could not be saved. Please reload the page and try again."
+                    ));
             });
         })
         .catch(function () {
-          status.textContent = "The site could not be reached. Please try again.";
+          status.textContent = gettext(
+            "The site could not be reached. Please try again."
+          );
         })
         .finally(function () {
           button.disabled = false;
