@@ -32,6 +32,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.admin import MarkdownxModelAdmin
+from taggit.models import Tag
 
 from blog import importing
 from blog.converters import IdConverter
@@ -48,6 +49,7 @@ from blog.models import (
     Revision,
     SiteIdentity,
 )
+from blog.tags import TagInput, tags_from_string
 from blog.wordpress import write_export
 from blog.worker import worker_state
 
@@ -144,8 +146,60 @@ class AuthorOwnedAdmin(admin.ModelAdmin):
                 view(self.restore_view),
                 name=f"{name}_restore",
             ),
+            path("preview/", view(self.preview_view), name=f"{name}_preview"),
+            path(
+                "<path:object_id>/preview/",
+                view(self.preview_view),
+                name=f"{name}_preview",
+            ),
             *super().get_urls(),
         ]
+
+    # Preview: the form as it stands, saved or not, through the site's look
+    # (templates/blog/preview.html); nothing is written.
+
+    def preview_view(self, request: HttpRequest, object_id: str | None = None):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if object_id is None:
+            written = self.model(author=request.user)
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+        else:
+            written = self.get_object(request, unquote(object_id))
+            if written is None:
+                raise Http404(_("This post no longer exists."))
+            if not self.has_change_permission(request, written):
+                raise PermissionDenied
+        form = self.get_form(request, written if object_id else None)(
+            request.POST, instance=written
+        )
+        form.is_valid()  # fills the instance with what validates
+        written = form.instance
+        # What the author typed, even what the form would refuse (a picture
+        # still waiting for its description).
+        written.title = request.POST.get("title", written.title)
+        written.body = request.POST.get("body", written.body)
+        if written.author_id is None:
+            written.author = request.user
+        names = tags_from_string(request.POST.get("tags", ""))
+        response = TemplateResponse(
+            request,
+            "blog/preview.html",
+            {
+                "post": written,
+                "kind": self.opts.model_name,
+                "tags": [Tag(name=name, slug=slugify(name)) for name in names],
+                "problems": [
+                    f"{form.fields[field].label if field in form.fields else ''}: "
+                    f"{' '.join(errors)}".lstrip(": ")
+                    for field, errors in form.errors.items()
+                ],
+            },
+        )
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex"
+        return response
 
     def revision_url(self, action: str, *args) -> str:
         name = f"admin:{self.opts.app_label}_{self.opts.model_name}_{action}"
@@ -289,6 +343,14 @@ class PostForm(forms.ModelForm):
             date, time = field.widget.widgets
             date.attrs["aria-label"] = "Publish date"
             time.attrs["aria-label"] = "Publish time"
+        tags = self.fields.get("tags")
+        if tags is not None:
+            # Existing tags suggested as the author types (blog/tags.py).
+            tags.widget = TagInput(attrs=tags.widget.attrs)
+            tags.help_text = _(
+                "Separate tags with commas: morning routine, stretching. "
+                "Existing tags are suggested as you type."
+            )
 
     def clean_featured_image(self):
         """A new featured picture is re-encoded as the editor's uploads are:
@@ -357,7 +419,7 @@ class PostAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
 
     class Media:
         # Why a picture upload was refused; names for the autocomplete boxes.
-        js = ["js/editor-upload.js", "js/admin-a11y.js"]
+        js = ["js/editor-upload.js", "js/editor-layout.js", "js/admin-a11y.js"]
 
     @admin.display(description="status", ordering="status")
     def status_label(self, post: Post) -> str:
@@ -438,7 +500,7 @@ class PageAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
     ]
 
     class Media:
-        js = ["js/editor-upload.js", "js/admin-a11y.js"]
+        js = ["js/editor-upload.js", "js/editor-layout.js", "js/admin-a11y.js"]
 
     @admin.display(description="address", ordering="path")
     def address(self, page: Page) -> str:

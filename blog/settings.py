@@ -380,6 +380,9 @@ AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
 AKISMET_TIMEOUT = 5  # seconds; past it the comment is held, not lost
 
 TAGGIT_CASE_INSENSITIVE = True
+# Tags box: "morning routine, stretching", commas only (blog/tags.py).
+TAGGIT_TAGS_FROM_STRING = "blog.tags.tags_from_string"
+TAGGIT_STRING_FROM_TAGS = "blog.tags.string_from_tags"
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -34,6 +34,7 @@ blog_patterns = [
         locale.javascript_catalog,
         name="javascript_catalog",
     ),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("search/", views.search_page, name="search"),
     path("category/<uslug:slug>/", views.category_detail, name="category"),
     path("tag/<uslug:slug>/", views.tag_detail, name="tag"),

@@ -16,9 +16,10 @@ from django.http import (
 )
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.encoding import escape_uri_path
 from django.utils.functional import SimpleLazyObject as lazy
 from django.utils.functional import cached_property
@@ -150,6 +151,9 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
         # post shows or hides its body by the reader's cookie. No cache may
         # keep either (the page cache stores nothing marked private).
         add_never_cache_headers(response)
+    elif request.user.is_staff:
+        # Their page carries an "Edit this post" link.
+        patch_cache_control(response, private=True)
     return response
 
 
@@ -170,7 +174,7 @@ def visible_page(user, path: str) -> Page:
 def page_detail(request: HttpRequest, path: str) -> HttpResponse:
     page = visible_page(request.user, path)
     breadcrumb = lazy(lambda: page.breadcrumb(request.user))
-    return render(
+    response = render(
         request,
         "blog/page_detail.html",
         {
@@ -179,6 +183,10 @@ def page_detail(request: HttpRequest, path: str) -> HttpResponse:
             "page_meta": lazy(lambda: seo.page_meta(page, breadcrumb)),
         },
     )
+    if request.user.is_staff:
+        # Their page carries an "Edit this page" link.
+        patch_cache_control(response, private=True)
+    return response
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -334,6 +342,12 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         f"Sitemap: {settings.SITE_URL}{reverse('blog:sitemap')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on pages that link no icon (the
+    admin's, a feed, an image): the site's icon."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @never_cache

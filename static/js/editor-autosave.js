@@ -192,7 +192,12 @@
         timer = window.setTimeout(keep, DELAY);
       });
     });
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (event) {
+      // Preview opens the form in another tab: this page stays, unsaved.
+      if (event.submitter && event.submitter.formTarget === "_blank") {
+        keep();
+        return;
+      }
       sending = true;
       keep();
       write(session, PENDING, { key: key, at: Date.now() });

@@ -8,6 +8,24 @@
   var WIDGET_TEXT = "Invalid response";
   var FALLBACK = "The picture could not be uploaded. Try again.";
 
+  // The widget puts the picture right at the cursor ("each side![…](…)"):
+  // give it a line of its own, with no blank lines added around it.
+  function ownLine(editor, code) {
+    var end = editor.selectionStart;
+    var start = end - code.length;
+    if (start < 0 || editor.value.slice(start, end) !== code) {
+      return;
+    }
+    var before = editor.value.slice(0, start);
+    var after = editor.value.slice(end);
+    var lead = before === "" || before.slice(-1) === "\n" ? "" : "\n";
+    var trail = after === "" || after.charAt(0) === "\n" ? "" : "\n";
+    editor.value = before + lead + code + trail + after;
+    var caret = before.length + lead.length + code.length + trail.length;
+    editor.setSelectionRange(caret, caret);
+    editor.dispatchEvent(new Event("input"));
+  }
+
   function setUp(widget) {
     var editor = widget.querySelector("textarea");
     if (!editor) {
@@ -39,9 +57,13 @@
 
     widget.addEventListener("markdownx.fileUploadError", refused);
     widget.addEventListener("fileUploadError", refused);
-    widget.addEventListener("markdownx.fileUploadEnd", function () {
+    widget.addEventListener("markdownx.fileUploadEnd", function (event) {
       note.style.display = "none";
       note.textContent = "";
+      var answer = event.detail && event.detail[0];
+      if (answer && answer.image_code) {
+        ownLine(editor, answer.image_code);
+      }
     });
   }
 
