@@ -373,8 +373,8 @@ INKWELL_MODERATION_LINK_MAX_AGE = 7 * 24 * 3600  # seconds
 # a score at or above the spam cutoff sends a comment to spam, one at or
 # below the ham cutoff is trusted, anything between is held.
 INKWELL_SPAM_FILTER_MIN_DECISIONS = 10
-INKWELL_SPAM_FILTER_SPAM_CUTOFF = 0.99
-INKWELL_SPAM_FILTER_HAM_CUTOFF = 0.20
+INKWELL_SPAM_FILTER_SPAM_CUTOFF = 0.999
+INKWELL_SPAM_FILTER_HAM_CUTOFF = 0.35
 # Optional, and asked only after the local filter has not said spam.
 AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
 AKISMET_TIMEOUT = 5  # seconds; past it the comment is held, not lost

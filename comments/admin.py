@@ -466,7 +466,7 @@ class CommentAdmin(admin.ModelAdmin):
         return format_html(
             ' · <span class="queue__filter">{}</span>',
             gettext("spam filter %(score)s (%(clues)s)")
-            % {"score": f"{record.score:.2f}", "clues": clues},
+            % {"score": spamfilter.shown(record.score), "clues": clues},
         )
 
     def changelist_view(self, request: HttpRequest, extra_context=None):

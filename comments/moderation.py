@@ -158,7 +158,7 @@ def evaluate(submission: Submission, rules: DiscussionSettings) -> Decision:
         return Decision(State.SPAM, f"disallowed word: {word}")
     score = submission.filter_score
     if score is not None and score >= spamfilter.spam_cutoff():
-        return Decision(State.SPAM, f"filter: {score:.2f}")
+        return Decision(State.SPAM, f"filter: {spamfilter.shown(score)}")
     minimum = settings.INKWELL_COMMENT_MIN_SECONDS
     if submission.seconds_to_post is not None and submission.seconds_to_post < minimum:
         return Decision(State.HELD, "too fast")
@@ -172,7 +172,7 @@ def evaluate(submission: Submission, rules: DiscussionSettings) -> Decision:
         return Decision(State.HELD, "filter error")
     trusted_by_filter = score is not None and score <= spamfilter.ham_cutoff()
     if score is not None and not trusted_by_filter:
-        return Decision(State.HELD, f"filter unsure: {score:.2f}")
+        return Decision(State.HELD, f"filter unsure: {spamfilter.shown(score)}")
     policy = DiscussionSettings.HoldPolicy
     if rules.hold_policy == policy.ALWAYS:
         return Decision(State.HELD, "all comments are held")

@@ -314,7 +314,7 @@ def spam_filter_context(comment: Comment) -> dict:
     if record is None:
         return {}
     return {
-        "spam_score": f"{record.score:.2f}",
+        "spam_score": spamfilter.shown(record.score),
         "spam_clues": [
             f"{token} ({probability:.2f})" for token, probability in record.clues[:5]
         ],

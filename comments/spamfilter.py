@@ -22,6 +22,7 @@ fails (counts that cannot be, a database error) says so
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -64,6 +65,12 @@ class Verdict:
     @property
     def is_ham(self) -> bool:
         return self.score is not None and self.score <= ham_cutoff()
+
+
+def shown(score: float) -> str:
+    """A score as moderators read it: three decimals, rounded down, so that
+    a score under a cutoff never reads as the cutoff."""
+    return f"{math.floor(score * 1000) / 1000:.3f}"
 
 
 def spam_cutoff() -> float:

@@ -47,11 +47,12 @@ def learnt(settings):
     on a few spam and ham comments."""
     settings.INKWELL_SPAM_FILTER_MIN_DECISIONS = 3
     post = make_post()
-    for text in SPAM:
-        spam = make_comment(post=post, body=text, state=State.HELD, name="Promo")
+    for text in SPAM * 3:  # a flood: the same few texts again and again
+        spam = make_comment(post=post, body=text, state=State.HELD, name="Promo Team")
         moderation.apply_action(spam, "spam")
-    for number, text in enumerate(HAM):
-        ham = make_comment(post=post, body=text, state=State.HELD, name=f"Ann {number}")
+    names = ["Ann Lee", "Bo Chen", "Cy Diaz", "Di Evans"]
+    for name, text in zip(names, HAM, strict=True):
+        ham = make_comment(post=post, body=text, state=State.HELD, name=name)
         moderation.apply_action(ham, "approve")
     return post
 
@@ -104,6 +105,22 @@ def test_a_score_leans_to_the_side_whose_comments_held_its_tokens():
     assert score(spam_tokens, trained, 10, 10).value > 0.95
     assert score(ham_tokens, trained, 10, 10).value < 0.05
     assert score(["unknown"], trained, 10, 10).value == 0.5
+
+
+def test_a_word_and_its_4_grams_are_one_clue():
+    tokens = tokenize(Facts(text="subscribers"))
+    trained = dict.fromkeys(tokens, (9, 0))
+    clues = [token for token, _ in score(tokens, trained, 10, 10).clues]
+    assert "subscribers" in clues
+    assert not [token for token in clues if token.startswith("~")]
+
+
+def test_an_unseen_spelling_is_known_by_its_4_grams():
+    words = [token for token in tokenize(Facts(text="subscribe")) if ":" not in token]
+    trained = dict.fromkeys(words, (9, 0))
+    result = score(tokenize(Facts(text="subscribee")), trained, 10, 10)
+    assert result.value > 0.9
+    assert [token for token, _ in result.clues] == ["~^sub"]
 
 
 # What it learns from
@@ -160,10 +177,10 @@ def test_retraining_relearns_every_stored_decision(learnt):
     SpamToken.objects.update(spam=0, ham=0)
     SpamFilterRecord.objects.update(trained_as="")
     call_command("train_spam_filter", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    assert documents() == before == (len(SPAM), len(HAM))
+    assert documents() == before == (3 * len(SPAM), len(HAM))
     call_command("train_spam_filter", "--reset", stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert documents() == before
-    assert counts("domain:cheap-views.example") == (2, 0)
+    assert counts("domain:cheap-views.example") == (6, 0)
 
 
 def test_imported_wordpress_comments_train_the_filter(tmp_path):
@@ -201,16 +218,16 @@ def test_a_confident_spam_score_sends_the_comment_to_spam(
     text = "Subscribe to my channel, check out http://cheap-views.example/free"
     client.post(POST_URL, sent(learnt, comment=text))
     comment = Comment.objects.get(user_name="Ada Reader")
-    assert comment.state == State.SPAM
+    assert comment.state == State.SPAM, (comment.reason, comment.spam_filter.clues)
     assert comment.reason.startswith("filter: ")
-    assert float(comment.reason.removeprefix("filter: ")) >= 0.99
+    assert float(comment.reason.removeprefix("filter: ")) >= 0.999
     assert comment.spam_filter.clues
 
 
 def test_an_unsure_score_holds_even_a_returning_commenter(settings):
     rules = DiscussionSettings(pk=1, hold_policy="never")
     decision = evaluate(Submission(text="Hm.", filter_score=0.5), rules)
-    assert decision == Decision(State.HELD, "filter unsure: 0.50")
+    assert decision == Decision(State.HELD, "filter unsure: 0.500")
 
 
 def test_a_trusted_score_lets_a_first_time_commenter_through_under_the_policy(
@@ -220,7 +237,7 @@ def test_a_trusted_score_lets_a_first_time_commenter_through_under_the_policy(
     text = "Thank you, the section on stretching in the morning helped my back."
     client.post(POST_URL, sent(learnt, comment=text))
     comment = Comment.objects.get(user_name="Ada Reader")
-    assert comment.spam_filter.score <= 0.2
+    assert comment.spam_filter.score <= 0.35
     assert comment.state == State.PUBLIC
 
 
@@ -311,7 +328,7 @@ def test_the_queue_shows_the_score_and_why(admin_client, learnt):
         comment=comment, score=0.62, clues=[["channel", 0.91], ["posture", 0.12]]
     )
     page = admin_client.get("/admin/comments/comment/?state=held").content.decode()
-    assert "0.62" in page
+    assert "0.620" in page
     assert "channel" in page
     assert "agreed with moderators" in page
 
@@ -327,7 +344,7 @@ def test_the_moderation_mail_shows_the_score_why_and_agreement(learnt, mailoutbo
     )
     notify_moderators(comment)
     body = mailoutbox[-1].body
-    assert "Spam filter: 0.62" in body
+    assert "Spam filter: 0.620" in body
     assert "channel" in body
     assert "agreed with moderators" in body
 
