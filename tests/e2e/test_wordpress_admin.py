@@ -2,7 +2,7 @@
 export, reads the dry run, confirms, and watches the import finish; the task
 worker's part is played in this process, on the real database queue, while
 the page follows it on its own. Every screen is checked by axe and the Nu
-checker at a phone's and a desktop's width."""
+checker at a phone's and a desktop's width, in the light and dark schemes."""
 
 import pytest
 from django.utils import timezone
@@ -27,18 +27,21 @@ def worker_checked_in(database_tasks):
 
 
 def check_screen(page: Page, name: str, axe, documents: dict) -> list[str]:
-    """axe at both widths (with a screenshot each); the HTML for Nu."""
+    """axe at both widths, light and dark (a screenshot of each); the HTML
+    for Nu."""
     problems = []
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(
-            path=f"e2e-artifacts/wordpress-{name}-{width}.png", full_page=True
-        )
-        problems += [
-            f"{name} at {width}px: {v['id']} ({v['help']}) at "
-            + ", ".join(" ".join(node["target"]) for node in v["nodes"])
-            for v in axe(page, f"wordpress-{name}-{width}")
-        ]
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            shot = f"wordpress-{name}-{width}-{scheme}"
+            page.screenshot(path=f"e2e-artifacts/{shot}.png", full_page=True)
+            problems += [
+                f"{shot}: {v['id']} ({v['help']}) at "
+                + ", ".join(" ".join(node["target"]) for node in v["nodes"])
+                for v in axe(page, shot)
+            ]
+    page.emulate_media(color_scheme="light")
     documents[f"wordpress-{name}"] = page.content()
     return problems
 
