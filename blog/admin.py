@@ -760,10 +760,27 @@ class ImportJobAdmin(admin.ModelAdmin):
             job=job,
             status=importing.status(job),
             report=importing.for_display(job.report or job.dry_run_report),
+            authors=self.authors_adminform(job),
             may_import=self.has_add_permission(request),
             worker_state=worker_state() if job.is_active else "ok",
         )
         return TemplateResponse(request, "admin/blog/importjob/job.html", context)
+
+    def authors_adminform(self, job: ImportJob) -> helpers.AdminForm | None:
+        """The authors' part of the confirmation, drawn as the admin draws
+        forms (None when there is nothing to confirm)."""
+        if job.state != ImportJob.State.CHECKED or not job.authors:
+            return None
+        form = importing.AuthorsForm(job)
+        description = _(
+            "Each WordPress author becomes a user of their own (without a "
+            "password until you give one), or gives their posts to a user here."
+        )
+        fieldset = (
+            _("Authors"),
+            {"fields": list(form.fields), "description": description},
+        )
+        return helpers.AdminForm(form, [fieldset], {})
 
     def status_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         job = self.job_or_404(request, object_id)
@@ -772,7 +789,11 @@ class ImportJobAdmin(admin.ModelAdmin):
         return response
 
     def confirm_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return self.act(request, object_id, importing.confirm)
+        def confirm(job: ImportJob) -> bool:
+            form = importing.AuthorsForm(job, request.POST)
+            return form.is_valid() and importing.confirm(job, form.author_map())
+
+        return self.act(request, object_id, confirm)
 
     def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return self.act(request, object_id, importing.cancel)

@@ -38,6 +38,7 @@ from django_tasks import task
 
 from blog.models import ImportJob, TaskWorker
 from blog.wordpress import ExportError, import_wordpress
+from blog.wordpress.content import plain
 from blog.wordpress.posts import WordPressImport
 
 PROGRESS_EVERY = 1.0  # seconds between two progress writes
@@ -143,7 +144,7 @@ class ImportForm(forms.Form):
         # on the form, before anything is kept.
         try:
             with local_path(upload) as path:
-                WordPressImport(path).scan()
+                self.scan = WordPressImport(path).scan()
         except ExportError as error:
             raise forms.ValidationError(
                 "%(error)s %(nothing)s",
@@ -175,6 +176,7 @@ class ImportForm(forms.Form):
             file_name=PurePath(data["export"].name).name[:255],
             default_author=data["default_author"],
             skip_pings=data["skip_pings"],
+            authors=authors_of(self.scan),
         )
         job.export_file.save(f"{secrets.token_urlsafe(18)}.xml", data["export"], False)
         if data["media"]:
@@ -187,14 +189,70 @@ class ImportForm(forms.Form):
         return job
 
 
-def confirm(job: ImportJob) -> bool:
+def authors_of(scan) -> list[list[str]]:
+    """The export's authors as the import will meet them: [login, name]."""
+    authors = {login: author.display_name for login, author in scan.authors.items()}
+    for login in scan.creators:
+        authors.setdefault(login, "")
+    return [[login, plain(name) or login] for login, name in authors.items()]
+
+
+class AuthorsForm(forms.Form):
+    """Who gets each WordPress author's posts: a user of their own (the
+    default, as the command does), or an existing user here, as WordPress's
+    importer asks before it imports."""
+
+    MAX_AUTHORS = 100  # more than that: the command's --author-map
+
+    def __init__(self, job: ImportJob, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        User = get_user_model()
+        users = list(
+            User.objects.filter(is_active=True, is_staff=True).order_by("username")
+        )
+        existing = set(
+            User.objects.filter(
+                username__in=[login for login, _name in job.authors]
+            ).values_list("username", flat=True)
+        )
+        self.logins = [login for login, _name in job.authors[: self.MAX_AUTHORS]]
+        for number, (login, name) in enumerate(job.authors[: self.MAX_AUTHORS]):
+            own = (
+                gettext("The existing user %(login)s") % {"login": login}
+                if login in existing
+                else gettext("A new user, %(login)s") % {"login": login}
+            )
+            self.fields[f"author_{number}"] = forms.ChoiceField(
+                label=name if name == login else f"{name} ({login})",
+                required=False,
+                choices=[("", own)]
+                + [
+                    (user.get_username(), user.get_full_name() or user.get_username())
+                    for user in users
+                    if user.get_username() != login
+                ],
+                initial=job.author_map.get(login, ""),
+            )
+
+    def author_map(self) -> dict[str, str]:
+        return {
+            login: self.cleaned_data[f"author_{number}"]
+            for number, login in enumerate(self.logins)
+            if self.cleaned_data.get(f"author_{number}")
+        }
+
+
+def confirm(job: ImportJob, author_map: dict[str, str] | None = None) -> bool:
     """Queue the import of a checked job; False if it is not waiting for that
     (or another import is on its way: two at once would fight over the
     same posts)."""
     if ImportJob.objects.filter(state__in=ImportJob.ACTIVE_STATES).exists():
         return False
     if not ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.CHECKED).update(
-        state=ImportJob.State.QUEUED, progress_done=0, progress_total=0
+        state=ImportJob.State.QUEUED,
+        progress_done=0,
+        progress_total=0,
+        author_map=author_map or {},
     ):
         return False
     run_import.enqueue(job.pk)
@@ -252,6 +310,7 @@ def _run(job_id: int, *, dry_run: bool) -> str:
                 if job.default_author
                 else None,
                 skip_pings=job.skip_pings,
+                author_map=job.author_map,
                 media_dir=media,
                 progress=Progress(job_id),
             )

@@ -1156,6 +1156,16 @@ class ImportJob(models.Model):
         verbose_name=_("default author"),
     )
     skip_pings = models.BooleanField(_("leave out pingbacks and trackbacks"))
+    authors = models.JSONField(
+        _("authors in the export"),
+        default=list,
+        help_text=_("Each author's WordPress login and display name."),
+    )
+    author_map = models.JSONField(
+        _("authors given to existing users"),
+        default=dict,
+        help_text=_("WordPress login: the user here who gets their posts."),
+    )
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.CHECKING
     )

@@ -202,6 +202,44 @@ def test_posts_without_an_author_go_to_the_chosen_user(admin_client):
     assert Post.objects.get().author == editor
 
 
+def test_the_confirmation_gives_an_author_to_an_existing_user(admin_client):
+    editor = make_user(username="editor", first_name="Ed", is_staff=True)
+    upload(admin_client)
+    job = ImportJob.objects.get()
+    assert job.authors == [["alice", "Alice Liddell"]]
+    page = admin_client.get(job_url(job)).content.decode()
+    assert "Alice Liddell (alice)" in page
+    assert "A new user, alice" in page
+
+    admin_client.post(job_url(job, "confirm"), {"author_0": "editor"})
+
+    assert Post.objects.get().author == editor
+    assert not get_user_model().objects.filter(username="alice").exists()
+    job.refresh_from_db()
+    assert job.author_map == {"alice": "editor"}
+    notes = [reason for reason, _number, _examples in job.report["notes"]]
+    assert "authors mapped onto existing users (--author-map)" in notes
+
+
+def test_by_default_each_author_becomes_a_user(admin_client):
+    upload(admin_client)
+    job = ImportJob.objects.get()
+    admin_client.post(job_url(job, "confirm"), {"author_0": ""})
+    assert Post.objects.get().author.username == "alice"
+
+
+def test_an_author_given_to_someone_unknown_is_refused(admin_client):
+    upload(admin_client)
+    job = ImportJob.objects.get()
+    response = admin_client.post(
+        job_url(job, "confirm"), {"author_0": "nobody"}, follow=True
+    )
+    assert "nothing was done" in response.content.decode()
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CHECKED
+    assert not Post.objects.exists()
+
+
 def test_cancel_removes_the_files_and_imports_nothing(admin_client):
     upload(admin_client)
     job = ImportJob.objects.get()
