@@ -67,4 +67,5 @@ serve: install
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "make bench needs Debian's wrk: apt-get install wrk"; exit 1; }
+	./.ci/nginx-deps
 	$(BIN)/python bench/run.py

@@ -16,6 +16,11 @@
    "vs static": the page's share of that file's requests/s) and posting a
    comment (bench/settings.py turns the per-IP rate limits off for that);
    then the peak RSS (VmHWM) of each worker.
+4. Behind nginx (Debian's, with the cache-purge module; configured by
+   `manage.py nginx_config`, started and stopped here on 127.0.0.1:PORT+1):
+   the cached post page with 50 comments beside nginx serving a file of the
+   same bytes, and whether a comment approved in Inkwell shows through nginx
+   on the next request.
 
 Prints a table and writes bench/results.json. Takes 2 to 5 minutes.
 --cached-only runs only the load part with the page cache on (the pages and
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import os
 import platform
@@ -47,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results.json"
 PORT = int(os.environ.get("BENCH_PORT", "8110"))
+NGINX_PORT = PORT + 1
 WORKDIR = Path(tempfile.mkdtemp(prefix="inkwell-bench-"))
 SECRET_KEY = "bench-only-secret-key-never-used-anywhere-else-0123456789abcdef"
 
@@ -306,16 +313,21 @@ class Gunicorn:
     """gunicorn with blog/gunicorn.py, 2 workers, on 127.0.0.1:PORT."""
 
     def __init__(
-        self, page_cache: bool, settings_module: str = "bench.settings"
+        self,
+        page_cache: bool,
+        settings_module: str = "bench.settings",
+        **environment: str,
     ) -> None:
         self.page_cache = page_cache
         self.settings_module = settings_module
+        self.environment = environment
 
     def __enter__(self) -> Gunicorn:
         env = {
             **os.environ,
             "PAGE_CACHE": "1" if self.page_cache else "0",
             "DJANGO_SETTINGS_MODULE": self.settings_module,
+            **self.environment,
         }
         self.log = open(WORKDIR / "gunicorn.log", "a")
         self.process = subprocess.Popen(
@@ -367,11 +379,11 @@ class Gunicorn:
         self.log.close()
 
 
-def wrk(path: str, seconds: int, script: Path | None = None) -> dict:
+def wrk(path: str, seconds: int, script: Path | None = None, port: int = PORT) -> dict:
     command = ["wrk", "--latency", "-t2", "-c8", f"-d{seconds}s", "--timeout", "10s"]
     if script:
         command += ["-s", str(script)]
-    command.append(f"http://127.0.0.1:{PORT}{path}")
+    command.append(f"http://127.0.0.1:{port}{path}")
     output = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=seconds + 30
     ).stdout
@@ -434,7 +446,87 @@ def load(urls: dict[str, str], seconds: int, *, cached_only: bool = False) -> di
                 }
             rss = server.peak_rss_mb()
         results[mode] = {"targets": rows, "worker_peak_rss_mb": rss}
+    results["behind nginx, page cache on"] = through_nginx(urls, seconds)
     return results
+
+
+class Nginx:
+    """Debian's nginx on 127.0.0.1:NGINX_PORT in front of the bench's
+    gunicorn, configured by `manage.py nginx_config` (README, "Behind nginx")."""
+
+    def __enter__(self) -> Nginx:
+        folder = WORKDIR / "nginx"
+        folder.mkdir(exist_ok=True)
+        self.config = folder / "nginx.conf"
+        output = io.StringIO()
+        call_command(
+            "nginx_config",
+            standalone=str(folder),
+            listen=f"127.0.0.1:{NGINX_PORT}",
+            upstream=f"127.0.0.1:{PORT}",
+            cache_dir=str(folder / "cache"),
+            workers="1",
+            stdout=output,
+        )
+        self.config.write_text(output.getvalue())
+        subprocess.run(["nginx", "-c", str(self.config)], check=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        subprocess.run(["nginx", "-c", str(self.config), "-s", "stop"], check=False)
+
+
+def through_nginx(urls: dict[str, str], seconds: int) -> dict:
+    """The cached post page through nginx beside nginx serving a file of the
+    same bytes, and whether a comment approved in Inkwell shows through nginx
+    on the next request."""
+    from tests.factories import make_comment
+
+    page = urls["post, 50 comments"]
+    front = f"http://127.0.0.1:{NGINX_PORT}"
+    purge_url = f"{front}/__purge"
+    copy = Path(settings.STATIC_ROOT) / "bench-copy" / "post.html"
+    rows = {}
+    with (
+        Gunicorn(True, FRONT_CACHE_PURGE_URL=purge_url),
+        Nginx(),
+        override_settings(
+            INKWELL_FRONT_CACHE_PURGE_URL=purge_url, INKWELL_FRONT_CACHE_SECONDS=600
+        ),
+    ):
+        body = urllib.request.urlopen(front + page).read()
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_bytes(body)
+        static = f"{settings.STATIC_URL}bench-copy/post.html"
+        try:
+            for name, path in {
+                "post, 50 comments": page,
+                f"static file, {len(body) // 1024} KB (nginx)": static,
+            }.items():
+                wrk(path, 1, port=NGINX_PORT)
+                rows[name] = wrk(path, seconds, port=NGINX_PORT)
+        finally:
+            shutil.rmtree(copy.parent)
+        static_name = next(name for name in rows if name.startswith("static"))
+        rows["post, 50 comments"]["static_file"] = static_name
+        rows["post, 50 comments"]["share_of_static"] = round(
+            rows["post, 50 comments"]["requests_per_s"]
+            / max(rows[static_name]["requests_per_s"], 0.1),
+            3,
+        )
+        post = Post.objects.get(slug=page.rstrip("/").rsplit("/", 1)[-1])
+        text = f"Approved while nginx held the page {time.time_ns()}"
+        held = make_comment(post=post, body=text, state=Comment.State.HELD)
+        before = urllib.request.urlopen(front + page).read().decode()
+        held.set_state(Comment.State.PUBLIC)  # no transaction: purged at once
+        with urllib.request.urlopen(front + page) as response:
+            after = response.read().decode()
+            status = response.headers.get("X-Front-Cache")
+    return {
+        "targets": rows,
+        "change_visible_on_next_request": text not in before and text in after,
+        "next_request_after_change": status,
+    }
 
 
 # Report --------------------------------------------------------------------
@@ -474,8 +566,15 @@ def print_load(load_results: dict) -> None:
         saved = result["targets"].get("post a comment", {}).get("saved")
         if saved is not None:
             print(f"comments saved while posting, by state: {saved}")
-        rss = ", ".join(f"{mb:.1f} MB" for mb in result["worker_peak_rss_mb"])
-        print(f"peak RSS per worker (VmHWM): {rss}")
+        if "worker_peak_rss_mb" in result:
+            rss = ", ".join(f"{mb:.1f} MB" for mb in result["worker_peak_rss_mb"])
+            print(f"peak RSS per worker (VmHWM): {rss}")
+        if "change_visible_on_next_request" in result:
+            print(
+                "a comment approved shows through nginx on the next request: "
+                f"{'yes' if result['change_visible_on_next_request'] else 'NO'} "
+                f"(nginx: {result['next_request_after_change']})"
+            )
 
 
 def main() -> int:

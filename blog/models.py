@@ -1198,3 +1198,16 @@ class ImportJob(models.Model):
         for field in (self.export_file, self.media_file):
             if field:
                 field.delete(save=False)
+
+
+class FrontCachedPage(models.Model):
+    """An address a front cache (nginx, a CDN) may hold, and the content
+    versions its page was built under: purged when one of them is bumped
+    (blog/frontcache.py)."""
+
+    address = models.CharField(max_length=2000, unique=True)
+    scopes = models.TextField()  # " post:1 site " (frontcache.scopes_text)
+    noted_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.address

@@ -69,6 +69,8 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, quote_etag
 
+from blog import frontcache
+
 SITE = "site"
 DISCUSSIONS = "discussions"
 VERSION_PREFIX = "pagecache:version:"
@@ -170,6 +172,7 @@ def bump(*scopes: str) -> None:
     under the new version between the first bump and the commit)."""
     _bump(scopes)
     transaction.on_commit(lambda: _bump(scopes))
+    transaction.on_commit(lambda: frontcache.purge(scopes))
 
 
 def forget_all_pages() -> None:
@@ -512,14 +515,14 @@ class PageCacheMiddleware:
         key = PAGE_KEY_PREFIX + hashlib.sha256((locale + address).encode()).hexdigest()
         entry = self.lookup(key)
         if entry is not None:
-            return self.serve(request, entry)
+            return self.serve(request, entry, address=address)
         version(SITE)  # read before rendering: a change meanwhile wins
         request.page_cache_candidate = True
         response = self.get_response(request)
         if request.method == "GET" and self.storable(request, response):
             entry = self.store(key, response)
             if entry is not None:
-                return self.serve(request, entry, response, state="miss")
+                return self.serve(request, entry, response, "miss", address)
         response.setdefault("X-Page-Cache", "bypass")
         if not response.streaming and CSRF_PLACEHOLDER.encode() in response.content:
             response.content = response.content.replace(
@@ -611,17 +614,26 @@ class PageCacheMiddleware:
         entry: Entry,
         response: HttpResponse | None = None,
         state: str = "hit",
+        address: str = "",
     ) -> HttpResponse:
         """The stored page, its validators, a 304 if the reader has it
-        already: the same bytes and headers for every reader."""
+        already: the same bytes and headers for every reader. A shared cache
+        in front may keep it too (blog/frontcache.py)."""
         if response is None:
             response = HttpResponse(headers=dict(entry.headers))
         response.content = entry.content
         patch_vary_headers(response, ["Cookie"])
         response["ETag"] = entry.etag
         response["Last-Modified"] = http_date(entry.last_modified)
-        # Browsers may keep the page but must ask again (and get a 304).
-        response["Cache-Control"] = "no-cache"
+        # Browsers may keep the page but must ask again (and get a 304); a
+        # front cache, if there is one, may answer for a while.
+        if frontcache.enabled():
+            response["Cache-Control"] = frontcache.cache_control(
+                entry.expires_at - time.time()
+            )
+            frontcache.note(address, entry.versions)
+        else:
+            response["Cache-Control"] = "no-cache"
         response["X-Page-Cache"] = state
         if not _CONDITIONAL_HEADERS.isdisjoint(request.META):
             response = get_conditional_response(

@@ -440,6 +440,17 @@ INKWELL_TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 # Anonymous full-page cache (blog/pagecache.py); PAGE_CACHE=0 turns it off.
 INKWELL_PAGE_CACHE = env_bool("PAGE_CACHE", True)
 INKWELL_PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
+# A shared HTTP cache in front (nginx, Varnish, a CDN; blog/frontcache.py):
+# FRONT_CACHE_PURGE_URL is where it takes PURGE requests (nginx with the
+# cache-purge module: `manage.py nginx_config`); FRONT_CACHE_SECONDS how long
+# it may keep an anonymous page (s-maxage), by default 600 s with a purge
+# address and 0 (not at all) without one.
+INKWELL_FRONT_CACHE_PURGE_URL = os.environ.get("FRONT_CACHE_PURGE_URL", "").rstrip("/")
+INKWELL_FRONT_CACHE_SECONDS = int(
+    os.environ.get(
+        "FRONT_CACHE_SECONDS", "600" if INKWELL_FRONT_CACHE_PURGE_URL else "0"
+    )
+)
 # Pieces of pages shown alike to every reader ({% cache %} and
 # pagecache.cached, under the content versions); FRAGMENT_CACHE_SECONDS=0
 # turns them off. Short enough that superseded pieces soon leave Redis.
