@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('blog', '0012_site_language_time_zone'),
+        ('blog', '0013_import_job_authors'),
     ]
 
     operations = [
