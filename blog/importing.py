@@ -21,6 +21,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import timedelta
 from pathlib import Path, PurePath
 
 from django import forms
@@ -43,6 +44,7 @@ from blog.wordpress.posts import WordPressImport
 
 PROGRESS_EVERY = 1.0  # seconds between two progress writes
 PROGRESS_KEY = "wordpress-import-progress:{}"
+UNCONFIRMED_FOR = timedelta(days=7)  # a dry run waits this long for its Import
 
 
 def max_export_size() -> int:
@@ -343,6 +345,21 @@ def _finish(job: ImportJob, state: str, *, error: str = "") -> None:
         job.forget_files()
     job.save()
     cache.delete(PROGRESS_KEY.format(job.pk))
+    if (
+        state == ImportJob.State.CHECKED
+        and expire_unconfirmed.get_backend().supports_defer
+    ):
+        expire_unconfirmed.using(run_after=timezone.now() + UNCONFIRMED_FOR).enqueue(
+            job.pk
+        )
+
+
+@task()
+def expire_unconfirmed(job_id: int) -> str:
+    """A dry run nobody confirmed within `UNCONFIRMED_FOR`: cancelled, so
+    its files (readers' addresses among them) do not stay in storage."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    return "cancelled" if job is not None and cancel(job) else "nothing to do"
 
 
 class Progress:
@@ -419,12 +436,31 @@ def status(job: ImportJob) -> dict:
     }
 
 
+KINDS = {
+    "authors": _("Authors"),
+    "categories": _("Categories"),
+    "tags": _("Tags"),
+    "posts": _("Posts"),
+    "pages": _("Pages"),
+    "comments": _("Comments"),
+    "redirects": _("Redirects"),
+    "menus": _("Menus"),
+    "menu items": _("Menu items"),
+    "media files": _("Media files"),
+    "attachments": _("Attachments"),
+    "revisions": _("Revisions"),
+    "other items": _("Other items"),
+}
+
+
 def for_display(report: dict | None) -> dict | None:
     """A stored report (`Report.as_dict()`) as the admin's template shows it."""
     if not report:
         return None
     return {
-        "counts": report["counts"],
+        "counts": [
+            [KINDS.get(kind, kind), numbers] for kind, numbers in report["counts"]
+        ],
         "notes": [
             {
                 "reason": reason,

@@ -253,6 +253,32 @@ def test_cancel_removes_the_files_and_imports_nothing(admin_client):
     assert not Post.objects.exists()
 
 
+def test_a_dry_run_nobody_confirms_is_cancelled_after_a_week(
+    admin_client, database_tasks
+):
+    upload(admin_client)
+    job = ImportJob.objects.get()
+    importing.check_import.call(job.pk)
+    expiry = DBTaskResult.objects.get(task_path="blog.importing.expire_unconfirmed")
+    waits = expiry.run_after - timezone.now()
+    assert datetime.timedelta(days=6, hours=23) < waits <= datetime.timedelta(days=7)
+
+    assert importing.expire_unconfirmed.call(job.pk) == "cancelled"
+
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.CANCELLED
+    assert stored_files() == []
+
+
+def test_a_confirmed_import_is_not_expired(admin_client):
+    upload(admin_client)
+    job = ImportJob.objects.get()
+    admin_client.post(job_url(job, "confirm"))
+    assert importing.expire_unconfirmed.call(job.pk) == "nothing to do"
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.DONE
+
+
 def test_a_second_import_waits_for_the_first(admin_client, database_tasks):
     upload(admin_client)
     upload(admin_client, wxr(item_xml(2, slug="other")))
