@@ -1,5 +1,8 @@
 """Pages of a long discussion, permalinks, counts and the comments feed."""
 
+import datetime
+import re
+
 import feedparser
 import pytest
 from django.template import Context, Template
@@ -142,3 +145,24 @@ def test_post_page_links_its_comment_feed(client):
         f'<link rel="alternate" type="application/rss+xml" title="Comments on '
         f'“{post.title}”" href="/comments/feed/{post.pk}/">'
     ) in page
+
+
+def test_each_comment_shows_its_own_date_and_time(client, settings):
+    settings.INKWELL_PAGE_CACHE = False
+    post = make_post()
+    moments = [
+        datetime.datetime(2024, 3, 5, 9, 15, 10, tzinfo=datetime.UTC),
+        datetime.datetime(2024, 3, 5, 9, 15, 50, tzinfo=datetime.UTC),  # same minute
+        datetime.datetime(2024, 3, 5, 18, 40, tzinfo=datetime.UTC),
+        datetime.datetime(2024, 3, 6, 9, 15, tzinfo=datetime.UTC),
+    ]
+    for moment in moments:
+        make_comment(post=post, submit_date=moment)
+    page = client.get(post.get_absolute_url()).content.decode()
+    shown = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', page)
+    assert [(iso, text.strip()) for iso, text in shown[-4:]] == [
+        ("2024-03-05T09:15:10+00:00", "March 5, 2024 at 09:15"),
+        ("2024-03-05T09:15:50+00:00", "March 5, 2024 at 09:15"),
+        ("2024-03-05T18:40:00+00:00", "March 5, 2024 at 18:40"),
+        ("2024-03-06T09:15:00+00:00", "March 6, 2024 at 09:15"),
+    ]
