@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from blog import pagecache
 from blog.models import Category, Menu, MenuItem
@@ -61,7 +62,7 @@ def as_link(item: MenuItem, children: tuple[Link, ...] = ()) -> Link:
 
 def default_header() -> list[Link]:
     categories = Category.objects.filter(parent=None).only("name", "slug")
-    return [Link("Home", reverse("blog:home"))] + [
+    return [Link(gettext("Home"), reverse("blog:home"))] + [
         Link(category.name, category.get_absolute_url()) for category in categories
     ]
 

@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.db.models import Case, Count, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import iri_to_uri
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
@@ -50,16 +51,19 @@ class CategoryQuerySet(models.QuerySet):
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=200, help_text="Shown in menus and breadcrumbs.")
+    name = models.CharField(
+        max_length=200, help_text=_("Shown in menus and breadcrumbs.")
+    )
     slug = models.SlugField(
         max_length=200,
         unique=True,
         allow_unicode=True,
-        help_text="The category's web address: letters (any alphabet), numbers, "
-        "hyphens.",
+        help_text=_(
+            "The category's web address: letters (any alphabet), numbers, hyphens."
+        ),
     )
     description = models.TextField(
-        blank=True, help_text="Optional; shown at the top of the category page."
+        blank=True, help_text=_("Optional; shown at the top of the category page.")
     )
     parent = models.ForeignKey(
         "self",
@@ -67,22 +71,24 @@ class Category(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
-        help_text="Leave empty for a top-level category.",
+        help_text=_("Leave empty for a top-level category."),
     )
     wordpress_id = models.PositiveBigIntegerField(
-        "WordPress id",
+        _("WordPress id"),
         null=True,
         blank=True,
         unique=True,
         editable=False,
-        help_text="The category's term ID in the WordPress blog it was imported from.",
+        help_text=_(
+            "The category's term ID in the WordPress blog it was imported from."
+        ),
     )
 
     objects = CategoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "categories"
+        verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
         return self.name
@@ -98,7 +104,7 @@ class Category(models.Model):
         while ancestor is not None and ancestor.pk not in seen:
             if ancestor.pk == self.pk and self.pk is not None:
                 raise ValidationError(
-                    {"parent": "A category cannot be inside itself or its children."}
+                    {"parent": _("A category cannot be inside itself or its children.")}
                 )
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
@@ -263,17 +269,19 @@ class Publishable:
 
 class Post(Publishable, models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        PRIVATE = "private", "Private"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        PRIVATE = "private", _("Private")
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=200,
         unique=True,
         allow_unicode=True,
-        help_text="The post's web address; filled in from the title.",
-        error_messages={"unique": "Another post already uses this slug. Pick another."},
+        help_text=_("The post's web address; filled in from the title."),
+        error_messages={
+            "unique": _("Another post already uses this slug. Pick another.")
+        },
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
@@ -284,77 +292,91 @@ class Post(Publishable, models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="posts",
-        verbose_name="primary category",
-        help_text="Where the post is filed: its breadcrumb, its “in …” line and "
-        "its related posts follow this category.",
+        verbose_name=_("primary category"),
+        help_text=_(
+            "Where the post is filed: its breadcrumb, its “in …” line and "
+            "its related posts follow this category."
+        ),
     )
     categories = models.ManyToManyField(
         Category,
         blank=True,
         related_name="also_listed_posts",
-        verbose_name="other categories",
-        help_text="The post is also listed on these categories' pages (and their "
-        "parents'); its address and breadcrumb stay with the primary category.",
+        verbose_name=_("other categories"),
+        help_text=_(
+            "The post is also listed on these categories' pages (and their "
+            "parents'); its address and breadcrumb stay with the primary category."
+        ),
     )
-    tags = TaggableManager(blank=True, help_text="A comma-separated list of tags.")
+    tags = TaggableManager(blank=True, help_text=_("A comma-separated list of tags."))
     body = MarkdownxField(
-        help_text="Markdown. The preview shows what readers will see."
+        help_text=_("Markdown. The preview shows what readers will see.")
     )
     excerpt = models.TextField(
         blank=True,
-        help_text="A short summary for lists and feeds. Empty: the start of the post.",
+        help_text=_(
+            "A short summary for lists and feeds. Empty: the start of the post."
+        ),
     )
     status = models.CharField(
         max_length=10,
         choices=Status.choices,
         default=Status.DRAFT,
-        help_text="Drafts are visible only to staff. Private posts are published "
-        "for staff who may edit them and for no one else.",
+        help_text=_(
+            "Drafts are visible only to staff. Private posts are published "
+            "for staff who may edit them and for no one else."
+        ),
     )
     published_at = models.DateTimeField(
-        "publish time",
+        _("publish time"),
         null=True,
         blank=True,
         db_index=True,
         help_text=(
-            "When the post goes public. A time in the future schedules it; "
-            "empty means now, once the status is Published."
+            _(
+                "When the post goes public. A time in the future schedules it; "
+                "empty means now, once the status is Published."
+            )
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sticky = models.BooleanField(
         default=False,
-        help_text="Pinned at the top of the home page's first page.",
+        help_text=_("Pinned at the top of the home page's first page."),
     )
     # Kept as typed, as WordPress keeps post_password: readers type it, an
     # imported post keeps working with its old password.
     password = models.CharField(
         max_length=255,
         blank=True,
-        help_text="Readers must type this password to read the post and its "
-        "comments; the title stays visible. Empty: anyone can read it.",
+        help_text=_(
+            "Readers must type this password to read the post and its "
+            "comments; the title stays visible. Empty: anyone can read it."
+        ),
     )
     allow_comments = models.BooleanField(
-        default=True, help_text="Untick to close the discussion on this post."
+        default=True, help_text=_("Untick to close the discussion on this post.")
     )
     seo_description = models.CharField(
-        "SEO description",
+        _("SEO description"),
         max_length=300,
         blank=True,
-        help_text="What search engines show under the title. Empty: the excerpt.",
+        help_text=_("What search engines show under the title. Empty: the excerpt."),
     )
     featured_image = models.ImageField(
         upload_to="featured/%Y/%m/",
         blank=True,
-        help_text="Optional picture shown at the top of the post and when shared.",
+        help_text=_("Optional picture shown at the top of the post and when shared."),
     )
     featured_image_alt = models.CharField(
-        "featured image description",
+        _("featured image description"),
         max_length=300,
         blank=True,
-        help_text="Describe the picture for people who cannot see it. Required "
-        "with a featured image.",
+        help_text=_(
+            "Describe the picture for people who cannot see it. Required "
+            "with a featured image."
+        ),
     )
     # Kept current by a database trigger on PostgreSQL (migration 0003), so
     # fixtures and imports that bypass save() are searchable too; unused on
@@ -362,18 +384,18 @@ class Post(Publishable, models.Model):
     search_vector = SearchVectorField(null=True, editable=False)
     revisions = GenericRelation("Revision")
     wordpress_id = models.PositiveBigIntegerField(
-        "WordPress id",
+        _("WordPress id"),
         null=True,
         blank=True,
         unique=True,
         editable=False,
-        help_text="The post's ID in the WordPress blog it was imported from.",
+        help_text=_("The post's ID in the WordPress blog it was imported from."),
     )
     # What WordPress had that Inkwell does not show (the post format, custom
     # fields, other taxonomies), kept as the import found it
     # (blog/wordpress/posts.py) so that nothing is lost.
     wordpress_data = models.JSONField(
-        "WordPress data", default=dict, blank=True, editable=False
+        _("WordPress data"), default=dict, blank=True, editable=False
     )
 
     objects = PostQuerySet.as_manager()
@@ -442,8 +464,10 @@ class Post(Publishable, models.Model):
         if self.status == self.Status.PRIVATE and self.password:
             raise ValidationError(
                 {
-                    "password": "A private post is only for staff; it needs no "
-                    "password. Empty the password, or choose another status."
+                    "password": _(
+                        "A private post is only for staff; it needs no "
+                        "password. Empty the password, or choose another status."
+                    )
                 }
             )
 
@@ -532,9 +556,9 @@ class Revision(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        verbose_name="saved by",
+        verbose_name=_("saved by"),
     )
-    created_at = models.DateTimeField("saved at", default=timezone.now)
+    created_at = models.DateTimeField(_("saved at"), default=timezone.now)
 
     objects = RevisionQuerySet.as_manager()
 
@@ -580,16 +604,18 @@ class Page(Publishable, models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        PRIVATE = "private", "Private"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        PRIVATE = "private", _("Private")
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=200,
         allow_unicode=True,
-        help_text="The last part of the page's web address; filled in from the "
-        "title. Pages under the same parent need different slugs.",
+        help_text=_(
+            "The last part of the page's web address; filled in from the "
+            "title. Pages under the same parent need different slugs."
+        ),
     )
     parent = models.ForeignKey(
         "self",
@@ -597,74 +623,82 @@ class Page(Publishable, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
-        help_text="Put this page under another one: its address then starts "
-        "with the parent's (/about/contact/). Empty: a top-level page.",
+        help_text=_(
+            "Put this page under another one: its address then starts "
+            "with the parent's (/about/contact/). Empty: a top-level page."
+        ),
     )
     menu_order = models.IntegerField(
-        "order",
+        _("order"),
         default=0,
-        help_text="Orders pages that share a parent: lower numbers come first.",
+        help_text=_("Orders pages that share a parent: lower numbers come first."),
     )
     path = models.CharField(
         max_length=1000,
         unique=True,
         editable=False,
-        help_text="The slugs from the top-level page down, joined by '/'.",
+        help_text=_("The slugs from the top-level page down, joined by '/'."),
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pages"
     )
     body = MarkdownxField(
-        blank=True, help_text="Markdown. The preview shows what readers will see."
+        blank=True, help_text=_("Markdown. The preview shows what readers will see.")
     )
     status = models.CharField(
         max_length=10,
         choices=Status.choices,
         default=Status.DRAFT,
-        help_text="Drafts and private pages are visible only to their author "
-        "and to editors.",
+        help_text=_(
+            "Drafts and private pages are visible only to their author and to editors."
+        ),
     )
     published_at = models.DateTimeField(
-        "publish time",
+        _("publish time"),
         null=True,
         blank=True,
         db_index=True,
         help_text=(
-            "When the page goes public. A time in the future schedules it; "
-            "empty means now, once the status is Published."
+            _(
+                "When the page goes public. A time in the future schedules it; "
+                "empty means now, once the status is Published."
+            )
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     allow_comments = models.BooleanField(
-        default=False, help_text="Tick to let readers comment on this page."
+        default=False, help_text=_("Tick to let readers comment on this page.")
     )
     seo_description = models.CharField(
-        "SEO description",
+        _("SEO description"),
         max_length=300,
         blank=True,
-        help_text="What search engines show under the title. Empty: the start "
-        "of the page.",
+        help_text=_(
+            "What search engines show under the title. Empty: the start of the page."
+        ),
     )
     featured_image = models.ImageField(
         upload_to="featured/%Y/%m/",
         blank=True,
-        help_text="Optional picture shown at the top of the page and when shared.",
+        help_text=_("Optional picture shown at the top of the page and when shared."),
     )
     featured_image_alt = models.CharField(
-        "featured image description",
+        _("featured image description"),
         max_length=300,
         blank=True,
-        help_text="Describe the picture for people who cannot see it. Required "
-        "with a featured image.",
+        help_text=_(
+            "Describe the picture for people who cannot see it. Required "
+            "with a featured image."
+        ),
     )
     wordpress_id = models.PositiveBigIntegerField(
-        "WordPress id",
+        _("WordPress id"),
         null=True,
         blank=True,
         unique=True,
         editable=False,
-        help_text="The page's ID in the WordPress blog it was imported from.",
+        help_text=_("The page's ID in the WordPress blog it was imported from."),
     )
 
     revisions = GenericRelation("Revision")
@@ -715,7 +749,8 @@ class Page(Publishable, models.Model):
                 Revision.objects.keep(self, user=revised_by)
 
     def get_absolute_url(self) -> str:
-        return f"/{self.path}/"
+        # Percent-encoded, as reverse() writes posts' and categories'.
+        return iri_to_uri(f"/{self.path}/")
 
     def path_from_parent(self) -> str:
         if self.parent_id is None:
@@ -748,7 +783,7 @@ class Page(Publishable, models.Model):
         while ancestor is not None and ancestor.pk not in seen:
             if self.pk is not None and ancestor.pk == self.pk:
                 raise ValidationError(
-                    {"parent": "A page cannot be inside itself or its children."}
+                    {"parent": _("A page cannot be inside itself or its children.")}
                 )
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
@@ -757,10 +792,18 @@ class Page(Publishable, models.Model):
         path = self.path_from_parent()
         clash = address_taken(f"/{path}/")
         if clash:
-            raise ValidationError({"slug": f"The address /{path}/ {clash}."})
+            raise ValidationError(
+                {
+                    "slug": _("The address %(address)s %(clash)s.")
+                    % {"address": f"/{path}/", "clash": clash}
+                }
+            )
         if Page.objects.filter(path=path).exclude(pk=self.pk).exists():
             raise ValidationError(
-                {"slug": f"Another page already has the address /{path}/."}
+                {
+                    "slug": _("Another page already has the address %(address)s.")
+                    % {"address": f"/{path}/"}
+                }
             )
 
     # Pages have no password; the comments app asks posts and pages alike.
@@ -799,37 +842,39 @@ def address_taken(url: str) -> str:
         if settings.STATIC_URL.startswith("/")
         else f"/{settings.STATIC_URL}"
     ):
-        return "is where the site's static files are served"
+        return _("is where the site's static files are served")
     try:
         match = resolve(url)
     except Resolver404:
         return ""
     if match.url_name == "page":
         return ""
-    return "is already used by another part of the site; pick another slug"
+    return _("is already used by another part of the site; pick another slug")
 
 
 class Menu(models.Model):
     """A named list of links, shown where its location says (header, footer)."""
 
     class Location(models.TextChoices):
-        HEADER = "header", "Header"
-        FOOTER = "footer", "Footer"
+        HEADER = "header", _("Header")
+        FOOTER = "footer", _("Footer")
 
-    name = models.CharField(max_length=100, help_text="For you; readers never see it.")
+    name = models.CharField(
+        max_length=100, help_text=_("For you; readers never see it.")
+    )
     location = models.CharField(
         max_length=10,
         choices=Location.choices,
         blank=True,
-        help_text="Where the menu is shown. One menu per place; empty: not shown.",
+        help_text=_("Where the menu is shown. One menu per place; empty: not shown."),
     )
     wordpress_id = models.PositiveBigIntegerField(
-        "WordPress id",
+        _("WordPress id"),
         null=True,
         blank=True,
         unique=True,
         editable=False,
-        help_text="The menu's term ID in the WordPress blog it was imported from.",
+        help_text=_("The menu's term ID in the WordPress blog it was imported from."),
     )
 
     class Meta:
@@ -863,16 +908,17 @@ class MenuItem(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="children",
-        help_text="Show this link under another link of the same menu.",
+        help_text=_("Show this link under another link of the same menu."),
     )
     label = models.CharField(
         max_length=200,
         blank=True,
-        help_text="The link's text. Empty: the page's, post's, category's or "
-        "tag's own name.",
+        help_text=_(
+            "The link's text. Empty: the page's, post's, category's or tag's own name."
+        ),
     )
     order = models.PositiveIntegerField(
-        default=0, help_text="Lower numbers come first."
+        default=0, help_text=_("Lower numbers come first.")
     )
     page = models.ForeignKey(
         Page, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -887,19 +933,19 @@ class MenuItem(models.Model):
         "taggit.Tag", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     url = models.CharField(
-        "custom URL",
+        _("custom URL"),
         max_length=500,
         blank=True,
-        help_text="Any address: https://…, mailto:… or a path on this site.",
+        help_text=_("Any address: https://…, mailto:… or a path on this site."),
     )
     # Unique per menu, not site-wide: exports reuse a menu item's ID in
     # another menu (the Theme Unit Test data does, for 18 of them).
     wordpress_id = models.PositiveBigIntegerField(
-        "WordPress id",
+        _("WordPress id"),
         null=True,
         blank=True,
         editable=False,
-        help_text="The item's ID in the WordPress blog it was imported from.",
+        help_text=_("The item's ID in the WordPress blog it was imported from."),
     )
 
     class Meta:
@@ -964,23 +1010,27 @@ class MenuItem(models.Model):
             if self.parent.parent_id is not None:
                 raise ValidationError(
                     {
-                        "parent": "Menus have one level of sub-links: pick a top-level "
-                        "link as the parent."
+                        "parent": _(
+                            "Menus have one level of sub-links: pick a top-level "
+                            "link as the parent."
+                        )
                     }
                 )
             if self.parent.menu_id != self.menu_id:
                 raise ValidationError(
-                    {"parent": "The parent link must be in the same menu."}
+                    {"parent": _("The parent link must be in the same menu.")}
                 )
             if self.pk is not None and self.parent_id == self.pk:
-                raise ValidationError({"parent": "A link cannot be under itself."})
+                raise ValidationError({"parent": _("A link cannot be under itself.")})
         if self.url:
             lowered = self.url.strip().lower()
             if not lowered.startswith(("http://", "https://", "mailto:", "/", "#")):
                 raise ValidationError(
                     {
-                        "url": "Start the address with https://, http://, mailto:, "
-                        "/ (a path on this site) or #."
+                        "url": _(
+                            "Start the address with https://, http://, mailto:, "
+                            "/ (a path on this site) or #."
+                        )
                     }
                 )
 
@@ -995,51 +1045,58 @@ class SiteIdentity(models.Model):
     CACHE_KEY = "blog:site-identity"
 
     title = models.CharField(
-        "site title",
+        _("site title"),
         max_length=100,
-        help_text="The blog's name, in every page's header.",
+        help_text=_("The blog's name, in every page's header."),
     )
     tagline = models.CharField(
-        max_length=200, blank=True, help_text="A short line shown beside the title."
+        max_length=200, blank=True, help_text=_("A short line shown beside the title.")
     )
     logo = models.ImageField(
         upload_to="identity/",
         blank=True,
-        help_text="Optional picture shown before the title in the header.",
+        help_text=_("Optional picture shown before the title in the header."),
     )
     footer_text = models.TextField(
-        blank=True, help_text="Shown at the bottom of every page (plain text)."
+        blank=True, help_text=_("Shown at the bottom of every page (plain text).")
     )
     description = models.CharField(
-        "default description",
+        _("default description"),
         max_length=300,
-        help_text="What search engines show for pages without a description of "
-        "their own (the home page, lists).",
+        help_text=_(
+            "What search engines show for pages without a description of "
+            "their own (the home page, lists)."
+        ),
     )
     posts_per_page = models.PositiveSmallIntegerField(
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="How many posts a page of a list shows (home, categories, tags, "
-        "search).",
+        help_text=_(
+            "How many posts a page of a list shows (home, categories, tags, search)."
+        ),
     )
     language = models.CharField(
         max_length=15,
         blank=True,
         choices=locale.language_choices,
-        help_text="The language of every page, form and mail of the site. Empty: "
-        "the server's default (the LANGUAGE_CODE setting).",
+        help_text=_(
+            "The language of every page, form and mail of the site. Empty: "
+            "the server's default (the LANGUAGE_CODE setting)."
+        ),
     )
     time_zone = models.CharField(
         max_length=64,
         blank=True,
         choices=locale.time_zone_choices,
-        help_text="Dates and times on the site and in mail are shown in this "
-        "time zone. Empty: the server's default (the TIME_ZONE setting).",
+        help_text=_(
+            "Dates and times on the site and in mail are shown in this "
+            "time zone. Empty: the server's default (the TIME_ZONE setting)."
+        ),
     )
 
     class Meta:
-        verbose_name = "site identity"
-        verbose_name_plural = "site identity"
+        verbose_name = _("site identity")
+        verbose_name_plural = _("site identity")
 
     def __str__(self) -> str:
         return self.title

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from blog.links import absolute
 from blog.models import Category, Page, Post, SiteIdentity, display_name
@@ -163,7 +164,7 @@ def breadcrumb_list(
 ) -> dict[str, object]:
     """The breadcrumb (Home, the categories or parent pages, the page itself)
     as BreadcrumbList."""
-    trail = [("Home", reverse("blog:home"))]
+    trail = [(gettext("Home"), reverse("blog:home"))]
     trail += [(str(parent), parent.get_absolute_url()) for parent in parents]
     if current is not None:
         trail.append((current.title, current.get_absolute_url()))

@@ -171,8 +171,8 @@ class Comment(XtdComment):
         UNCONFIRMED = "unconfirmed", _("Awaiting email confirmation")
 
     class Markup(models.TextChoices):
-        MARKDOWN = "markdown", "Markdown"
-        WORDPRESS = "wordpress", "WordPress HTML"
+        MARKDOWN = "markdown", _("Markdown")
+        WORDPRESS = "wordpress", _("WordPress HTML")
 
     xtdcomment_ptr = models.OneToOneField(
         XtdComment,
@@ -187,7 +187,7 @@ class Comment(XtdComment):
     reason = models.CharField(
         max_length=200,
         blank=True,
-        help_text="The rule that held or rejected this comment.",
+        help_text=_("The rule that held or rejected this comment."),
     )
     # The form sending that saved it (CommentForm.submission_key): the same
     # form sent twice, as by a double click, cannot save a second row. Empty
@@ -206,17 +206,17 @@ class Comment(XtdComment):
         editable=False,
     )
     wordpress_id = models.PositiveBigIntegerField(
-        "WordPress id",
+        _("WordPress id"),
         null=True,
         blank=True,
         unique=True,
         editable=False,
-        help_text="The comment's ID in the WordPress blog it was imported from.",
+        help_text=_("The comment's ID in the WordPress blog it was imported from."),
     )
     # WordPress's comment meta (Akismet's history, ratings...), kept as the
     # import found it (comments/wordpress.py).
     wordpress_data = models.JSONField(
-        "WordPress data", default=dict, db_default={}, blank=True, editable=False
+        _("WordPress data"), default=dict, db_default={}, blank=True, editable=False
     )
 
     # Bumped by every set_state(): the links of a moderation mail name the
@@ -229,8 +229,8 @@ class Comment(XtdComment):
     objects = CommentManager()
 
     class Meta:
-        verbose_name = "comment"
-        verbose_name_plural = "comments"
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
         constraints = [
             models.UniqueConstraint(
                 fields=["submission_key"],
@@ -381,78 +381,91 @@ class DiscussionSettings(models.Model):
     """
 
     class HoldPolicy(models.TextChoices):
-        ALWAYS = "always", "Always: every comment waits for a moderator"
-        FIRST_TIME = "first_time", "Only from first-time commenters"
+        ALWAYS = "always", _("Always: every comment waits for a moderator")
+        FIRST_TIME = "first_time", _("Only from first-time commenters")
         FILTER = (
             "filter",
-            "From first-time commenters, unless the spam filter trusts them",
+            _("From first-time commenters, unless the spam filter trusts them"),
         )
-        NEVER = "never", "Never: publish unless another rule holds it"
+        NEVER = "never", _("Never: publish unless another rule holds it")
 
     CACHE_KEY = "inkwell:discussion-settings:v1"
     CACHE_TIMEOUT = 3600  # seconds; save() refreshes it long before
 
     hold_policy = models.CharField(
-        "hold comments for moderation",
+        _("hold comments for moderation"),
         max_length=12,
         choices=HoldPolicy.choices,
         default=HoldPolicy.FIRST_TIME,
-        help_text="A first-time commenter is an email address with no approved "
-        "comment yet. The spam filter trusts a comment once it has learnt from "
-        "enough of your decisions and scores it as clearly not spam.",
+        help_text=_(
+            "A first-time commenter is an email address with no approved "
+            "comment yet. The spam filter trusts a comment once it has learnt from "
+            "enough of your decisions and scores it as clearly not spam."
+        ),
     )
     hold_links = models.PositiveSmallIntegerField(
-        "hold comments with this many links",
+        _("hold comments with this many links"),
         default=2,
-        help_text="A comment with this many links or more waits for a moderator. "
-        "0 turns the rule off.",
+        help_text=_(
+            "A comment with this many links or more waits for a moderator. "
+            "0 turns the rule off."
+        ),
     )
     moderation_words = models.TextField(
         blank=True,
-        help_text="One word, phrase or IP address per line. A comment that contains "
-        "one in its text, name, email, website or IP waits for a moderator.",
+        help_text=_(
+            "One word, phrase or IP address per line. A comment that contains "
+            "one in its text, name, email, website or IP waits for a moderator."
+        ),
     )
     disallowed_words = models.TextField(
         blank=True,
-        help_text="One word, phrase or IP address per line, matched like the "
-        "moderation words; a match sends the comment to spam.",
+        help_text=_(
+            "One word, phrase or IP address per line, matched like the "
+            "moderation words; a match sends the comment to spam."
+        ),
     )
     close_after_days = models.PositiveIntegerField(
-        "close comments on posts older than (days)",
+        _("close comments on posts older than (days)"),
         default=0,
-        help_text="0 keeps discussions open however old the post is.",
+        help_text=_("0 keeps discussions open however old the post is."),
     )
     require_name_email = models.BooleanField(
-        "comment author must give a name and email",
+        _("comment author must give a name and email"),
         default=True,
-        help_text="Untick to let readers comment without them (signed-in readers "
-        "always use their account's).",
+        help_text=_(
+            "Untick to let readers comment without them (signed-in readers "
+            "always use their account's)."
+        ),
     )
     max_thread_level = models.PositiveSmallIntegerField(
-        "maximum reply depth",
+        _("maximum reply depth"),
         default=default_max_thread_level,
-        help_text="How deep replies nest: 0 allows no replies, 1 replies to "
-        "comments, 2 replies to replies, and so on, up to the site's limit "
-        "(COMMENTS_XTD_MAX_THREAD_LEVEL).",
+        help_text=_(
+            "How deep replies nest: 0 allows no replies, 1 replies to "
+            "comments, 2 replies to replies, and so on, up to the site's limit "
+            "(COMMENTS_XTD_MAX_THREAD_LEVEL)."
+        ),
     )
     threads_per_page = models.PositiveSmallIntegerField(
-        "comments per page",
+        _("comments per page"),
         default=default_threads_per_page,
         validators=[MinValueValidator(1)],
-        help_text="Top-level comments (each with its replies) per page of a "
-        "discussion.",
+        help_text=_(
+            "Top-level comments (each with its replies) per page of a discussion."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "discussion settings"
-        verbose_name_plural = "discussion settings"
+        verbose_name = _("discussion settings")
+        verbose_name_plural = _("discussion settings")
         constraints = [
             models.CheckConstraint(condition=Q(pk=1), name="one_discussion_settings")
         ]
 
     def __str__(self) -> str:
-        return "Discussion settings"
+        return str(_("Discussion settings"))
 
     def save(self, *args, **kwargs) -> None:
         self.pk = 1
@@ -468,7 +481,10 @@ class DiscussionSettings(models.Model):
         ceiling = settings.COMMENTS_XTD_MAX_THREAD_LEVEL
         if self.max_thread_level > ceiling:
             raise ValidationError(
-                {"max_thread_level": f"The deepest this site allows is {ceiling}."}
+                {
+                    "max_thread_level": _("The deepest this site allows is %(level)d.")
+                    % {"level": ceiling}
+                }
             )
 
     @classmethod
@@ -505,17 +521,17 @@ class Ban(models.Model):
     """A commenter whose new comments go straight to spam."""
 
     email = models.EmailField(
-        blank=True, db_index=True, help_text="Comments from this address."
+        blank=True, db_index=True, help_text=_("Comments from this address.")
     )
     ip_address = models.GenericIPAddressField(
-        "IP address",
+        _("IP address"),
         null=True,
         blank=True,
         db_index=True,
-        help_text="Comments from this IP address.",
+        help_text=_("Comments from this IP address."),
     )
     note = models.CharField(
-        max_length=200, blank=True, help_text="Why; only moderators see it."
+        max_length=200, blank=True, help_text=_("Why; only moderators see it.")
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -547,7 +563,7 @@ class Ban(models.Model):
 
     def clean(self) -> None:
         if not self.email.strip() and not self.ip_address:
-            raise ValidationError("Give an email address, an IP address or both.")
+            raise ValidationError(_("Give an email address, an IP address or both."))
 
 
 class ModerationLog(models.Model):
@@ -558,9 +574,9 @@ class ModerationLog(models.Model):
     """
 
     class Via(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        EMAIL = "email", "Email link"
-        SYSTEM = "system", "Automatic"
+        ADMIN = "admin", _("Admin")
+        EMAIL = "email", _("Email link")
+        SYSTEM = "system", _("Automatic")
 
     comment = models.ForeignKey(
         Comment,
@@ -569,7 +585,7 @@ class ModerationLog(models.Model):
         related_name="moderation_log",
     )
     comment_pk = models.PositiveBigIntegerField(
-        help_text="Kept when the comment is deleted."
+        help_text=_("Kept when the comment is deleted.")
     )
     action = models.CharField(max_length=40)
     old_state = models.CharField(max_length=12, blank=True)
@@ -587,8 +603,8 @@ class ModerationLog(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = "moderation log entry"
-        verbose_name_plural = "moderation log"
+        verbose_name = _("moderation log entry")
+        verbose_name_plural = _("moderation log")
 
     def __str__(self) -> str:
         return f"{self.action} comment {self.comment_pk}"
@@ -614,8 +630,8 @@ class SpamToken(models.Model):
     ham = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = "spam filter token"
-        verbose_name_plural = "spam filter tokens"
+        verbose_name = _("spam filter token")
+        verbose_name_plural = _("spam filter tokens")
 
     def __str__(self) -> str:
         return self.token or "(trained comments)"
@@ -631,8 +647,8 @@ class SpamFilterRecord(models.Model):
     """
 
     class Label(models.TextChoices):
-        SPAM = "spam", "Spam"
-        HAM = "ham", "Not spam"
+        SPAM = "spam", _("Spam")
+        HAM = "ham", _("Not spam")
 
     comment = models.OneToOneField(
         Comment,
@@ -650,8 +666,8 @@ class SpamFilterRecord(models.Model):
     trained_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "spam filter record"
-        verbose_name_plural = "spam filter records"
+        verbose_name = _("spam filter record")
+        verbose_name_plural = _("spam filter records")
         indexes = [models.Index(fields=["trained_as"])]
 
     def __str__(self) -> str:

@@ -2,9 +2,13 @@
 defaulting to the environment's, applied to pages, caches, scripts and mail."""
 
 import datetime
+import gettext
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone, translation
 
@@ -143,3 +147,217 @@ def test_work_outside_a_request_uses_the_site_locale():
         assert translation.get_language() == "de"
         assert timezone.get_current_timezone_name() == "Europe/Berlin"
     assert translation.get_language() != "de"
+
+
+# The shipped translations
+
+
+# What a reader or a moderator sees, in the two languages the issue names,
+# with the plural forms that differ from the English ones.
+WORDS = {
+    "zh-hans": {
+        "leave_a_reply": "发表回复",
+        "post_comment": "发表评论",
+        "notify_me": "有后续评论时用电子邮件通知我。",
+        "reply": ">回复</a>",
+        "two_comments": "“你好世界”上有 2 条评论",
+        "likes": "成为第一个赞的人。",
+        "date": "2026年3月5日 10:00",
+        "closed": "这篇文章的评论已关闭。",
+        "required": "请写下你的评论。",
+        "confirm_subject": "请确认你在“你好世界”上的评论",
+        "confirm_body": "请确认这是你的电子邮件地址",
+        "confirm_button": "确认我的评论",
+        "held_subject": "“你好世界”上的一条评论等待审核",
+        "held_reason": "扣留原因：所有评论都需审核",  # noqa: RUF001
+        "approve": "批准：",  # noqa: RUF001
+    },
+    "ar": {
+        "leave_a_reply": "اترك ردًا",
+        "post_comment": "أرسل التعليق",
+        "notify_me": "أعلمني بالتعليقات اللاحقة عبر البريد الإلكتروني.",
+        "reply": ">رد</a>",
+        "two_comments": "تعليقان على «你好世界»",
+        "likes": "كن أول من يعجب بهذا.",
+        "date": "5 مارس، 2026 الساعة 10:00 ص",
+        "closed": "التعليقات مغلقة على هذه المقالة.",
+        "required": "يرجى كتابة تعليقك.",
+        "confirm_subject": "يرجى تأكيد تعليقك على «你好世界»",
+        "confirm_body": "يرجى تأكيد أن هذا عنوان بريدك الإلكتروني",
+        "confirm_button": "أكّد تعليقي",
+        "held_subject": "تعليق على «你好世界» ينتظر المراجعة",
+        "held_reason": "احتُجز بسبب: كل التعليقات محتجزة",
+        "approve": "وافق عليه:",
+    },
+}
+ENGLISH = ["Leave a Reply", "Post Comment", "Notify me", ">Reply</a>", "comments on"]
+
+
+@pytest.fixture(params=sorted(WORDS))
+def language(request, lenient_moderation) -> str:
+    set_site_identity(language=request.param)
+    return request.param
+
+
+@pytest.fixture
+def chinese_post():
+    return make_post(
+        title="你好世界", slug="你好世界", body="## 标题\n\n正文。", allow_comments=True
+    )
+
+
+def test_the_post_page_and_leave_a_reply_in_the_site_language(
+    client, language, chinese_post
+):
+    words = WORDS[language]
+    for _ in range(2):
+        make_comment(
+            post=chinese_post,
+            submit_date=datetime.datetime(2026, 3, 5, 10, 0, tzinfo=datetime.UTC),
+        )
+    page = client.get(chinese_post.get_absolute_url()).content.decode()
+    for key in ("leave_a_reply", "post_comment", "notify_me", "reply"):
+        assert words[key] in page, key
+    assert words["two_comments"] in page
+    assert words["likes"] in page
+    assert words["date"] in page
+    for english in ENGLISH:
+        assert english not in page, english
+
+
+def test_a_refused_comment_is_explained_in_the_site_language(
+    client, language, chinese_post
+):
+    from tests.test_comments import form_data
+
+    words = WORDS[language]
+    response = client.post("/comments/post/", form_data(chinese_post, comment=""))
+    assert response.status_code == 400
+    assert words["required"] in response.content.decode()
+    Post = type(chinese_post)
+    Post.objects.filter(pk=chinese_post.pk).update(allow_comments=False)
+    response = client.post("/comments/post/", form_data(chinese_post))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert words["closed"] in page
+    assert "A thoughtful comment." in page  # the reader's text is kept
+
+
+def test_the_confirmation_mail_is_in_the_site_language(
+    client, language, chinese_post, mailoutbox, settings
+):
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = True
+    from tests.test_comments import form_data
+
+    words = WORDS[language]
+    client.post("/comments/post/", form_data(chinese_post))
+    [message] = mailoutbox
+    assert message.subject == words["confirm_subject"]
+    assert words["confirm_body"] in message.body
+    html = message.alternatives[0][0]
+    assert words["confirm_button"] in html
+    assert f'<html lang="{language}" dir="{"rtl" if language == "ar" else "ltr"}">' in (
+        html
+    )
+
+
+def test_the_moderation_mail_is_in_the_site_language(
+    client, language, chinese_post, mailoutbox, settings
+):
+    from comments.models import DiscussionSettings
+    from tests.test_comments import form_data
+
+    settings.COMMENTS_XTD_CONFIRM_EMAIL = False
+    make_user(username="mod", email="mod@example.com", groups=("Moderators",))
+    DiscussionSettings.objects.filter(pk=1).update(hold_policy="always")
+    cache.clear()
+    words = WORDS[language]
+    client.post("/comments/post/", form_data(chinese_post))
+    message = next(m for m in mailoutbox if m.to == ["mod@example.com"])
+    assert message.subject == words["held_subject"]
+    assert words["held_reason"] in message.body
+    assert words["approve"] in message.body
+
+
+def test_mail_sent_outside_a_request_is_in_the_site_language(mailoutbox):
+    from comments.notifications import notify_moderators
+
+    make_user(username="mod", email="mod@example.com", groups=("Moderators",))
+    comment = make_comment(post=make_post(title="你好世界"), state="held")
+    set_site_identity(language="zh-hans")
+    mailoutbox.clear()
+    notify_moderators(comment)
+    message = next(m for m in mailoutbox if m.to == ["mod@example.com"])
+    assert message.subject == WORDS["zh-hans"]["held_subject"]
+    assert "扣留原因：需要审核员看一看" in message.body  # noqa: RUF001
+    assert translation.get_language() != "zh-hans"
+
+
+def test_plural_forms_follow_the_language(client, chinese_post):
+    from comments.likes import LikeSummary
+
+    set_site_identity(language="ar")
+    with translation.override("ar"):
+        lines = [LikeSummary(count=n).line for n in (1, 2, 3, 11, 100, 1000)]
+    assert lines == [
+        "أُعجب مدوّن واحد بهذا.",
+        "أُعجب مدوّنان بهذا.",
+        "أُعجب 3 مدوّنين بهذا.",
+        "أُعجب 11 مدوّنًا بهذا.",
+        "أُعجب 100 مدوّن بهذا.",
+        "أُعجب 1000 مدوّن بهذا.",
+    ]
+    with translation.override("fr"):
+        # French: 0 and 1 are singular.
+        from comments.models import reason_display
+
+        assert reason_display("1 links") == "1 lien"
+    with translation.override("de"):
+        assert LikeSummary(count=1234).line == "1.234 Bloggern gefällt das."
+
+
+def test_scripts_get_the_site_language_strings(client):
+    response = client.get("/jsi18n/zh-hans.js").content.decode()
+    assert '"Copy": "\\u590d\\u5236"' in response or '"Copy": "复制"' in response
+    arabic = client.get("/jsi18n/ar.js").content.decode()
+    assert "n==0 ? 0 : n==1 ? 1 : n==2 ? 2" in arabic  # six plural forms
+
+
+def test_the_compiled_catalogues_are_those_of_the_sources(tmp_path):
+    """The committed .mo files (what the site reads) say what the .po say."""
+    for po in sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/*.po")):
+        fresh = tmp_path / f"{po.parent.parent.name}-{po.stem}.mo"
+        subprocess.run(["msgfmt", "-o", str(fresh), str(po)], check=True)
+        with fresh.open("rb") as new, po.with_suffix(".mo").open("rb") as shipped:
+            assert (
+                gettext.GNUTranslations(new)._catalog
+                == gettext.GNUTranslations(shipped)._catalog
+            ), f"{po}: run `python manage.py compilemessages`"
+
+
+# Content in any script
+
+
+def test_posts_pages_categories_and_tags_answer_at_unicode_addresses(client):
+    from urllib.parse import quote, unquote
+
+    from tests.factories import make_category, make_page
+
+    category = make_category(name="健康", slug="健康")
+    post = make_post(
+        title="背痛的症状", slug="背痛的症状", category=category, tags=("腰背",)
+    )
+    page = make_page(title="关于", slug="关于")
+    # Addresses are written percent-encoded (what browsers send)...
+    assert category.get_absolute_url() == "/category/%E5%81%A5%E5%BA%B7/"
+    for url in [
+        post.get_absolute_url(),
+        category.get_absolute_url(),
+        "/tag/%E8%85%B0%E8%83%8C/",
+        page.get_absolute_url(),
+    ]:
+        # ...and answer so, in lower-case hex, or as plain Unicode.
+        for form in (url, url.lower(), unquote(url)):
+            response = client.get(form)
+            assert response.status_code == 200, form
+        assert quote(unquote(url)) == url
