@@ -475,6 +475,7 @@ class CommentAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "spam_filter_trained": {"spam": spam, "ham": ham},
             "spam_filter_agreement": spamfilter.agreement(),
+            "spam_filter_minimum": settings.INKWELL_SPAM_FILTER_MIN_DECISIONS,
         }
         return super().changelist_view(request, extra_context)
 

@@ -327,10 +327,12 @@ def test_the_queue_shows_the_score_and_why(admin_client, learnt):
     SpamFilterRecord.objects.create(
         comment=comment, score=0.62, clues=[["channel", 0.91], ["posture", 0.12]]
     )
+    decided = make_comment(body="spam", state="spam")
+    SpamFilterRecord.objects.create(comment=decided, score=0.9995, trained_as="spam")
     page = admin_client.get("/admin/comments/comment/?state=held").content.decode()
-    assert "0.620" in page
-    assert "channel" in page
-    assert "agreed with moderators" in page
+    assert "spam filter 0.620 (channel 0.91, posture 0.12)" in page
+    assert f"learnt from {3 * len(SPAM)} spam and {len(HAM)} approved" in page
+    assert "agreed with them on 1 of the 1 it was sure about" in page
 
 
 def test_the_moderation_mail_shows_the_score_why_and_agreement(learnt, mailoutbox):
