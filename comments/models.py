@@ -642,8 +642,9 @@ class SpamFilterRecord(models.Model):
 
     `tokens` are the comment's tokens as the filter first saw them, form
     facts included (how long the reader took), so that training and
-    untraining count exactly what was scored. `score` is None when the
-    filter had too few decisions to vote, or failed.
+    untraining count the same tokens even if the text is edited later (the
+    words' 4-grams are not kept: they are made again from the words).
+    `score` is None when the filter had too few decisions to vote, or failed.
     """
 
     class Label(models.TextChoices):

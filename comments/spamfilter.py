@@ -33,7 +33,14 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from comments.models import Comment, ModerationLog, SpamFilterRecord, SpamToken
-from comments.spamclassifier import Facts, score, tokenize
+from comments.spamclassifier import (
+    MAX_TOKENS,
+    Facts,
+    grams,
+    is_word,
+    score,
+    tokenize,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +158,7 @@ def remember(comment: Comment, verdict: Verdict | None) -> None:
             SpamFilterRecord.objects.update_or_create(
                 comment=comment,
                 defaults={
-                    "tokens": verdict.tokens,
+                    "tokens": kept(verdict.tokens),
                     "score": verdict.score,
                     "clues": [list(clue) for clue in verdict.clues[:CLUES_KEPT]],
                     "scored_at": timezone.now(),
@@ -172,9 +179,26 @@ def _lock_documents() -> None:
     list(SpamToken.objects.select_for_update().filter(token=DOCUMENTS).values("pk"))
 
 
+def kept(tokens: Iterable[str]) -> list[str]:
+    """The tokens a record keeps: all but the words' 4-grams, which are
+    made again from the words (three fifths of the tokens, and of the
+    space)."""
+    return [token for token in tokens if not token.startswith("~")]
+
+
+def counted(tokens: Iterable[str]) -> set[str]:
+    """The tokens a record's comment counts under: the kept ones and the
+    4-grams of its words."""
+    tokens = list(tokens)
+    return {
+        *tokens,
+        *(gram for token in tokens if is_word(token) for gram in grams(token)),
+    }
+
+
 def _add(changes: Counter, label: str, tokens: Iterable[str], sign: int) -> None:
     changes[(DOCUMENTS, label)] += sign
-    for token in set(tokens):
+    for token in counted(tokens):
         changes[(token, label)] += sign
 
 
@@ -189,7 +213,7 @@ def _write(changes: Counter) -> None:
         ignore_conflicts=True,
         batch_size=500,
     )
-    if len(tokens) <= 2 * 400:
+    if len(tokens) <= 2 * MAX_TOKENS:
         # One comment's worth: an UPDATE per label and delta, counts added
         # in the database (F()), never read and written back.
         by_change: dict[tuple[str, int], list[str]] = {}
@@ -230,7 +254,7 @@ def teach(lessons: Iterable[tuple[Comment, str]]) -> int:
             record = records.get(comment.pk)
             if record is None:
                 record = SpamFilterRecord(
-                    comment=comment, tokens=tokenize(facts_of(comment))
+                    comment=comment, tokens=kept(tokenize(facts_of(comment)))
                 )
                 records[comment.pk] = record
                 new.append(record)

@@ -136,6 +136,12 @@ def test_marking_spam_and_approving_train_the_filter():
     moderation.apply_action(ham, "approve")
     assert documents() == (1, 1)
     assert counts("posture") == (0, 1)
+    # The words' 4-grams are counted, and made again from the words rather
+    # than kept on the record.
+    assert counts("~^pos") == (0, 1)
+    kept = SpamFilterRecord.objects.get(comment=ham).tokens
+    assert "posture" in kept
+    assert not [token for token in kept if token.startswith("~")]
 
 
 def test_approving_from_the_mail_link_trains_the_filter(client):
