@@ -419,6 +419,8 @@ def status(job: ImportJob) -> dict:
         text = gettext("Waiting for the task worker to start…")
     elif job.is_active and not total:
         text = gettext("Reading the file…")
+    elif job.is_active and done >= total:
+        text = gettext("Finishing: pages, menus and the last posts' comments…")
     elif job.is_active:
         text = ngettext(
             "%(done)s of %(total)s item read and written",

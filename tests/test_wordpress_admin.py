@@ -326,6 +326,11 @@ def test_progress_is_read_from_the_database_or_the_cache(admin_client):
     cache.clear()
     ImportJob.objects.filter(pk=job.pk).update(progress_done=600, progress_total=1000)
     assert admin_client.get(job_url(job, "status")).json()["done"] == 600
+    importing.Progress(job.pk)(1000, 1000)
+    assert admin_client.get(job_url(job, "status")).json()["text"].startswith(
+        "Finishing"
+    )
+    cache.clear()
     page = admin_client.get(job_url(job)).content.decode()
     assert 'value="600" max="1000"' in page
 
