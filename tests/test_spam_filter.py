@@ -282,6 +282,27 @@ def test_a_trusted_score_never_rescues_what_a_spam_rule_rejects():
     assert evaluate(submission, rules).state == State.SPAM
 
 
+def test_akismet_is_asked_only_after_the_filter_and_only_if_it_did_not_say_spam(
+    client, no_confirmation, learnt, settings
+):
+    from unittest import mock
+
+    settings.AKISMET_API_KEY = "a-key"
+    DiscussionSettings.objects.create(pk=1, hold_policy="filter")
+    spammy = "Subscribe to my channel, check out http://cheap-views.example/free"
+    trusted = "Thank you, the section on stretching in the morning helped my back."
+    with mock.patch.object(moderation, "akismet_says_spam", return_value=True) as asked:
+        client.post(POST_URL, sent(learnt, comment=spammy))
+        assert not asked.called
+        client.post(POST_URL, sent(learnt, comment=trusted, email="bo@example.com"))
+        assert asked.call_count == 1
+    reasons = dict(
+        Comment.objects.filter(user_name="Ada Reader").values_list("comment", "reason")
+    )
+    assert reasons[spammy].startswith("filter: ")
+    assert reasons[trusted] == "Akismet"
+
+
 def test_corrupt_state_holds_the_comment_and_is_logged(
     client, no_confirmation, learnt, caplog
 ):
@@ -358,6 +379,43 @@ def test_the_moderation_mail_shows_the_score_why_and_agreement(learnt, mailoutbo
 
 
 # Two app servers
+
+
+@pytest.mark.scaleout
+@pytest.mark.django_db(transaction=True)
+def test_moderators_deciding_at_the_same_moment_each_count_once():
+    """Eight moderators approve eight comments with the same words at once:
+    no count is lost to a race and no training deadlocks (PostgreSQL)."""
+    import threading
+
+    post = make_post()
+    comments = [
+        make_comment(post=post, body="Posture and stretching", state="held")
+        for _ in range(8)
+    ]
+    start = threading.Barrier(len(comments))
+    failures = []
+
+    def approve(comment) -> None:
+        from django.db import connection as own
+
+        try:
+            start.wait()
+            moderation.apply_action(comment, "approve")
+        except Exception as error:  # pragma: no cover - reported below
+            failures.append(error)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=approve, args=(c,)) for c in comments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert documents() == (0, 8)
+    assert counts("posture") == (0, 8)
+    assert counts("~stre") == (0, 8)
 
 
 @pytest.mark.scaleout
