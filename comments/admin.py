@@ -450,7 +450,7 @@ class CommentAdmin(admin.ModelAdmin):
             comment.state,
             comment.get_state_display(),
             format_html(" · {}", comment.reason) if comment.reason else "",
-            self.spam_score(comment),
+            self.filter_note(comment),
             Truncator(comment.comment).chars(240) or gettext("(empty)"),
             format_html_join("", "{}", ((button,) for button in buttons)),
         )
@@ -458,15 +458,23 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.display(description=_("spam filter"))
     def spam_score(self, comment: Comment) -> str:
         """The filter's score when the comment came, and its strongest clues
-        (the "why"), each with its spam probability; nothing when unscored."""
+        (the "why"), each with its spam probability."""
+        record = getattr(comment, "spam_filter", None)
+        if record is None or record.score is None:
+            return gettext("not scored")
+        clues = ", ".join(f"{token} {chance:.2f}" for token, chance in record.clues[:3])
+        return gettext("spam filter %(score)s (%(clues)s)") % {
+            "score": spamfilter.shown(record.score),
+            "clues": clues,
+        }
+
+    def filter_note(self, comment: Comment) -> str:
+        """The score and why beside the state in the queue, when scored."""
         record = getattr(comment, "spam_filter", None)
         if record is None or record.score is None:
             return ""
-        clues = ", ".join(f"{token} {chance:.2f}" for token, chance in record.clues[:3])
         return format_html(
-            ' · <span class="queue__filter">{}</span>',
-            gettext("spam filter %(score)s (%(clues)s)")
-            % {"score": spamfilter.shown(record.score), "clues": clues},
+            ' · <span class="queue__filter">{}</span>', self.spam_score(comment)
         )
 
     def changelist_view(self, request: HttpRequest, extra_context=None):

@@ -360,6 +360,10 @@ def test_the_queue_shows_the_score_and_why(admin_client, learnt):
     assert "spam filter 0.620 (channel 0.91, posture 0.12)" in page
     assert f"learnt from {3 * len(SPAM)} spam and {len(HAM)} approved" in page
     assert "agreed with them on 1 of the 1 it was sure about" in page
+    change = admin_client.get(f"/admin/comments/comment/{comment.pk}/change/")
+    assert "spam filter 0.620 (channel 0.91, posture 0.12)" in change.content.decode()
+    spammed = admin_client.get(f"/admin/comments/comment/{decided.pk}/change/")
+    assert "spam filter 0.999" in spammed.content.decode()
 
 
 def test_the_moderation_mail_shows_the_score_why_and_agreement(learnt, mailoutbox):
