@@ -122,7 +122,10 @@ class ImportForm(forms.Form):
         queryset=get_user_model().objects.filter(is_active=True, is_staff=True),
         required=False,
         empty_label=_("The first superuser"),
-        help_text=_("Authors named in the export become users of their own."),
+        help_text=_(
+            "For the authors the export names, you choose after the dry run: "
+            "a user of their own, or a user here."
+        ),
     )
     skip_pings = forms.BooleanField(
         label=_("Leave out pingbacks and trackbacks"), required=False
