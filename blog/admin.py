@@ -330,6 +330,16 @@ def reencoded_upload(image):
     return ContentFile(encoded, name=f"{stem}.{extension}")
 
 
+def labelled_empty_option(create_option):
+    def create(name, value, label, *args, **kwargs):
+        option = create_option(name, value, label, *args, **kwargs)
+        if value == "" and not label:
+            option["attrs"]["label"] = _("None")
+        return option
+
+    return create
+
+
 class PostForm(forms.ModelForm):
     """The writing form of posts and pages (same editor, same checks)."""
 
@@ -343,6 +353,13 @@ class PostForm(forms.ModelForm):
             date, time = field.widget.widgets
             date.attrs["aria-label"] = "Publish date"
             time.attrs["aria-label"] = "Publish time"
+        for field in self.fields.values():
+            widget = getattr(field.widget, "widget", field.widget)
+            if isinstance(widget, AutocompleteSelect):
+                # Its empty choice is <option value=""></option>, which the
+                # HTML standard refuses: give it a label (select2 still
+                # shows the box empty).
+                widget.create_option = labelled_empty_option(widget.create_option)
         tags = self.fields.get("tags")
         if tags is not None:
             # Existing tags suggested as the author types (blog/tags.py).

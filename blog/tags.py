@@ -44,5 +44,5 @@ class TagInput(TagWidget):
             '{}<datalist id="{}">{}</datalist>',
             super().render(name, value, attrs, renderer),
             suggestions,
-            format_html_join("", '<option value="{}"></option>', ((n,) for n in names)),
+            format_html_join("", "<option>{}</option>", ((n,) for n in names)),
         )

@@ -55,8 +55,8 @@ def test_existing_tags_are_suggested_in_a_labelled_box(client, author):
     assert '<label for="id_tags">' in page
     assert 'list="id_tags_suggestions"' in page
     assert '<datalist id="id_tags_suggestions">' in page
-    assert '<option value="stretching"></option>' in page
-    assert '<option value="posture"></option>' in page
+    assert "<option>stretching</option>" in page
+    assert "<option>posture</option>" in page
 
 
 # Preview, saved or not
