@@ -13,8 +13,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import (
     FileResponse,
     Http404,
@@ -25,10 +26,12 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.admin import MarkdownxModelAdmin
@@ -42,12 +45,14 @@ from blog.importing import ImportForm
 from blog.models import (
     Category,
     ImportJob,
+    MediaFile,
     Menu,
     MenuItem,
     Page,
     Post,
     Revision,
     SiteIdentity,
+    media_uses,
 )
 from blog.tags import TagInput, tags_from_string
 from blog.wordpress import write_export
@@ -360,6 +365,12 @@ class PostForm(forms.ModelForm):
                 # HTML standard refuses: give it a label (select2 still
                 # shows the box empty).
                 widget.create_option = labelled_empty_option(widget.create_option)
+        body = self.fields.get("body")
+        if body is not None:
+            # The editor's "Insert from the media library" (editor-layout.js).
+            body.widget.attrs["data-media-picker"] = reverse(
+                "admin:blog_mediafile_picker"
+            )
         tags = self.fields.get("tags")
         if tags is not None:
             # Existing tags suggested as the author types (blog/tags.py).
@@ -657,6 +668,171 @@ def view_on_site(
     if obj is None or not model_admin.has_view_or_change_permission(request, obj):
         raise Http404("No such object.")
     return shortcut(request, content_type_id, pk)
+
+
+@admin.register(MediaFile)
+class MediaFileAdmin(admin.ModelAdmin):
+    """The media library: every picture uploaded in the editor or imported
+    from WordPress, with where it is used; its description is what it is
+    inserted with; one that no post or page shows can be deleted."""
+
+    list_display = ["thumbnail", "file", "dimensions", "description", "used_in"]
+    list_display_links = ["file"]
+    search_fields = ["name", "description"]
+    list_per_page = 40
+    fields = ["preview", "description", "markdown_text", "dimensions", "used_in"]
+    readonly_fields = ["preview", "markdown_text", "dimensions", "used_in"]
+    actions = ["delete_selected"]
+    PICKED = 24
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # pictures come in through the editor and the import
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "picker/",
+                self.admin_site.admin_view(self.picker_view),
+                name="blog_mediafile_picker",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_changelist_instance(self, request: HttpRequest):
+        changelist = super().get_changelist_instance(request)
+        files = list(changelist.result_list)
+        for media, uses in zip(files, media_uses(files).values(), strict=True):
+            media.uses = uses
+        return changelist
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        media = super().get_object(request, object_id, from_field)
+        if media is not None:
+            media.uses = media_uses([media])[media.pk]
+        return media
+
+    # Columns and fields
+
+    @admin.display(description=_("picture"))
+    def thumbnail(self, media: MediaFile) -> str:
+        return format_html(
+            '<img src="{}" alt="{}" class="media-thumb" loading="lazy">',
+            media.url,
+            media.description,
+        )
+
+    @admin.display(description=_("preview"))
+    def preview(self, media: MediaFile) -> str:
+        return format_html(
+            '<img src="{}" alt="{}" class="media-preview">',
+            media.url,
+            media.description,
+        )
+
+    @admin.display(description=_("file"), ordering="name")
+    def file(self, media: MediaFile) -> str:
+        return str(media)
+
+    @admin.display(description=_("size"), ordering="size")
+    def dimensions(self, media: MediaFile) -> str:
+        size = filesizeformat(media.size)
+        if media.width and media.height:
+            return f"{media.width} \N{MULTIPLICATION SIGN} {media.height} px, {size}"
+        return size
+
+    @admin.display(description=_("Markdown"))
+    def markdown_text(self, media: MediaFile) -> str:
+        return format_html(
+            "<code>{}</code><p class='help'>{}</p>",
+            media.markdown,
+            _(
+                "Paste this into a post, or use “Insert from the media library” "
+                "in the editor."
+            ),
+        )
+
+    @admin.display(description=_("used in"))
+    def used_in(self, media: MediaFile) -> str:
+        uses = getattr(media, "uses", [])
+        if not uses:
+            return _("Not used")
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            (
+                (
+                    reverse(
+                        f"admin:blog_{type(written)._meta.model_name}_change",
+                        args=[written.pk],
+                    ),
+                    written.title,
+                )
+                for written in uses
+            ),
+        )
+
+    # Deleting: never a picture a post or page shows
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        media = self.get_object(request, unquote(object_id))
+        if media is not None and media.uses:
+            self.message_user(
+                request,
+                _(
+                    "“%(name)s” is used in %(uses)s, so it was not deleted. "
+                    "Take it out of them first."
+                )
+                % {"name": media, "uses": ", ".join(str(w) for w in media.uses)},
+                messages.ERROR,
+            )
+            return redirect(reverse("admin:blog_mediafile_change", args=[media.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        files = list(queryset)
+        uses = media_uses(files)
+        kept = [media for media in files if uses[media.pk]]
+        for media in files:
+            if not uses[media.pk]:
+                self.delete_model(request, media)
+        if kept:
+            self.message_user(
+                request,
+                _("Not deleted, because posts or pages use them: %(names)s.")
+                % {"names": ", ".join(str(media) for media in kept)},
+                messages.ERROR,
+            )
+
+    def delete_model(self, request: HttpRequest, media: MediaFile) -> None:
+        default_storage.delete(media.name)
+        super().delete_model(request, media)
+
+    # The editor's "Insert from the media library"
+
+    def picker_view(self, request: HttpRequest) -> JsonResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        found = MediaFile.objects.all()
+        query = request.GET.get("q", "").strip()[:100]
+        if query:
+            found = found.filter(
+                Q(name__icontains=query) | Q(description__icontains=query)
+            )
+        response = JsonResponse(
+            {
+                "pictures": [
+                    {
+                        "url": media.url,
+                        "name": str(media),
+                        "description": media.description,
+                        "markdown": media.markdown,
+                    }
+                    for media in found[: self.PICKED]
+                ]
+            }
+        )
+        add_never_cache_headers(response)
+        return response
 
 
 @admin.register(ImportJob)

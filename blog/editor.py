@@ -36,6 +36,7 @@ from django.views.decorators.http import require_POST
 from PIL import Image, ImageCms, ImageOps, ImageSequence
 
 from blog import markup
+from blog.models import MediaFile
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +93,15 @@ class ImageUploadForm(forms.Form):
         self.encoded, self.extension = clean_picture(upload)
         return upload
 
-    def save(self) -> str:
-        """Store the re-encoded picture under a random name; return its URL."""
+    def save(self, uploaded_by=None) -> str:
+        """Store the re-encoded picture under a random name, in the media
+        library too; return its URL."""
         folder = timezone.now().strftime(settings.MARKDOWNX_MEDIA_PATH)
         name = posixpath.join(folder, f"{uuid.uuid4().hex}.{self.extension}")
         stored = default_storage.save(name, ContentFile(self.encoded))
+        MediaFile.objects.register(
+            stored, size=len(self.encoded), uploaded_by=uploaded_by
+        )
         return default_storage.url(stored)
 
 
@@ -271,4 +276,5 @@ def upload_image(request: HttpRequest) -> JsonResponse:
     form = ImageUploadForm(files=request.FILES)
     if not form.is_valid():
         return JsonResponse({"error": form.errors["image"][0]}, status=400)
-    return JsonResponse({"image_code": f"![{ALT_PLACEHOLDER}]({form.save()})"})
+    url = form.save(uploaded_by=request.user)
+    return JsonResponse({"image_code": f"![{ALT_PLACEHOLDER}]({url})"})

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchVectorField
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Case, Count, Q, Value, When
@@ -17,6 +18,7 @@ from django.utils.encoding import iri_to_uri
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
+from PIL import Image, UnidentifiedImageError
 from taggit.managers import TaggableManager
 
 from blog import locale, markup, pagecache, redirects
@@ -1268,3 +1270,91 @@ class FrontCachedPage(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class MediaFileQuerySet(models.QuerySet):
+    def register(self, name: str, *, size: int, uploaded_by=None) -> MediaFile:
+        """Note a picture just stored under `name` (an editor upload, an
+        imported WordPress file), with its dimensions if Pillow reads it."""
+        width = height = None
+        try:
+            with default_storage.open(name) as stored, Image.open(stored) as picture:
+                width, height = picture.size
+        except (OSError, UnidentifiedImageError, ValueError):
+            pass
+        media, _created = self.update_or_create(
+            name=name,
+            defaults={"size": size, "width": width, "height": height},
+            create_defaults={
+                "size": size,
+                "width": width,
+                "height": height,
+                "uploaded_by": uploaded_by,
+            },
+        )
+        return media
+
+
+class MediaFile(models.Model):
+    """A picture in the media library: uploaded in the editor or imported
+    from WordPress, with the description it is inserted with."""
+
+    name = models.CharField(max_length=500, unique=True, editable=False)
+    description = models.CharField(
+        _("description"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "What the picture shows, for readers who cannot see it: inserted "
+            "as its alternative text. Posts that already use it keep theirs."
+        ),
+    )
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    size = models.PositiveBigIntegerField(_("size"), editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    uploaded_at = models.DateTimeField(_("added"), default=timezone.now, editable=False)
+
+    objects = MediaFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = _("picture")
+        verbose_name_plural = _("media library")
+
+    def __str__(self) -> str:
+        return self.name.rpartition("/")[2]
+
+    @property
+    def url(self) -> str:
+        return default_storage.url(self.name)
+
+    @property
+    def markdown(self) -> str:
+        return f"![{self.description}]({self.url})"
+
+
+def media_uses(files: list[MediaFile]) -> dict[int, list]:
+    """For each of `files`, the posts and pages that show it (in their text
+    or as their featured picture): two queries, whatever the number."""
+    found: dict[int, list] = {media.pk: [] for media in files}
+    if not files:
+        return found
+    for model in (Post, Page):
+        condition = Q(featured_image__in=[media.name for media in files])
+        for media in files:
+            condition |= Q(body__contains=media.url)
+        for written in model.objects.filter(condition).only(
+            "title", "body", "featured_image", "status", "author_id"
+        ):
+            for media in files:
+                if media.url in written.body or written.featured_image == media.name:
+                    found[media.pk].append(written)
+    return found

@@ -14,7 +14,7 @@ from django.utils import timezone
 from taggit.models import Tag
 
 from blog import markup
-from blog.models import Category, Post
+from blog.models import Category, MediaFile, Post
 from blog.wordpress import posts_written
 from blog.wordpress.content import (
     Attachment,
@@ -363,6 +363,9 @@ def test_media_files_are_copied_and_links_rewritten(export, tmp_path):
     assert "media files not found under --media-dir" in report
     run_import(path, "--media-dir", str(tmp_path / "uploads"))
     assert default_storage.listdir("wordpress/2019/05")[1] == ["photo.jpg"]
+    # In the media library, once, though imported twice.
+    [media] = MediaFile.objects.all()
+    assert (media.name, media.size) == ("wordpress/2019/05/photo.jpg", 17)
 
 
 @pytest.mark.parametrize("prefix", ["", "uploads/", "site/wp-content/uploads/"])

@@ -34,7 +34,7 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
-from blog.models import Category, Post, WordPressTag
+from blog.models import Category, MediaFile, Post, WordPressTag
 from blog.redirects import decoded_path, normalise_path
 from blog.wordpress.content import Attachment, convert_content, plain
 from blog.wordpress.wxr import (
@@ -270,6 +270,10 @@ def uploads_member(name: str) -> str | None:
     return name
 
 
+# Imported files of these kinds are listed in the media library.
+PICTURE_EXTENSIONS = {"jpg", "jpeg", "png", "gif", "webp"}
+
+
 class MediaFiles:
     """Copies the uploads that posts use from `--media-dir` into our storage.
 
@@ -341,13 +345,17 @@ class MediaFiles:
             if default_storage.exists(name):
                 if default_storage.size(name) == size:
                     self.report.count("media files", "unchanged")
+                    if name.rpartition(".")[2].lower() in PICTURE_EXTENSIONS:
+                        MediaFile.objects.register(name, size=size)
                     continue
                 default_storage.delete(name)
                 outcome = "updated"
             else:
                 outcome = "created"
             with opener() as handle:
-                default_storage.save(name, File(handle, name=name))
+                stored = default_storage.save(name, File(handle, name=name))
+            if stored.rpartition(".")[2].lower() in PICTURE_EXTENSIONS:
+                MediaFile.objects.register(stored, size=size)
             self.report.count("media files", outcome)
 
 

@@ -10,6 +10,110 @@
     return typeof window.gettext === "function" ? window.gettext(text) : text;
   }
 
+  // `text` in place of editor.value[start:end], on a line of its own, with
+  // no blank lines added around it; the cursor after it.
+  function insertOnOwnLine(editor, text, start, end) {
+    var before = editor.value.slice(0, start);
+    var after = editor.value.slice(end);
+    var lead = before === "" || before.slice(-1) === "\n" ? "" : "\n";
+    var trail = after === "" || after.charAt(0) === "\n" ? "" : "\n";
+    editor.value = before + lead + text + trail + after;
+    var caret = before.length + lead.length + text.length + trail.length;
+    editor.setSelectionRange(caret, caret);
+    editor.dispatchEvent(new Event("input"));
+  }
+  window.InkwellEditor = { insertOnOwnLine: insertOnOwnLine };
+
+  // "Insert from the media library": a dialog listing the pictures (newest
+  // first, or those matching a search) from blog/admin.py MediaFileAdmin.
+  function mediaPicker(editor, url) {
+    var dialog = document.createElement("dialog");
+    dialog.className = "media-picker";
+    dialog.setAttribute("aria-labelledby", "media-picker-title");
+    var title = document.createElement("h2");
+    title.id = "media-picker-title";
+    title.textContent = t("Media library");
+    var label = document.createElement("label");
+    label.htmlFor = "media-picker-search";
+    label.textContent = t("Search pictures");
+    var search = document.createElement("input");
+    search.type = "search";
+    search.id = "media-picker-search";
+    var list = document.createElement("ul");
+    list.className = "media-picker__list";
+    var status = document.createElement("p");
+    status.className = "media-picker__status";
+    status.setAttribute("role", "status");
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "media-picker__close";
+    close.textContent = t("Close");
+    [title, label, search, status, list, close].forEach(function (part) {
+      dialog.appendChild(part);
+    });
+    document.body.appendChild(dialog);
+    var at = { start: 0, end: 0 };
+    var timer = null;
+
+    function load() {
+      status.textContent = t("Loading…");
+      fetch(url + "?q=" + encodeURIComponent(search.value), {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error(response.status);
+          }
+          return response.json();
+        })
+        .then(function (answer) {
+          list.replaceChildren();
+          answer.pictures.forEach(function (picture) {
+            var item = document.createElement("li");
+            var choose = document.createElement("button");
+            choose.type = "button";
+            var image = document.createElement("img");
+            image.src = picture.url;
+            image.alt = "";
+            var name = document.createElement("span");
+            name.textContent = picture.description || picture.name;
+            choose.appendChild(image);
+            choose.appendChild(name);
+            choose.addEventListener("click", function () {
+              insertOnOwnLine(editor, picture.markdown, at.start, at.end);
+              dialog.close();
+              editor.focus();
+            });
+            item.appendChild(choose);
+            list.appendChild(item);
+          });
+          status.textContent = answer.pictures.length
+            ? ""
+            : t("No pictures yet: drop or paste one into the text.");
+        })
+        .catch(function () {
+          status.textContent = t("The media library could not be opened. Try again.");
+        });
+    }
+
+    search.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(load, 250);
+    });
+    close.addEventListener("click", function () {
+      dialog.close();
+    });
+    dialog.addEventListener("close", function () {
+      editor.focus();
+    });
+    return function open() {
+      at = { start: editor.selectionStart, end: editor.selectionEnd };
+      dialog.showModal();
+      load();
+    };
+  }
+
   function button(label, pressed) {
     var made = document.createElement("button");
     made.type = "button";
@@ -45,6 +149,15 @@
     var focus = button(t("Distraction-free"), false);
     focus.className = "editor-focus-toggle";
     bar.appendChild(views);
+    if (editor.dataset.mediaPicker) {
+      var open = mediaPicker(editor, editor.dataset.mediaPicker);
+      var library = document.createElement("button");
+      library.type = "button";
+      library.className = "editor-library";
+      library.textContent = t("Insert from the media library");
+      library.addEventListener("click", open);
+      bar.appendChild(library);
+    }
     bar.appendChild(focus);
     widget.insertBefore(bar, editor);
 

@@ -9,21 +9,14 @@
   var FALLBACK = "The picture could not be uploaded. Try again.";
 
   // The widget puts the picture right at the cursor ("each side![…](…)"):
-  // give it a line of its own, with no blank lines added around it.
+  // give it a line of its own (static/js/editor-layout.js).
   function ownLine(editor, code) {
     var end = editor.selectionStart;
     var start = end - code.length;
-    if (start < 0 || editor.value.slice(start, end) !== code) {
+    if (start < 0 || editor.value.slice(start, end) !== code || !window.InkwellEditor) {
       return;
     }
-    var before = editor.value.slice(0, start);
-    var after = editor.value.slice(end);
-    var lead = before === "" || before.slice(-1) === "\n" ? "" : "\n";
-    var trail = after === "" || after.charAt(0) === "\n" ? "" : "\n";
-    editor.value = before + lead + code + trail + after;
-    var caret = before.length + lead.length + code.length + trail.length;
-    editor.setSelectionRange(caret, caret);
-    editor.dispatchEvent(new Event("input"));
+    window.InkwellEditor.insertOnOwnLine(editor, code, start, end);
   }
 
   function setUp(widget) {

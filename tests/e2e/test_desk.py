@@ -8,10 +8,12 @@ import re
 from io import BytesIO
 
 from django.contrib.admin.models import LogEntry
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from blog.models import Post
+from blog.models import MediaFile, Post
 from comments.models import Comment
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_accessibility import serious
@@ -166,6 +168,14 @@ def test_an_author_writes_on_a_phone_and_previews_before_saving(
 ):
     make_user(username="writer", groups=("Authors",))
     make_post(title="Older", tags=("stretching", "morning routine"))
+    buffer = BytesIO()
+    Image.new("RGB", (12, 9), (160, 40, 40)).save(buffer, "PNG")
+    stored = default_storage.save(
+        "uploads/2026/11/door.png", ContentFile(buffer.getvalue())
+    )
+    door = MediaFile.objects.register(stored, size=len(buffer.getvalue()))
+    door.description = "A red door"
+    door.save()
     context = browser.new_context(base_url=live_server.url, viewport=PHONE)
     page = context.new_page()
     page.on("console", browser_watch.on_console)
@@ -190,19 +200,33 @@ def test_an_author_writes_on_a_phone_and_previews_before_saving(
         )
         value = body.input_value().replace("Describe this image", "A mat")
         body.fill(value + "\n\nBreathe **slowly**.")
+        body.press("End")
+
+        # A picture uploaded before, from the media library.
+        page.get_by_role("button", name="Insert from the media library").click()
+        dialog = page.get_by_role("dialog", name="Media library")
+        expect(dialog).to_be_visible()
+        page.screenshot(path=ARTIFACTS / "desk-media-picker-390.png")
+        dialog.get_by_role("button", name="A red door").click()
+        expect(dialog).to_be_hidden()
+        assert body.input_value().endswith(
+            f"Breathe **slowly**.\n![A red door]({door.url})"
+        )
         page.locator("#id_tags").fill("morning routine, stretching")
 
         # The phone shows one view at a time.
         preview = page.locator(".markdownx-preview")
         expect(preview).to_be_hidden()
-        page.get_by_role("button", name="Preview", exact=True).first.click()
+        page.locator(".editor-views button", has_text="Preview").click()
         expect(preview).to_be_visible()
         expect(body).to_be_hidden()
         expect(preview.locator("strong")).to_have_text("slowly")
-        expect(preview.locator("img")).to_have_js_property("naturalWidth", 8)
+        expect(preview.locator("img[alt='A mat']")).to_have_js_property(
+            "naturalWidth", 8
+        )
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the page scrolls sideways ({width} px)"
-        page.get_by_role("button", name="Write").click()
+        page.locator(".editor-views button", has_text="Write").click()
         expect(body).to_be_visible()
 
         # Preview before the first save, in a tab of its own.
@@ -215,6 +239,7 @@ def test_an_author_writes_on_a_phone_and_previews_before_saving(
         )
         expect(shown.get_by_text("Preview — not saved")).to_be_visible()
         expect(shown.locator(".post__body img[alt='A mat']")).to_have_count(1)
+        expect(shown.locator(".post__body img[alt='A red door']")).to_have_count(1)
         preview_html = shown.content()
         preview_violations = serious(axe(shown, "desk-post-preview"))
         shown.close()
@@ -235,6 +260,8 @@ def test_an_author_writes_on_a_phone_and_previews_before_saving(
             {
                 "desk-editor": f"/admin/blog/post/{post.pk}/change/",
                 "desk-editor-new": "/admin/blog/post/add/",
+                "desk-media-library": "/admin/blog/mediafile/",
+                "desk-media-picture": f"/admin/blog/mediafile/{door.pk}/change/",
             },
         )
         browser_watch.assert_clean()
