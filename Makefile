@@ -63,9 +63,12 @@ serve: install
 	DJANGO_DEBUG=0 SITE_URL=$(SITE_URL) PORT=$(PORT) $(BIN)/gunicorn -c blog/gunicorn.py blog.wsgi
 
 # The performance harness (bench/run.py): its own data in a fresh database,
-# server time per page, then gunicorn under wrk; writes bench/results.json.
+# server time per page, then gunicorn under wrk, then nginx in front; writes
+# bench/results.json. Then bench/scale.py: every page's server time at 10,
+# 1,000 and 20,000 posts (200,000 comments); writes bench/scale.json.
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "make bench needs Debian's wrk: apt-get install wrk"; exit 1; }
 	./.ci/nginx-deps
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/scale.py

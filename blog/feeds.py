@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import condition
 from taggit.models import Tag
 
-from blog import markup
+from blog import markup, pagecache
 from blog.links import absolute
 from blog.models import Category, Post, SiteIdentity, display_name
 
@@ -48,9 +48,14 @@ class FeedScope:
         deletions, which leave no newer timestamp behind.
         """
         if self._state is None:
-            self._state = self.posts.aggregate(
-                count=Count("pk", distinct=True),
-                changed=Max(Greatest("updated_at", "published_at")),
+            self._state = pagecache.cached(
+                "feed-state",
+                self.page_url,
+                pagecache.version(),
+                build=lambda: self.posts.aggregate(
+                    count=Count("pk", distinct=True),
+                    changed=Max(Greatest("updated_at", "published_at")),
+                ),
             )
         return self._state
 
@@ -192,7 +197,11 @@ class AtomPostFeed(PostFeed):
 
 
 def _conditional(feed: Feed):
-    return condition(etag_func=feed_etag, last_modified_func=feed_last_modified)(feed)
+    """The feed, answering conditional requests from its scope's state; both
+    kept under the site version (the feed is the same for every reader)."""
+    return condition(etag_func=feed_etag, last_modified_func=feed_last_modified)(
+        pagecache.kept_response(feed)
+    )
 
 
 rss = _conditional(PostFeed())

@@ -43,6 +43,7 @@ reader's token from `get_token()` in the placeholder's place.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import pickle
@@ -310,6 +311,48 @@ def cached(
     cache.set(key, kept, seconds)
     recent_copies.put(key, kept, kept[2])
     return value
+
+
+class _NotKept(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+def kept_response(view: Callable) -> Callable:
+    """For views that answer with validators of their own (feeds, sitemaps),
+    which the page cache leaves to them: a 200 response kept under the site
+    version by its address (and page number, `p`), so that a feed or a
+    sitemap page costs one cache read once built, however many posts the
+    site holds. The same for every reader: only for views whose answer is."""
+
+    @functools.wraps(view)
+    def kept(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def build() -> tuple[bytes, tuple[tuple[str, str], ...]]:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            if response.status_code != 200 or response.streaming or response.cookies:
+                raise _NotKept(response)
+            headers = tuple(
+                (name, value)
+                for name, value in response.items()
+                if name.lower() not in {"content-length", "set-cookie"}
+            )
+            return response.content, headers
+
+        try:
+            content, headers = cached(
+                "response",
+                request.path,
+                request.GET.get("p", ""),
+                version(SITE),
+                build=build,
+            )
+        except _NotKept as refused:
+            return refused.response
+        return HttpResponse(content, headers=dict(headers))
+
+    return kept
 
 
 def versions(request: HttpRequest) -> dict:

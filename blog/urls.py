@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 
 import blog.converters  # noqa: F401  (registers id, username, mm and uslug)
 from blog import admin as blog_admin
-from blog import editor, feeds, locale, media, views
+from blog import editor, feeds, locale, media, pagecache, views
 from blog.sitemaps import sitemaps
 
 blog_patterns = [
@@ -18,13 +18,13 @@ blog_patterns = [
     path("feed/atom/", feeds.atom, name="feed_atom"),
     path(
         "sitemap.xml",
-        sitemap_views.index,
+        pagecache.kept_response(sitemap_views.index),
         {"sitemaps": sitemaps, "sitemap_url_name": "blog:sitemap_section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        sitemap_views.sitemap,
+        pagecache.kept_response(sitemap_views.sitemap),
         {"sitemaps": sitemaps},
         name="sitemap_section",
     ),

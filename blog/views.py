@@ -305,8 +305,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
     query, shortened = search.clean_query(request.GET.get("q", ""))
     page, pages, more = None, [], False
     if query:
-        found, more = search.bounded_matches(query)
+        found, more = search.ranked_matches(query)
         page = paginate(request, found)
+        page.object_list = search.posts_in_order(page.object_list)
         search.add_snippets(page, query)
         if page.number == 1:
             pages = search.matching_pages(query)

@@ -219,3 +219,17 @@ def test_search_page_query_count_is_fixed(client, django_assert_num_queries, pos
     # PostgreSQL the snippets of the page shown.
     with django_assert_num_queries(4 + full_text + CHROME_QUERIES):
         assert client.get("/search/", {"q": "walrus"}).status_code == 200
+
+
+def test_a_search_asked_again_reads_only_the_page_shown_and_sees_new_posts(
+    client, settings, django_assert_num_queries
+):
+    settings.INKWELL_PAGE_CACHE = False
+    make_post(title="Walrus one")
+    assert result_titles(client, "walrus") == ["Walrus one"]
+    # The posts of the page and the matching pages; the ranking is kept
+    # under the site version (on PostgreSQL, the snippets too).
+    with django_assert_num_queries(2 + full_text):
+        assert client.get("/search/", {"q": "walrus"}).status_code == 200
+    make_post(title="Walrus two")
+    assert sorted(result_titles(client, "walrus")) == ["Walrus one", "Walrus two"]

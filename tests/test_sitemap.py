@@ -110,3 +110,17 @@ def test_the_sitemap_is_an_index_of_sections_in_pages_of_bounded_size(
     assert len(posts) == len(set(posts)) == 5
     index = client.get("/sitemap.xml").content.decode()
     assert "<lastmod>" in index
+
+
+def test_sitemap_pages_once_built_cost_no_query_until_the_site_changes(
+    client, django_assert_num_queries
+):
+    make_post(title="First", slug="first")
+    for url in ("/sitemap.xml", "/sitemap-posts.xml"):
+        client.get(url)
+    with django_assert_num_queries(0):
+        assert client.get("/sitemap.xml").status_code == 200
+        assert "/first/" in client.get("/sitemap-posts.xml").content.decode()
+    make_post(title="Second", slug="second")
+    assert "/second/" in client.get("/sitemap-posts.xml").content.decode()
+    assert client.get("/sitemap-posts.xml?p=9").status_code == 404  # never kept

@@ -1,0 +1,251 @@
+"""Does any public page grow with the size of the blog?
+
+    python bench/scale.py [--posts 10,1000,20000] [--runs 7]
+
+Grows one blog in a throwaway SQLite database (bench/sandbox.py) in bulk, to
+each size in turn: posts in twelve categories (a quarter of them in one
+category with subcategories, so it holds 5,000 posts at 20,000), each post
+tagged "common" (a tag on every post) and with a tag of its own kind; ten
+approved comments per post, in pairs of a comment and its reply (200,000 at
+20,000 posts). At each size it measures every public page type through
+Django's test client, page cache off and fragments warm, as `make bench`'s
+server times but in CPU time (SQLite runs in this process): the median of
+`--runs` requests. Prints each page's time at each size and its ratio to the
+smallest, against the target of 1.5x; writes bench/scale.json. `make bench`
+runs it after bench/run.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import sandbox
+
+WORKDIR = sandbox.start()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django_comments.models import Comment as BaseComment  # noqa: E402
+from django_comments_xtd.models import XtdComment  # noqa: E402
+from taggit.models import Tag, TaggedItem  # noqa: E402
+
+from blog import pagecache  # noqa: E402
+from blog.models import Category, Post  # noqa: E402
+from comments.models import Comment  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "scale.json"
+TARGET = 1.5
+COMMENTS_PER_POST = 10
+BODY = (
+    "## Symptoms\n\nBack pain has many causes. A **spasm** is a sudden "
+    "tightening of a muscle; it can last seconds or days.\n\n"
+    "- stiffness\n- pain\n- cramps\n\n" + "Rest, then move gently. " * 20
+)
+
+
+class Blog:
+    """The growing blog: categories, tags and an author made once."""
+
+    def __init__(self) -> None:
+        self.author = get_user_model().objects.create_user(
+            "writer", "writer@example.com", "x" * 20, first_name="Wendy"
+        )
+        self.big = Category.objects.create(name="Back pain", slug="back-pain")
+        subs = [
+            Category.objects.create(name=f"Back {n}", slug=f"back-{n}", parent=self.big)
+            for n in range(3)
+        ]
+        others = [
+            Category.objects.create(name=f"Topic {n}", slug=f"topic-{n}")
+            for n in range(8)
+        ]
+        # A quarter of the posts under "Back pain" (itself or a subcategory).
+        self.categories = [self.big, *others[:3], subs[0], *others[3:6], subs[1]]
+        self.categories += [*others[6:], subs[2]]
+        self.common = Tag.objects.create(name="common", slug="common")
+        self.kinds = [
+            Tag.objects.create(name=f"kind {n}", slug=f"kind-{n}") for n in range(20)
+        ]
+        self.posts = 0
+
+    def grow(self, total: int) -> None:
+        """Posts (with their tags and comments) up to `total`, in bulk."""
+        start = timezone.now() - datetime.timedelta(days=3650)
+        step = datetime.timedelta(days=3650) / 20000
+        batch = 2000
+        while self.posts < total:
+            numbers = range(self.posts, min(total, self.posts + batch))
+            posts = Post.objects.bulk_create(
+                Post(
+                    title=f"Post number {n} about back spasms",
+                    slug=f"post-{n}",
+                    author=self.author,
+                    category=self.categories[n % 4 * 3 + n // 4 % 3],
+                    body=BODY,
+                    status=Post.Status.PUBLISHED,
+                    published_at=start + step * n,
+                )
+                for n in numbers
+            )
+            tagged = []
+            for post in posts:
+                for tag in (self.common, self.kinds[post.pk % len(self.kinds)]):
+                    tagged.append(
+                        TaggedItem(content_object=post, tag=tag, object_id=post.pk)
+                    )
+            TaggedItem.objects.bulk_create(tagged)
+            discussions(posts)
+            self.posts += len(posts)
+        pagecache.forget_all_pages()  # rows inserted in bulk sent no signals
+
+    def urls(self) -> dict[str, str]:
+        newest = Post.objects.published().latest("published_at")
+        year = timezone.localtime(newest.published_at).year
+        return {
+            "home": "/",
+            "home, page 2": "/?page=2",
+            "post": newest.get_absolute_url(),
+            "category with subcategories": self.big.get_absolute_url(),
+            "tag on every post": "/tag/common/",
+            "author": "/author/writer/",
+            "archive (year)": f"/{year}/",
+            "search matching every post": "/search/?q=spasm",
+            "feed": "/feed/",
+            "category feed": f"{self.big.get_absolute_url()}feed/",
+            "sitemap index": "/sitemap.xml",
+            "sitemap, posts (first page)": "/sitemap-posts.xml",
+        }
+
+
+def discussions(posts: list[Post]) -> None:
+    """COMMENTS_PER_POST approved comments on each of `posts`, in threads of
+    a top comment and a reply, in a few queries for the whole batch (as
+    tests.factories.make_discussion does for one post)."""
+    content_type = ContentType.objects.get_for_model(Post)
+    now = timezone.now()
+    bases = BaseComment.objects.bulk_create(
+        BaseComment(
+            content_type=content_type,
+            object_pk=str(post.pk),
+            site_id=1,
+            user_name=f"Reader {number}",
+            user_email=f"reader{number}@example.com",
+            comment=f"Comment *number* {number}, with [a link](https://example.org).",
+            submit_date=now - datetime.timedelta(minutes=number),
+        )
+        for post in posts
+        for number in range(COMMENTS_PER_POST)
+    )
+    rows = []
+    for index, base in enumerate(bases):
+        top = bases[index - index % 2]  # pairs: a comment and its reply
+        level = index % 2
+        rows.append((base.pk, top.pk, top.pk, level, level + 1))
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(XtdComment._meta.db_table)} (comment_ptr_id, "
+            f"thread_id, parent_id, level, {quote('order')}, followup, nested_count)"
+            " VALUES (%s, %s, %s, %s, %s, false, 0)",
+            rows,
+        )
+        cursor.executemany(
+            f"INSERT INTO {quote(Comment._meta.db_table)} (xtdcomment_ptr_id, state, "
+            "reason) VALUES (%s, 'public', '')",
+            [(row[0],) for row in rows],
+        )
+
+
+def server_time(client: Client, url: str, runs: int) -> float | None:
+    response = client.get(url)  # warm: fragments, counts
+    if response.status_code != 200:
+        return None
+    times = []
+    for _ in range(runs):
+        # CPU time of this process (the database is SQLite, in it): steadier
+        # than the clock on a machine others share.
+        start = time.process_time()
+        client.get(url)
+        times.append(time.process_time() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", default="10,1000,20000")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.posts.split(",")]
+    call_command("migrate", verbosity=0)
+    blog = Blog()
+    client = Client()
+    table: dict[str, dict[int, float | None]] = {}
+    built = {}
+    with override_settings(INKWELL_PAGE_CACHE=False):
+        for size in sizes:
+            started = time.monotonic()
+            blog.grow(size)
+            built[size] = round(time.monotonic() - started, 1)
+            # What building left in memory is not a server's: out of the
+            # garbage collector's way, as a fresh worker would be.
+            gc.collect()
+            gc.freeze()
+            for name, url in blog.urls().items():
+                table.setdefault(name, {})[size] = server_time(client, url, args.runs)
+    print(
+        f"\nServer time by size of the blog ({COMMENTS_PER_POST} comments per post; "
+        f"SQLite, page cache off, fragments warm; CPU ms, median of {args.runs})"
+    )
+    header = "".join(f"{f'{size:,} posts':>14}" for size in sizes)
+    print(f"{'page':<30}{header}{'ratio':>8}")
+    failing = []
+    for name, times in table.items():
+        first, last = times[sizes[0]], times[sizes[-1]]
+        ratio = last / first if first and last else None
+        cells = "".join(
+            f"{times[size]:>12.1f}ms" if times[size] is not None else f"{'n/a':>14}"
+            for size in sizes
+        )
+        print(f"{name:<30}{cells}{ratio:>7.2f}x" if ratio else f"{name:<30}{cells}")
+        if ratio and ratio > TARGET:
+            failing.append(name)
+    built_text = ", ".join(f"{size:,} posts in {s} s" for size, s in built.items())
+    print(f"built: {built_text}")
+    print(
+        f"over {TARGET}x: {', '.join(failing)}"
+        if failing
+        else f"every page within {TARGET}x"
+    )
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "sizes": sizes,
+                "comments_per_post": COMMENTS_PER_POST,
+                "median_ms": table,
+                "built_seconds": built,
+                "over_target": failing,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    finally:
+        WORKDIR.cleanup()
