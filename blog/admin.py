@@ -32,7 +32,8 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from markdownx.admin import MarkdownxModelAdmin
 from taggit.models import Tag
@@ -851,11 +852,14 @@ class ImportJobAdmin(admin.ModelAdmin):
     def summary(self, job: ImportJob) -> str:
         report = job.report or job.dry_run_report
         if not report:
-            return job.error or "—"
+            return Truncator(job.error).chars(120) or "—"
         kinds = [
             f"{kind}: {sum(row[:2])}" for kind, row in report["counts"] if sum(row[:2])
         ]
-        return ", ".join(kinds) or _("nothing new")
+        brought = ", ".join(kinds) or gettext("nothing new")
+        if job.report:
+            return brought
+        return gettext("dry run: %(counts)s") % {"counts": brought}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("blog.import_wordpress")

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 from taggit.models import Tag
 
@@ -78,6 +79,8 @@ def test_the_dry_run_shows_the_report_and_writes_nothing(admin_client):
     assert 'value="Import"' in page
     assert nothing_written()
     assert len(stored_files()) == 1  # kept for the import
+    listing = admin_client.get(LIST).content.decode()
+    assert "dry run: authors: 1, categories: 1, tags: 1, posts: 1" in listing
 
 
 def test_confirm_queues_the_import_for_the_worker(admin_client, database_tasks):
@@ -307,6 +310,7 @@ def test_an_export_the_task_cannot_read_fails_and_says_why(
     page = admin_client.get(job_url(job)).content.decode()
     assert "Nothing was imported." in page
     assert 'value="Import"' not in page
+    assert escape(job.error[:60]) in admin_client.get(LIST).content.decode()
 
 
 def test_progress_is_read_from_the_database_or_the_cache(admin_client):
