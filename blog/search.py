@@ -10,6 +10,13 @@ stems. On SQLite: every word must appear in the title, excerpt or body
 (case-insensitive); title matches rank above excerpt matches above body
 matches; snippets are cut in Python.
 
+Chinese, Japanese and Korean are written without spaces between words, and
+neither PostgreSQL's parser nor its configurations segment them (a whole run
+of characters is one "word"), so a query with such characters is matched as
+substrings on either database: the SQLite way, every word of the query in
+the title, excerpt or body, ranked the same, bounded the same, its snippet
+cut in Python by characters.
+
 Either way a snippet is cut from the text as readers see it (the rendered
 Markdown as plain text, broken at block boundaries: `markup.plain_text`),
 never from the Markdown source, for the page of results shown only.
@@ -41,6 +48,12 @@ MAX_PAGES = 5
 MAX_WORDS = 20
 SNIPPET_WORDS = 30
 CONFIG = "english"
+# Ideographs, kana and hangul: scripts whose words no stemmer splits.
+UNSEGMENTED = re.compile(
+    "[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]"
+)
+SNIPPET_CHARS = 80
 
 # Private-use characters mark the matches in PostgreSQL's headline, so the
 # text around them can be escaped before the <mark> tags go in.
@@ -65,10 +78,15 @@ def query_words(query: str) -> list[str]:
     return list(dict.fromkeys(re.findall(r"\w+", query.lower())))[:MAX_WORDS]
 
 
+def full_text(query: str) -> bool:
+    """Whether PostgreSQL's full-text search can find `query`'s words."""
+    return connection.vendor == "postgresql" and not UNSEGMENTED.search(query)
+
+
 def matching_posts(query: str) -> QuerySet:
     """Published posts that match `query`, best first."""
     posts = Post.objects.published().select_related("author", "category")
-    if connection.vendor == "postgresql":
+    if full_text(query):
         search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
         return (
             posts.filter(search_vector=search_query)
@@ -135,7 +153,7 @@ def matching_pages(query: str) -> list[Page]:
     websearch query as posts, on SQLite every word in the title or body.
     """
     pages = Page.objects.published().only("title", "path", "body")
-    if connection.vendor == "postgresql":
+    if full_text(query):
         search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
         vector = SearchVector("title", weight="A", config=CONFIG) + SearchVector(
             "body", weight="C", config=CONFIG
@@ -166,7 +184,7 @@ def add_snippets(found: Iterable[Post | Page], query: str) -> None:
             item.snippet = item.summary
     shown = [item for item in found if not item.is_protected]
     texts = [markup.plain_text(item.body) for item in shown]
-    if connection.vendor == "postgresql":
+    if full_text(query):
         snippets = [_marked(headline) for headline in headlines(texts, query)]
     else:
         words = query_words(query)
@@ -201,6 +219,8 @@ def python_snippet(text: str, words: list[str]) -> SafeString:
     if not words:
         return mark_safe(escape(" ".join(tokens[:SNIPPET_WORDS])))
     pattern = re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
+    if UNSEGMENTED.search(text):
+        return characters_snippet(" ".join(tokens), pattern)
     first = next((i for i, token in enumerate(tokens) if pattern.search(token)), 0)
     start = max(0, first - SNIPPET_WORDS // 3)
     window = " ".join(tokens[start : start + SNIPPET_WORDS])
@@ -212,4 +232,22 @@ def python_snippet(text: str, words: list[str]) -> SafeString:
     marked.append(escape(window[end:]))
     prefix = "… " if start > 0 else ""
     suffix = " …" if start + SNIPPET_WORDS < len(tokens) else ""
+    return mark_safe(prefix + "".join(marked) + suffix)  # every piece escaped
+
+
+def characters_snippet(text: str, pattern: re.Pattern) -> SafeString:
+    """About SNIPPET_CHARS characters of `text` around the first match, for
+    scripts without spaces between words (a Chinese paragraph is one
+    "word"), marked."""
+    first = pattern.search(text)
+    start = max(0, first.start() - SNIPPET_CHARS // 3) if first else 0
+    window = text[start : start + SNIPPET_CHARS]
+    marked, end = [], 0
+    for match in pattern.finditer(window):
+        marked += [escape(window[end : match.start()]), "<mark>"]
+        marked += [escape(match.group()), "</mark>"]
+        end = match.end()
+    marked.append(escape(window[end:]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + SNIPPET_CHARS < len(text) else ""
     return mark_safe(prefix + "".join(marked) + suffix)  # every piece escaped

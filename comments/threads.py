@@ -51,7 +51,8 @@ COMMENT_HEAD = (
 )
 # ...then, for moderators, MODERATE...
 COMMENT_BODY = (
-    '</span>\n    </footer>\n    <div class="comment__content">{html}</div>\n'
+    "</span>\n    </footer>\n"
+    '    <div class="comment__content" dir="auto">{html}</div>\n'
 )
 # ...then REPLY where the reader may reply, LIKE_FORM or LIKE_LINE, and:
 COMMENT_END = "  </article>\n{after}\n"

@@ -361,3 +361,36 @@ def test_posts_pages_categories_and_tags_answer_at_unicode_addresses(client):
             response = client.get(form)
             assert response.status_code == 200, form
         assert quote(unquote(url)) == url
+
+
+def test_a_chinese_post_is_found_by_a_chinese_search(client):
+    """On SQLite and on PostgreSQL (whose parser does not split Chinese
+    words): substrings of the title and text, ranked title first."""
+    in_title = make_post(
+        title="你应该知道的背部痉挛症状",
+        slug="背部痉挛症状",
+        body="背部痉挛可能是一种轻微的不适，也可能让人无法动弹。",  # noqa: RUF001
+    )
+    in_text = make_post(
+        title="伸展运动",
+        slug="伸展运动",
+        body="每天早上做十分钟伸展运动，可以减少背部痉挛的次数。" * 8,  # noqa: RUF001
+    )
+    make_post(title="头痛", slug="头痛", body="休息和喝水。")
+    assert in_title.slug == "背部痉挛症状"
+
+    page = client.get("/search/", {"q": "背部痉挛"}).content.decode()
+    assert "2 posts found." in page
+    assert page.index(in_title.get_absolute_url()) < page.index(
+        in_text.get_absolute_url()
+    )
+    assert "<mark>背部痉挛</mark>" in page
+    # Every word of the query, anywhere; a word nowhere finds nothing.
+    page = client.get("/search/", {"q": "伸展 次数"}).content.decode()
+    assert "1 post found." in page and in_text.get_absolute_url() in page
+    assert "No posts match" in client.get("/search/", {"q": "感冒"}).content.decode()
+    # A snippet of a long Chinese text is cut around the match, not whole.
+    snippet = page.split('class="search-result__snippet" dir="auto">')[1]
+    snippet = snippet.split("</p>")[0]
+    assert "<mark>伸展</mark>" in snippet and snippet.endswith("…")
+    assert len(re.sub("</?mark>", "", snippet)) <= 81

@@ -104,7 +104,8 @@ def test_snippets_mark_the_match_and_escape_the_text(client):
         body="Before <script>alert(1)</script> the walrus <b>arrives</b> here.",
     )
     page = client.get("/search/", {"q": "walrus"}).content.decode()
-    snippet = page.split('class="search-result__snippet">')[1].split("</p>")[0]
+    snippet = page.split('class="search-result__snippet" dir="auto">')[1]
+    snippet = snippet.split("</p>")[0]
     assert "<mark>walrus</mark>" in snippet
     assert "<script>" not in page.split("<main")[1]
     assert "<b>" not in snippet
@@ -112,7 +113,7 @@ def test_snippets_mark_the_match_and_escape_the_text(client):
 
 def snippet_of(client, query: str) -> str:
     page = client.get("/search/", {"q": query}).content.decode()
-    return page.split('class="search-result__snippet">')[1].split("</p>")[0]
+    return page.split('class="search-result__snippet" dir="auto">')[1].split("</p>")[0]
 
 
 def test_snippets_do_not_glue_a_heading_or_list_item_to_the_next_block(client):
