@@ -51,6 +51,91 @@ SPACED_DOMAIN = re.compile(
     r"\b([a-z0-9-]{2,})\s*(?:\.|\bdot\b)\s*(com|net|org|info|biz|ru|co|io|ly)\b",
     re.IGNORECASE,
 )
+# Words every comment has, whatever it is. Spam is longer than ham, so
+# until ham has been seen saying them they would all read as spam (measured:
+# without them, ham sent to spam after 200 decisions fell from 1.6% to
+# 0.3%, and from 18.8% to 7.5% in calendar order, bench/spam_filter.py);
+# in pairs with another word they still count ("check out").
+STOP_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "with",
+        "as",
+        "is",
+        "are",
+        "was",
+        "be",
+        "been",
+        "it",
+        "its",
+        "i",
+        "i'm",
+        "im",
+        "you",
+        "u",
+        "he",
+        "she",
+        "we",
+        "they",
+        "me",
+        "my",
+        "your",
+        "this",
+        "that",
+        "these",
+        "those",
+        "so",
+        "just",
+        "only",
+        "not",
+        "no",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "there",
+        "here",
+        "what",
+        "who",
+        "which",
+        "when",
+        "where",
+        "why",
+        "how",
+        "all",
+        "any",
+        "some",
+        "than",
+        "then",
+        "too",
+        "very",
+        "also",
+        "if",
+        "about",
+        "into",
+        "out",
+        "up",
+    }
+)
 TAG = re.compile(r"<[^>]*>")
 ENTITY = re.compile(r"&#?\w+;")
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
@@ -145,10 +230,15 @@ def text_tokens(text: str) -> list[str]:
         tokens.append("shape:!!")
 
     words = [word for word in WORD.findall(fold(plain)) if len(word) <= 30]
-    tokens.extend(words)
-    tokens.extend(f"{a} {b}" for a, b in itertools.pairwise(words))
+    tokens.extend(word for word in words if word not in STOP_WORDS)
+    tokens.extend(
+        f"{a} {b}"
+        for a, b in itertools.pairwise(words)
+        if a not in STOP_WORDS or b not in STOP_WORDS
+    )
     for word in words:
-        tokens.extend(grams(word))
+        if word not in STOP_WORDS:
+            tokens.extend(grams(word))
     return tokens
 
 

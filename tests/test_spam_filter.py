@@ -99,6 +99,14 @@ def test_tokens_include_links_domains_and_the_forms_facts():
         assert token in tokens
 
 
+def test_words_every_comment_has_count_only_in_pairs():
+    tokens = tokenize(Facts(text="Check out this channel"))
+    assert "out" not in tokens
+    assert "this" not in tokens
+    assert "check out" in tokens
+    assert "out this" not in tokens
+
+
 def test_a_score_leans_to_the_side_whose_comments_held_its_tokens():
     spam_tokens, ham_tokens = ["viagra", "casino"], ["posture", "stretch"]
     trained = {"viagra": (9, 0), "casino": (8, 1), "posture": (0, 9), "stretch": (1, 9)}
