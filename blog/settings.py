@@ -368,6 +368,9 @@ INKWELL_COMMENT_RATE_LIMITS = [
     ("email", 15, 3600),
 ]
 INKWELL_MODERATION_LINK_MAX_AGE = 7 * 24 * 3600  # seconds
+# How long after posting a reader may edit or delete their comment
+# (comments/editing.py); a reply or a moderator's action locks it sooner.
+INKWELL_COMMENT_EDIT_SECONDS = int(os.environ.get("COMMENT_EDIT_MINUTES", "15")) * 60
 # The spam filter that learns from moderators (comments/spamfilter.py): it
 # votes once it has learnt from this many spam and this many ham comments;
 # a score at or above the spam cutoff sends a comment to spam, one at or

@@ -35,6 +35,7 @@ from comments import moderation, spamfilter
 from comments.models import (
     Ban,
     Comment,
+    CommentRevision,
     DiscussionSettings,
     ModerationLog,
     max_thread_level,
@@ -230,6 +231,25 @@ class ReplyForm(forms.Form):
     )
 
 
+class CommentRevisionInline(admin.TabularInline):
+    """Every text the comment had before its author edited or deleted it."""
+
+    model = CommentRevision
+    fields = ["written_at", "replaced_at", "state", "deleted", "text"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return True
+
+
 def moderation_action(name: str):
     action = moderation.ACTIONS[name]
 
@@ -277,7 +297,17 @@ class CommentAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["post_link", "state", "reason", "spam_score", "submit_date"]},
+            {
+                "fields": [
+                    "post_link",
+                    "state",
+                    "reason",
+                    "spam_score",
+                    "submit_date",
+                    "edited_at",
+                    "deleted_at",
+                ]
+            },
         ),
         (
             "Comment",
@@ -294,12 +324,14 @@ class CommentAdmin(admin.ModelAdmin):
         "reason",
         "spam_score",
         "submit_date",
+        "edited_at",
+        "deleted_at",
         "user",
         "ip_address",
         "history",
         "view_link",
     ]
-    inlines = [ModerationLogInline]
+    inlines = [CommentRevisionInline, ModerationLogInline]
     # Row buttons other than the bulk actions: the ones the queue shows per
     # comment, by state, at most three.
     row_actions = ["approve", "unapprove", "not_spam", "restore", "spam", "trash"]

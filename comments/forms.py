@@ -32,6 +32,32 @@ PARENT_UNAVAILABLE = _(
 SECURITY_FIELDS = ("content_type", "object_pk", "timestamp", "security_hash")
 
 
+def comment_field(label=None) -> forms.CharField:
+    """The comment's text, as Leave a Reply and the edit form take it."""
+    return forms.CharField(
+        label=label or _("Comment"),
+        max_length=settings.COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
+        error_messages={
+            "required": _("Please write your comment."),
+            "max_length": _(
+                "Comments can be up to %(limit_value)d characters long; this "
+                "one has %(show_value)d. Please shorten it."
+            ),
+        },
+    )
+
+
+class EditForm(forms.Form):
+    """A reader's new text for their own comment (comments/editing.py)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Built here: COMMENT_MAX_LENGTH is read when the form is, as for
+        # Leave a Reply.
+        self.fields["comment"] = comment_field(_("Your comment"))
+
+
 class CommentForm(XtdCommentForm):
     """The reader's comment on one post, optionally a reply to a comment on it.
 
@@ -79,19 +105,7 @@ class CommentForm(XtdCommentForm):
             assume_scheme="https",
             widget=forms.URLInput(attrs={"autocomplete": "url"}),
         )
-        limit = settings.COMMENT_MAX_LENGTH
-        fields["comment"] = forms.CharField(
-            label=_("Comment"),
-            max_length=limit,
-            widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
-            error_messages={
-                "required": _("Please write your comment."),
-                "max_length": _(
-                    "Comments can be up to %(limit_value)d characters long; this "
-                    "one has %(show_value)d. Please shorten it."
-                ),
-            },
-        )
+        fields["comment"] = comment_field()
         # A number past the database's range would raise there, not here.
         fields["reply_to"].validators.append(MaxValueValidator(MAX_ID))
         fields["reply_to"].error_messages["max_value"] = PARENT_UNAVAILABLE

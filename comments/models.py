@@ -225,6 +225,15 @@ class Comment(XtdComment):
     moderation_version = models.PositiveIntegerField(
         default=0, db_default=0, editable=False
     )
+    # Set when its author changed the text (comments/editing.py); every
+    # earlier text is a CommentRevision.
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)
+    # Set when its author deleted it while it had replies: it stays in the
+    # thread, its text replaced by a line saying so, so the replies keep
+    # their place. (Without replies it is deleted outright.)
+    deleted_at = models.DateTimeField(
+        _("deleted by its author"), null=True, blank=True, editable=False
+    )
 
     objects = CommentManager()
 
@@ -285,6 +294,34 @@ class Comment(XtdComment):
                 new_state=new_state,
                 by=by,
             )
+
+
+class CommentRevision(models.Model):
+    """A text a comment had before its author edited or deleted it, kept
+    for moderators (the comment's admin page lists them; readers never see
+    them)."""
+
+    comment = models.ForeignKey(
+        Comment, on_delete=models.CASCADE, related_name="revisions"
+    )
+    text = models.TextField(_("text"))
+    markup = models.CharField(max_length=10, default=Comment.Markup.MARKDOWN)
+    state = models.CharField(_("state then"), max_length=12)
+    written_at = models.DateTimeField(_("written"))
+    replaced_at = models.DateTimeField(_("replaced"), auto_now_add=True)
+    deleted = models.BooleanField(
+        _("deleted"),
+        default=False,
+        help_text=_("The author deleted the comment rather than edited it."),
+    )
+
+    class Meta:
+        ordering = ["-replaced_at", "-pk"]
+        verbose_name = _("earlier version")
+        verbose_name_plural = _("earlier versions")
+
+    def __str__(self) -> str:
+        return f"comment {self.comment_id} as of {self.written_at:%Y-%m-%d %H:%M}"
 
 
 class PostLike(models.Model):

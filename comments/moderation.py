@@ -349,6 +349,51 @@ def decide(comment: Comment, *, post: Post, request: HttpRequest) -> Decision:
     return decision
 
 
+def review_edit(comment: Comment, *, post: Post, request: HttpRequest) -> Decision:
+    """Where a comment goes once its author has changed its text.
+
+    The rules of a new comment run on the new text (not the rate limits,
+    the timestamp or the honeypot: those judge the sending of a form). An
+    approved comment that a rule would now hold goes back to the queue with
+    that rule as its reason, one a rule calls spam goes to spam; a held or
+    unconfirmed comment stays where it is, with the new reason if any.
+    """
+    rules = discussion()
+    trusted = is_trusted(request.user, post)
+    submission = Submission(
+        name=comment.user_name,
+        email=comment.user_email,
+        url=comment.user_url,
+        text=comment.comment,
+        ip_address=comment.ip_address,
+        trusted=trusted,
+        banned=not trusted and is_banned(comment.user_email, comment.ip_address),
+        approved_before=not trusted and has_approved_comment(comment.user_email),
+    )
+    if not trusted:
+        verdict = spamfilter.check(spamfilter.facts_of(comment, None))
+        submission = replace(
+            submission, filter_score=verdict.score, filter_failed=verdict.failed
+        )
+    decision = evaluate(submission, rules)
+    if decision.state != State.SPAM and not trusted and settings.AKISMET_API_KEY:
+        try:
+            if akismet_says_spam(comment, post, request):
+                decision = Decision(State.SPAM, "Akismet")
+        except AkismetUnavailable:
+            if decision.state == State.PUBLIC:
+                decision = Decision(State.HELD, "Akismet unavailable")
+    if decision.state == State.SPAM:
+        return Decision(State.SPAM, f"edited: {decision.reason}")
+    if comment.state == State.PUBLIC:
+        if decision.state == State.HELD:
+            return Decision(State.HELD, f"edited: {decision.reason}")
+        return Decision(State.PUBLIC)
+    # Held or awaiting confirmation: it stays, and the hold reason waits
+    # with it (state_after_confirmation).
+    return Decision(comment.state, decision.reason or comment.reason)
+
+
 def state_after_confirmation(comment: Comment) -> Decision:
     """Where a comment goes once its author has proved their address."""
     if is_banned(comment.user_email, comment.ip_address):

@@ -140,9 +140,13 @@ def send_confirmation_request(comment: Comment, ip_address: str | None) -> bool:
     token = tokens.make_confirmation_token(comment)
     context = comment_context(comment)
     max_age = settings.INKWELL_COMMENT_CONFIRMATION_MAX_AGE
+    edit_path = reverse("comments:edit", args=[comment.pk])
+    edit_key = tokens.make_edit_token(comment)
     context.update(
         confirm_url=absolute(reverse("comments:confirm", args=[token])),
         valid_for_days=max(1, round(max_age / 86400)),
+        edit_url=absolute(f"{edit_path}?key={edit_key}"),
+        edit_minutes=max(1, round(settings.INKWELL_COMMENT_EDIT_SECONDS / 60)),
     )
     send_templated_mail(
         to=comment.user_email,

@@ -24,6 +24,7 @@ from html import escape
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
@@ -31,7 +32,7 @@ from django.utils.translation import gettext, pgettext
 from blog import avatars, markup, pagecache
 from blog.links import url_pattern
 from blog.models import Post, name_from_parts
-from comments import likes
+from comments import editing, likes
 from comments.models import Comment, DiscussionSettings, max_thread_level
 from comments.moderation import comments_open
 
@@ -121,6 +122,21 @@ class Words:
 
 LIKE_LINE = '    <p class="comment-like__line">{line}</p>\n'
 OPEN_REPLIES = '<ol class="comment-list comment-list--replies">'
+EDITED = ' <span class="comment__edited">({label})</span>'
+# A comment its author deleted while it had replies: it keeps their place.
+DELETED_HEAD = (
+    '<li id="c{ref}" class="comment comment--deleted">\n'
+    '  <article class="comment__body" aria-labelledby="c{ref}-author">\n'
+    '    <p class="comment__deleted" id="c{ref}-author">{text}</p>\n'
+)
+# The reader's own comment, while they may change it (signed-in readers; for
+# the others static/js/comment-edit.js writes the same in place).
+OWN_LINKS = (
+    '    <p class="comment__own" data-own="{ref}"><a class="comment__edit" '
+    'href="{edit_url}">{edit}<span class="visually-hidden">{yours}</span></a> '
+    '<a class="comment__delete" href="{delete_url}">{delete}<span '
+    'class="visually-hidden">{yours}</span></a></p>\n'
+)
 
 # What is read of each comment of the page.
 FIELDS = (
@@ -138,6 +154,8 @@ FIELDS = (
     "user__last_name",
     "user__username",
     "user__email",
+    "edited_at",
+    "deleted_at",
 )
 
 
@@ -216,6 +234,9 @@ class Item:
     body: str = ""
     after: str = ""
     like: likes.CommentLike | None = None
+    user_id: int | None = None
+    submitted: datetime.datetime | None = None
+    deleted: bool = False
 
 
 class Moments:
@@ -259,6 +280,17 @@ def _item(
             name or row["user__username"],
         )
     ref = str(row["pk"])  # a string: no number localisation
+    if row.get("deleted_at"):
+        return Item(
+            row["pk"],
+            row["parent_id"],
+            row["level"],
+            name,
+            head=DELETED_HEAD.format(
+                ref=ref, text=escape(gettext("This comment was deleted by its author."))
+            ),
+            deleted=True,
+        )
     safe_name = escape(name)
     # Imported comments may hold any URL; only web links become links.
     url = row["user_url"] or ""
@@ -280,6 +312,8 @@ def _item(
         iso=iso,
         when=when,
     )
+    if row.get("edited_at"):
+        head += EDITED.format(label=escape(gettext("edited")))
     html = markup.render_comment(row["comment"], row["markup"])
     body = COMMENT_BODY.format(html=html)
     return Item(
@@ -289,6 +323,8 @@ def _item(
         name,
         head=head,
         body=body,
+        user_id=row["user_id"],
+        submitted=row["submit_date"],
     )
 
 
@@ -311,7 +347,9 @@ def arrange(rows: list[dict], threads: list[int], post: Post) -> list[Item]:
         item, depth = todo.pop()
         kids = children.get(item.pk, [])
         item.depth = depth
-        item.can_reply = open_for_replies and item.level < max_level
+        item.can_reply = (
+            open_for_replies and item.level < max_level and not item.deleted
+        )
         ordered.append(item)
         todo.extend((kid, depth + 1) for kid in reversed(kids))
     for index, item in enumerate(ordered):
@@ -342,6 +380,8 @@ def comment_row(comment: Comment) -> dict:
         "user__username": user.get_username() if user else None,
         "user_email": comment.user_email,
         "user__email": user.email if user else None,
+        "edited_at": comment.edited_at,
+        "deleted_at": comment.deleted_at,
     }
 
 
@@ -351,13 +391,15 @@ def render(
     can_moderate: bool = False,
     show_reply: bool = True,
     csrf_token: str = "",
+    own: frozenset[int] | set[int] = frozenset(),
 ) -> SafeString:
     """The thread's markup: an ordered list, replies nested in their parent.
 
     Moderation links follow `can_moderate`, django_comments' own permission
     (xtd's stock tree asks for `comments.can_moderate`, which does not exist).
     Like forms need `csrf_token`; without `like` set on the items, no likes
-    are shown.
+    are shown. `own`: the reader's comments they may still change, which get
+    Edit and Delete links.
     """
     if not items:
         return mark_safe("")
@@ -369,6 +411,9 @@ def render(
         name = escape(item.name)
         ref = str(item.pk)
         parts.append(item.head)
+        if item.deleted:
+            parts.append(COMMENT_END.format(after=item.after))
+            continue
         if can_moderate:
             parts.append(
                 MODERATE.format(
@@ -377,6 +422,8 @@ def render(
                 )
             )
         parts.append(item.body)
+        if item.pk in own:
+            parts.append(own_links(ref))
         if item.can_reply and show_reply:
             parts.append(
                 REPLY.format(
@@ -404,6 +451,30 @@ def render(
         parts.append(COMMENT_END.format(after=item.after))
     parts.append("</ol>")
     return mark_safe("".join(parts))
+
+
+def own_links(ref: str) -> str:
+    yours = escape(gettext(" your comment"))
+    return OWN_LINKS.format(
+        ref=ref,
+        edit_url=escape(reverse("comments:edit", args=[ref])),
+        delete_url=escape(reverse("comments:delete", args=[ref])),
+        edit=escape(gettext("Edit")),
+        delete=escape(gettext("Delete")),
+        yours=yours,
+    )
+
+
+def own_changeable(items: list[Item], user) -> set[int]:
+    """The comments of `items` that `user` wrote and may still change: no
+    query unless one of them is theirs and recent."""
+    oldest = timezone.now() - editing.window()
+    recent = [
+        item.pk
+        for item in items
+        if item.user_id == user.pk and item.submitted and item.submitted >= oldest
+    ]
+    return set(editing.changeable(recent))
 
 
 @dataclass
@@ -469,6 +540,7 @@ class Discussion:
                 # The link leads to the admin, which is for staff only.
                 can_moderate=user.is_staff and user.has_perm(MODERATE_PERMISSION),
                 csrf_token=get_token(request),
+                own=own_changeable(discussion.comments, user),
             )
             return discussion
 

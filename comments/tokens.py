@@ -155,3 +155,26 @@ def read_moderation_token(token: str) -> ModerationClaim:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidToken from exc
+
+
+# Editing one's own comment from the link in the confirmation mail
+
+EDIT_SALT = "inkwell.comments.edit"
+
+
+def make_edit_token(comment) -> str:
+    """A link that lets the comment's author edit or delete it without the
+    cookie of the browser they wrote it in; it lasts as long as the edit
+    window (comments/editing.py)."""
+    return signing.dumps(
+        {"c": comment.pk, "e": email_hash(comment.user_email)}, salt=EDIT_SALT
+    )
+
+
+def read_edit_token(token: str) -> Confirmation:
+    """What an edit link names; raises InvalidToken or ExpiredToken."""
+    data = load(token, EDIT_SALT, settings.INKWELL_COMMENT_EDIT_SECONDS)
+    try:
+        return Confirmation(comment_id=int(data["c"]), email_hash=str(data["e"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidToken from exc

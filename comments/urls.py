@@ -4,7 +4,7 @@ feeds, the links mailed to readers and moderators, likes."""
 from django.urls import path
 
 import blog.converters  # noqa: F401  (registers the id converters)
-from comments import feeds, likes, mail_views, views
+from comments import edit_views, feeds, likes, mail_views, views
 
 app_name = "comments"
 urlpatterns = [
@@ -12,6 +12,13 @@ urlpatterns = [
     path("comments/reply/<id:comment_id>/", views.reply, name="reply"),
     path("comments/feed/<id:post_id>/", feeds.PostCommentsFeed(), name="feed"),
     path("comments/<id:comment_id>/", views.permalink, name="permalink"),
+    path("comments/mine/", edit_views.mine, name="mine"),
+    path("comments/<id:comment_id>/edit/", edit_views.edit_comment, name="edit"),
+    path(
+        "comments/<id:comment_id>/delete/",
+        edit_views.delete_comment,
+        name="delete",
+    ),
     path("comments/confirm/<str:token>/", mail_views.confirm_comment, name="confirm"),
     path("comments/moderate/<str:token>/", mail_views.moderate, name="moderate"),
     path(

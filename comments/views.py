@@ -17,7 +17,9 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import resolve, reverse
+from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views import csrf
 from django.views.decorators.http import require_POST
@@ -26,7 +28,7 @@ from django_comments_xtd.models import MaxThreadLevelExceededException
 from blog import postpass
 from blog.converters import MAX_ID
 from blog.models import Page, Post
-from comments import likes, moderation, spamfilter, threads
+from comments import editing, likes, moderation, spamfilter, threads
 from comments.forms import CommentForm
 from comments.models import Comment, max_thread_level, target_model
 from comments.signals import comment_submitted
@@ -277,9 +279,31 @@ def _answer(
     request: HttpRequest, form: CommentForm, comment: Comment, post: Post
 ) -> HttpResponse:
     response = _landing(request, comment, post)
+    if comment.state != Comment.State.SPAM:
+        _offer_changes(request, response, comment, anonymous=form.user is None)
     if form.user is None:
         remember_commenter(response, request, form.cleaned_data)
     return response
+
+
+def _offer_changes(
+    request: HttpRequest, response: HttpResponse, comment: Comment, *, anonymous
+) -> None:
+    """Tell the reader how long they may change their comment, with a link
+    that works without JavaScript; an anonymous reader's browser remembers
+    the comment is theirs (comments/editing.py)."""
+    if anonymous:
+        editing.remember_own(response, request, comment)
+    until = formats.time_format(timezone.localtime(editing.deadline(comment)), "H:i")
+    messages.info(
+        request,
+        format_html(
+            '{} <a href="{}">{}</a>',
+            _("You can edit or delete your comment until %(time)s.") % {"time": until},
+            reverse("comments:edit", args=[comment.pk]),
+            _("Edit your comment"),
+        ),
+    )
 
 
 def remember_commenter(response: HttpResponse, request: HttpRequest, data) -> None:
