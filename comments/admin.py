@@ -35,7 +35,6 @@ from comments import moderation, spamfilter
 from comments.models import (
     Ban,
     Comment,
-    CommentRevision,
     DiscussionSettings,
     ModerationLog,
     max_thread_level,
@@ -231,25 +230,6 @@ class ReplyForm(forms.Form):
     )
 
 
-class CommentRevisionInline(admin.TabularInline):
-    """Every text the comment had before its author edited or deleted it."""
-
-    model = CommentRevision
-    fields = ["written_at", "replaced_at", "state", "deleted", "text"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return True
-
-
 def moderation_action(name: str):
     action = moderation.ACTIONS[name]
 
@@ -317,6 +297,10 @@ class CommentAdmin(admin.ModelAdmin):
             "Where from",
             {"fields": ["user", "ip_address", "history", "view_link"]},
         ),
+        (
+            _("Earlier versions"),
+            {"fields": ["earlier_versions"]},
+        ),
     ]
     readonly_fields = [
         "post_link",
@@ -329,9 +313,10 @@ class CommentAdmin(admin.ModelAdmin):
         "user",
         "ip_address",
         "history",
+        "earlier_versions",
         "view_link",
     ]
-    inlines = [CommentRevisionInline, ModerationLogInline]
+    inlines = [ModerationLogInline]
     # Row buttons other than the bulk actions: the ones the queue shows per
     # comment, by state, at most three.
     row_actions = ["approve", "unapprove", "not_spam", "restore", "spam", "trash"]
@@ -548,6 +533,43 @@ class CommentAdmin(admin.ModelAdmin):
             return "not shown"
         return format_html(
             '<a href="{}">View in context</a>', comment.get_absolute_url()
+        )
+
+    @admin.display(description=_("earlier versions"))
+    def earlier_versions(self, comment: Comment) -> str:
+        """Every text the comment had before its author edited or deleted it
+        (comments/editing.py), newest first."""
+        revisions = list(comment.revisions.all())
+        if not revisions:
+            return gettext("None: the text is as its author first wrote it.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(revision.written_at).strftime(
+                        "%Y-%m-%d %H:%M:%S"
+                    ),
+                    timezone.localtime(revision.replaced_at).strftime(
+                        "%Y-%m-%d %H:%M:%S"
+                    ),
+                    gettext("deleted by its author")
+                    if revision.deleted
+                    else gettext("edited by its author"),
+                    revision.text,
+                )
+                for revision in revisions
+            ),
+        )
+        return format_html(
+            '<table class="earlier-versions"><thead><tr><th scope="col">{}</th>'
+            '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th>'
+            "</tr></thead><tbody>{}</tbody></table>",
+            gettext("written"),
+            gettext("replaced"),
+            gettext("what happened"),
+            gettext("text"),
+            rows,
         )
 
     @admin.display(description=_("their comments"))
