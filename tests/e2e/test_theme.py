@@ -128,3 +128,30 @@ def test_code_blocks_have_a_copy_button_that_copies(
     finally:
         context.close()
     browser_watch.assert_clean()
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_a_short_page_keeps_its_footer_at_the_foot_of_the_window(
+    browser, live_server, browser_watch, theme_site, width
+):
+    viewport_width, height = WIDTHS[width]
+    context, page = watched(
+        browser,
+        live_server,
+        browser_watch,
+        viewport={"width": viewport_width, "height": height},
+    )
+    try:
+        page.goto("/search/")
+        bottom = page.evaluate(
+            "document.querySelector('.site-footer').getBoundingClientRect().bottom"
+        )
+        widths = page.evaluate(
+            "['main', '.site-header__inner'].map("
+            "s => document.querySelector(s).getBoundingClientRect().width)"
+        )
+    finally:
+        context.close()
+    assert abs(bottom - height) <= 1
+    main_width, header_width = widths
+    assert main_width == header_width  # as wide as the header, not its text
