@@ -1294,6 +1294,29 @@ class MediaFileQuerySet(models.QuerySet):
         )
         return media
 
+    def register_stored(self, folders=("uploads", "wordpress")) -> int:
+        """Add the pictures already in storage under `folders` that the
+        library does not know (kept before it existed); how many."""
+        known = set(self.values_list("name", flat=True))
+        added = 0
+        pending = [folder for folder in folders if default_storage.exists(folder)]
+        while pending:
+            folder = pending.pop()
+            subfolders, files = default_storage.listdir(folder)
+            pending.extend(f"{folder}/{name}" for name in subfolders)
+            for name in files:
+                stored = f"{folder}/{name}"
+                extension = name.rpartition(".")[2].lower()
+                if stored in known or extension not in PICTURE_EXTENSIONS:
+                    continue
+                self.register(stored, size=default_storage.size(stored))
+                added += 1
+        return added
+
+
+# The files the media library lists.
+PICTURE_EXTENSIONS = {"jpg", "jpeg", "png", "gif", "webp"}
+
 
 class MediaFile(models.Model):
     """A picture in the media library: uploaded in the editor or imported

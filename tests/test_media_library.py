@@ -2,12 +2,14 @@
 listed with its size, description and where it is used, can be described,
 inserted again from the editor, and deleted only when nothing uses it."""
 
-from io import BytesIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from PIL import Image
@@ -149,3 +151,19 @@ def test_the_picker_and_library_are_for_staff_who_may_see_them(author):
 def test_the_editor_offers_the_library(client, author):
     page = client.get(reverse("admin:blog_post_add")).content.decode()
     assert f'data-media-picker="{PICKER}"' in page
+
+
+def test_pictures_stored_before_the_library_are_added_once():
+    buffer = BytesIO()
+    Image.new("RGB", (5, 4), "red").save(buffer, "PNG")
+    default_storage.save("uploads/2025/01/old.png", ContentFile(buffer.getvalue()))
+    default_storage.save("wordpress/2019/05/door.jpg", ContentFile(b"not a jpeg"))
+    default_storage.save("wordpress/2019/05/notes.pdf", ContentFile(b"%PDF"))
+    out = StringIO()
+    call_command("register_media", stdout=out)
+    assert "Added 2 picture(s)" in out.getvalue()
+    old = MediaFile.objects.get(name="uploads/2025/01/old.png")
+    assert (old.width, old.height) == (5, 4)
+    assert MediaFile.objects.get(name="wordpress/2019/05/door.jpg").width is None
+    call_command("register_media", stdout=StringIO())
+    assert MediaFile.objects.count() == 2

@@ -34,7 +34,7 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
-from blog.models import Category, MediaFile, Post, WordPressTag
+from blog.models import PICTURE_EXTENSIONS, Category, MediaFile, Post, WordPressTag
 from blog.redirects import decoded_path, normalise_path
 from blog.wordpress.content import Attachment, convert_content, plain
 from blog.wordpress.wxr import (
@@ -268,10 +268,6 @@ def uploads_member(name: str) -> str | None:
     if name.startswith(("/", "../")) or name in {".", ".."} or "\\" in name:
         return None
     return name
-
-
-# Imported files of these kinds are listed in the media library.
-PICTURE_EXTENSIONS = {"jpg", "jpeg", "png", "gif", "webp"}
 
 
 class MediaFiles:
