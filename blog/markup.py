@@ -215,14 +215,23 @@ class _TextBlocks(HTMLParser):
 
 
 # A block that ends in one of these reads well before the next one.
-ENDS_A_SENTENCE = re.compile(r"[.!?…:;,][\"”’'»)\]]*$")
+ENDS_A_SENTENCE = re.compile(r"[.!?…:;,。！？；：，、؟؛،۔][\"”’'»)\]」』）]*$")  # noqa: RUF001
+# A block ending in Chinese or Japanese gets their full stop, not ours.
+ENDS_IN_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]$")
 
 
 def _joined(blocks: list[str]) -> str:
     """Blocks as running text: each one but the last that does not end a
     sentence gets a full stop, so list items and headings do not run into
     what follows."""
-    ended = [b if ENDS_A_SENTENCE.search(b) else f"{b}." for b in blocks[:-1]]
+    ended = [
+        b
+        if ENDS_A_SENTENCE.search(b)
+        else f"{b}。"
+        if ENDS_IN_CJK.search(b)
+        else f"{b}."
+        for b in blocks[:-1]
+    ]
     return " ".join([*ended, *blocks[-1:]])
 
 

@@ -213,6 +213,19 @@ LANGUAGES = [
     ("fr", "French"),
     ("zh-hans", "Simplified Chinese"),
 ]
+if LANGUAGE_CODE.partition("-")[0] not in {
+    code.partition("-")[0] for code, _ in LANGUAGES
+}:
+    # Another language Django knows (LANGUAGE_CODE=ja): Django's own words in
+    # it, ours in English until a catalogue is added (README, "Languages").
+    from django.conf.locale import LANG_INFO
+
+    if LANGUAGE_CODE not in LANG_INFO:
+        raise ImproperlyConfigured(
+            f"LANGUAGE_CODE={LANGUAGE_CODE!r} is not a language Django knows; "
+            f"Inkwell ships {', '.join(code for code, _ in LANGUAGES)}."
+        )
+    LANGUAGES.append((LANGUAGE_CODE, LANG_INFO[LANGUAGE_CODE]["name"]))
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # English dates as the site always wrote them ("December 3, 2026"); other
 # languages use Django's formats for their locale.

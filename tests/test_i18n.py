@@ -1,10 +1,13 @@
 """The site's language and time zone (blog/locale.py): chosen in the admin,
 defaulting to the environment's, applied to pages, caches, scripts and mail."""
+# ruff: noqa: RUF001 (Chinese and Arabic text has its own punctuation and letters)
 
 import datetime
 import gettext
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -169,8 +172,8 @@ WORDS = {
         "confirm_body": "请确认这是你的电子邮件地址",
         "confirm_button": "确认我的评论",
         "held_subject": "“你好世界”上的一条评论等待审核",
-        "held_reason": "扣留原因：所有评论都需审核",  # noqa: RUF001
-        "approve": "批准：",  # noqa: RUF001
+        "held_reason": "扣留原因：所有评论都需审核",
+        "approve": "批准：",
     },
     "ar": {
         "leave_a_reply": "اترك ردًا",
@@ -289,7 +292,7 @@ def test_mail_sent_outside_a_request_is_in_the_site_language(mailoutbox):
     notify_moderators(comment)
     message = next(m for m in mailoutbox if m.to == ["mod@example.com"])
     assert message.subject == WORDS["zh-hans"]["held_subject"]
-    assert "扣留原因：需要审核员看一看" in message.body  # noqa: RUF001
+    assert "扣留原因：需要审核员看一看" in message.body
     assert translation.get_language() != "zh-hans"
 
 
@@ -369,12 +372,12 @@ def test_a_chinese_post_is_found_by_a_chinese_search(client):
     in_title = make_post(
         title="你应该知道的背部痉挛症状",
         slug="背部痉挛症状",
-        body="背部痉挛可能是一种轻微的不适，也可能让人无法动弹。",  # noqa: RUF001
+        body="背部痉挛可能是一种轻微的不适，也可能让人无法动弹。",
     )
     in_text = make_post(
         title="伸展运动",
         slug="伸展运动",
-        body="每天早上做十分钟伸展运动，可以减少背部痉挛的次数。" * 8,  # noqa: RUF001
+        body="每天早上做十分钟伸展运动，可以减少背部痉挛的次数。" * 8,
     )
     make_post(title="头痛", slug="头痛", body="休息和喝水。")
     assert in_title.slug == "背部痉挛症状"
@@ -394,3 +397,30 @@ def test_a_chinese_post_is_found_by_a_chinese_search(client):
     snippet = snippet.split("</p>")[0]
     assert "<mark>伸展</mark>" in snippet and snippet.endswith("…")
     assert len(re.sub("</?mark>", "", snippet)) <= 81
+
+
+def run_check(language_code: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LANGUAGE_CODE": language_code}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_a_language_django_knows_but_we_do_not_ship_still_starts():
+    assert run_check("ja").returncode == 0
+    refused = run_check("xx")
+    assert refused.returncode != 0
+    assert "LANGUAGE_CODE='xx' is not a language Django knows" in refused.stderr
+
+
+def test_summaries_of_chinese_text_end_their_blocks_with_a_chinese_full_stop():
+    from blog.markup import plain_summary
+
+    summary = plain_summary(
+        "## 症状\n\n- 突然的剧痛\n- 肌肉僵硬\n\n先休息。\n\nمرحبا بكم\n\nEnd"
+    )
+    assert summary == "突然的剧痛。 肌肉僵硬。 先休息。 مرحبا بكم. End"

@@ -47,6 +47,8 @@ def chinese_post(live_server):
     reply = make_comment(post=post, parent=first, name="Samir", body="شكرًا جزيلًا")
     make_comment(post=post, parent=reply, name="张伟", body="我也有同感。")
     make_comment(post=post, name="Lina", body="مقالة مفيدة جدًا.")
+    for number in range(12):  # two pages of the home page's list
+        make_post(title=f"第{number}篇文章", slug=f"文章-{number}", category=category)
     return post
 
 
@@ -94,6 +96,14 @@ def test_the_post_page_in_chinese_and_arabic(
             shot = f"i18n-{language}-{width_name}"
             page.screenshot(path=ARTIFACTS / f"{shot}.png", full_page=True)
             problems += [f"{shot}: {p}" for p in serious(axe(page, shot))]
+            # The lists around it: the home page and a search.
+            for name, url in (("home", "/"), ("search", "/search/?q=背部")):
+                response = page.goto(url)
+                assert response.status == 200, url
+                shot = f"i18n-{language}-{name}-{width_name}"
+                documents[shot] = response.text()
+                page.screenshot(path=ARTIFACTS / f"{shot}.png", full_page=True)
+                problems += [f"{shot}: {p}" for p in serious(axe(page, shot))]
         finally:
             context.close()
     browser_watch.assert_clean()
