@@ -124,6 +124,15 @@ class AuthorOwnedAdmin(admin.ModelAdmin):
             **super().get_changeform_initial_data(request),
         }
 
+    def save_related(self, request: HttpRequest, form, formsets, change: bool):
+        super().save_related(request, form, formsets, change)
+        picture = form.instance.featured_image
+        if "featured_image" in form.changed_data and picture:
+            # A featured picture is in the media library too.
+            MediaFile.objects.register(
+                picture.name, size=picture.size, uploaded_by=request.user
+            )
+
     def save_form(self, request: HttpRequest, form, change: bool):
         written = super().save_form(request, form, change)
         if not change and not self.can_edit_others(request):

@@ -167,3 +167,23 @@ def test_pictures_stored_before_the_library_are_added_once():
     assert MediaFile.objects.get(name="wordpress/2019/05/door.jpg").width is None
     call_command("register_media", stdout=StringIO())
     assert MediaFile.objects.count() == 2
+
+
+def test_a_featured_picture_joins_the_library_and_counts_as_used(client, author):
+    from tests.test_admin import form_data
+
+    buffer = BytesIO()
+    Image.new("RGB", (30, 20), "navy").save(buffer, "PNG")
+    image = SimpleUploadedFile("cover.png", buffer.getvalue(), content_type="image/png")
+    response = client.post(
+        reverse("admin:blog_post_add"),
+        form_data(featured_image=image, featured_image_alt="A navy cover"),
+    )
+    assert response.status_code == 302
+    [media] = MediaFile.objects.all()
+    assert media.name.startswith("featured/") and (media.width, media.height) == (
+        30,
+        20,
+    )
+    page = client.get(LIBRARY).content.decode()
+    assert "A new post" in page and "Not used" not in page
