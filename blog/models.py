@@ -219,7 +219,7 @@ class PostQuerySet(PublishedQuerySet):
         )
 
 
-PROTECTED_SUMMARY = "There is no excerpt because this is a protected post."
+PROTECTED_SUMMARY = _("There is no excerpt because this is a protected post.")
 
 
 class Publishable:
@@ -265,7 +265,7 @@ class Publishable:
             # before they save, so they need the time filled in here too.
             self.published_at = timezone.now()
         if self.featured_image and not self.featured_image_alt.strip():
-            message = "Describe the featured image for people who cannot see it."
+            message = _("Describe the featured image for people who cannot see it.")
             raise ValidationError({"featured_image_alt": message})
 
 
@@ -408,7 +408,7 @@ class Post(Publishable, models.Model):
     class Meta:
         ordering = ["-published_at", "-pk"]
         permissions = [
-            ("edit_others_posts", "Can edit and publish other authors' posts"),
+            ("edit_others_posts", _("Can edit and publish other authors' posts")),
         ]
         indexes = [models.Index(fields=["status", "published_at"])]
         constraints = [
@@ -713,7 +713,7 @@ class Page(Publishable, models.Model):
     class Meta:
         ordering = ["menu_order", "title", "pk"]
         permissions = [
-            ("edit_others_pages", "Can edit and publish other authors' pages"),
+            ("edit_others_pages", _("Can edit and publish other authors' pages")),
         ]
         indexes = [models.Index(fields=["status", "published_at"])]
         constraints = [
@@ -886,7 +886,7 @@ class Menu(models.Model):
                 fields=["location"],
                 condition=~Q(location=""),
                 name="one_menu_per_location",
-                violation_error_message="Another menu is already shown there.",
+                violation_error_message=_("Another menu is already shown there."),
             )
         ]
 
@@ -965,8 +965,10 @@ class MenuItem(models.Model):
                     | (Q(page=None, post=None, category=None, tag=None) & ~Q(url=""))
                 ),
                 name="menu_item_has_one_target",
-                violation_error_message="Pick exactly one thing to link to: a "
-                "page, a post, a category, a tag or a custom URL.",
+                violation_error_message=_(
+                    "Pick exactly one thing to link to: a page, a post, a "
+                    "category, a tag or a custom URL."
+                ),
             ),
         ]
 

@@ -4,6 +4,12 @@
 // Without JavaScript the order fields still work as typed.
 (() => {
   const GROUP = "#items-group";
+  // Strings in the site's language from Django's JavaScript catalogue
+  // (templates/admin/base_site.html loads it, deferred: it has run by the
+  // time these are called); English without it.
+  const gettext = (text) => (window.gettext ? window.gettext(text) : text);
+  const interpolate = (format, values) =>
+    format.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
 
   function links(group) {
     return Array.from(
@@ -64,8 +70,8 @@
     const box = document.createElement("span");
     box.className = "menu-order";
     for (const [direction, text] of [
-      ["up", "Move up"],
-      ["down", "Move down"],
+      ["up", gettext("Move up")],
+      ["down", gettext("Move down")],
     ]) {
       const button = document.createElement("button");
       button.type = "button";
@@ -84,7 +90,9 @@
     const at = all.indexOf(link);
     const to = button.dataset.move === "up" ? at - 1 : at + 1;
     if (at < 0 || to < 0 || to >= all.length) {
-      announce(group, `“${title(link)}” is already ${to < 0 ? "first" : "last"}.`);
+      const where =
+        to < 0 ? gettext("“%(title)s” is already first.") : gettext("“%(title)s” is already last.");
+      announce(group, interpolate(where, { title: title(link) }));
       return;
     }
     const other = all[to];
@@ -92,7 +100,13 @@
     else other.after(link);
     renumber(group);
     button.focus();
-    announce(group, `“${title(link)}” is now number ${to + 1} of ${all.length}.`);
+    announce(
+      group,
+      interpolate(
+        gettext("“%(title)s” is now number %(number)s of %(total)s."),
+        { title: title(link), number: to + 1, total: all.length }
+      )
+    );
   }
 
   document.addEventListener("DOMContentLoaded", () => {
