@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def point_site_at_site_url(sender=None, using: str = "default", **kwargs) -> None:
@@ -41,7 +42,7 @@ def forget_pages_rendered_before(sender, **kwargs) -> None:
 
 class BlogConfig(AppConfig):
     name = "blog"
-    verbose_name = "Blog"
+    verbose_name = _("Blog")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -5,6 +5,7 @@ from django import template
 from django.db.models import prefetch_related_objects
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from comments.admin import StateFilter, moderated_comments, pending_count
 from comments.models import Comment
@@ -33,9 +34,10 @@ def pending_comments_link(context: template.Context) -> str:
     count = pending_count(user)
     url = reverse("admin:comments_comment_changelist")
     return format_html(
-        '<a href="{}?state=held" class="pending-comments">Pending comments '
+        '<a href="{}?state=held" class="pending-comments">{} '
         '<span class="badge">({})</span></a> / ',
         url,
+        gettext("Pending comments"),
         count,
     )
 
