@@ -65,7 +65,9 @@ async (wait) => {
         say("inline script", el);
       } else if (
         !el.src.startsWith(ours) &&
-        el.src !== location.origin + "/admin/jsi18n/"
+        el.src !== location.origin + "/admin/jsi18n/" &&
+        // Our JavaScript catalogue, one per language (blog/urls.py).
+        !new RegExp("^" + location.origin + "/jsi18n/[A-Za-z-]+\\.js$").test(el.src)
       ) {
         say("script from " + el.src, el);
       }
