@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.admin import MarkdownxModelAdmin
 from taggit.models import Tag
 
-from blog import importing
+from blog import importing, pictures
 from blog.converters import IdConverter
 from blog.diff import diff_field
 from blog.editor import ALT_PLACEHOLDER, clean_picture
@@ -815,6 +815,7 @@ class MediaFileAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, media: MediaFile) -> None:
         default_storage.delete(media.name)
+        pictures.delete_sizes(media.variants)  # its smaller copies too
         super().delete_model(request, media)
 
     # The editor's "Insert from the media library"

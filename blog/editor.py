@@ -100,7 +100,7 @@ class ImageUploadForm(forms.Form):
         name = posixpath.join(folder, f"{uuid.uuid4().hex}.{self.extension}")
         stored = default_storage.save(name, ContentFile(self.encoded))
         MediaFile.objects.register(
-            stored, size=len(self.encoded), uploaded_by=uploaded_by
+            stored, size=len(self.encoded), uploaded_by=uploaded_by, forget=False
         )
         return default_storage.url(stored)
 

@@ -18,10 +18,9 @@ from django.utils.encoding import iri_to_uri
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
-from PIL import Image, UnidentifiedImageError
 from taggit.managers import TaggableManager
 
-from blog import locale, markup, pagecache, redirects
+from blog import locale, markup, pagecache, pictures, redirects
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +252,8 @@ class Publishable:
 
     @cached_property
     def body_html(self) -> str:
-        return markup.markdownify(self.body)
+        # Our own pictures in it sized, in several widths (blog/pictures.py).
+        return pictures.sized(markup.markdownify(self.body))
 
     def comments_open(self) -> bool:
         return self.allow_comments and self.is_public
@@ -371,6 +371,10 @@ class Post(Publishable, models.Model):
         blank=True,
         help_text=_("Optional picture shown at the top of the post and when shared."),
     )
+    # The featured picture's width, height and smaller copies
+    # (blog/pictures.py), written when it is stored: pages size it without
+    # opening the file.
+    featured_image_sizes = models.JSONField(default=dict, blank=True, editable=False)
     featured_image_alt = models.CharField(
         _("featured image description"),
         max_length=300,
@@ -438,6 +442,7 @@ class Post(Publishable, models.Model):
                     .first()
                 )
             super().save(*args, **kwargs)
+            keep_featured_sizes(self)
             if before is not None and before.slug != self.slug:
                 # Readers and search engines know the published address.
                 old_url, new_url = before.get_absolute_url(), self.get_absolute_url()
@@ -685,6 +690,10 @@ class Page(Publishable, models.Model):
         blank=True,
         help_text=_("Optional picture shown at the top of the page and when shared."),
     )
+    # The featured picture's width, height and smaller copies
+    # (blog/pictures.py), written when it is stored: pages size it without
+    # opening the file.
+    featured_image_sizes = models.JSONField(default=dict, blank=True, editable=False)
     featured_image_alt = models.CharField(
         _("featured image description"),
         max_length=300,
@@ -744,6 +753,7 @@ class Page(Publishable, models.Model):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "path"}
             super().save(*args, **kwargs)
+            keep_featured_sizes(self)
             if old_path and old_path != self.path:
                 self.move_descendants(old_path)
             update_fields = kwargs.get("update_fields")
@@ -1275,25 +1285,28 @@ class FrontCachedPage(models.Model):
 
 
 class MediaFileQuerySet(models.QuerySet):
-    def register(self, name: str, *, size: int, uploaded_by=None) -> MediaFile:
-        """Note a picture just stored under `name` (an editor upload, an
-        imported WordPress file), with its dimensions if Pillow reads it."""
-        width = height = None
-        try:
-            with default_storage.open(name) as stored, Image.open(stored) as picture:
-                width, height = picture.size
-        except (OSError, UnidentifiedImageError, ValueError):
-            pass
+    def register(
+        self, name: str, *, size: int, uploaded_by=None, forget: bool = True
+    ) -> MediaFile:
+        """Note a picture just stored under `name` (an editor upload, a
+        featured picture, an imported WordPress file): its dimensions and
+        smaller copies (blog/pictures.py), made now, once. `forget`: pages
+        built before may show it (an import, the command), so they go."""
+        record = pictures.make_sizes(name) or {}
+        width, height = record.get("width"), record.get("height")
+        variants = record.get("variants", [])
+        previous = self.filter(name=name).values_list("variants", flat=True).first()
+        if previous:
+            pictures.delete_sizes(
+                [v for v in previous if v not in variants and v[1] != name]
+            )
+        values = {"size": size, "width": width, "height": height, "variants": variants}
         media, _created = self.update_or_create(
             name=name,
-            defaults={"size": size, "width": width, "height": height},
-            create_defaults={
-                "size": size,
-                "width": width,
-                "height": height,
-                "uploaded_by": uploaded_by,
-            },
+            defaults=values,
+            create_defaults={**values, "uploaded_by": uploaded_by},
         )
+        media.show_sizes(forget=forget)
         return media
 
     def register_stored(self, folders=("uploads", "wordpress")) -> int:
@@ -1346,6 +1359,8 @@ class MediaFile(models.Model):
         editable=False,
     )
     uploaded_at = models.DateTimeField(_("added"), default=timezone.now, editable=False)
+    # [[width, name], ...], narrowest first: the copies made for srcset.
+    variants = models.JSONField(default=list, blank=True, editable=False)
 
     objects = MediaFileQuerySet.as_manager()
 
@@ -1364,6 +1379,56 @@ class MediaFile(models.Model):
     @property
     def markdown(self) -> str:
         return f"![{self.description}]({self.url})"
+
+    def record(self) -> dict:
+        """What pages need to size it (blog/pictures.py)."""
+        return {
+            "name": self.name,
+            "width": self.width,
+            "height": self.height,
+            "variants": self.variants,
+        }
+
+    def show_sizes(self, *, forget: bool = True) -> None:
+        """Give the posts and pages that feature it its sizes, and let pages
+        built before pick the copies up."""
+        record = self.record() if self.width and self.height else {}
+        changed = 0
+        for model in (Post, Page):
+            changed += (
+                model.objects.filter(featured_image=self.name)
+                .exclude(featured_image_sizes=record)
+                .update(featured_image_sizes=record)
+            )
+        pictures.sized.cache_clear()
+        if changed or forget:
+            pagecache.forget_all_pages()
+
+
+def keep_featured_sizes(written: Post | Page) -> None:
+    """After saving a post or page: a featured picture it has not sized yet
+    (a new upload) joins the media library, its copies made."""
+    name = written.featured_image.name if written.featured_image else ""
+    if not name:
+        if written.featured_image_sizes:
+            written.featured_image_sizes = {}
+            type(written).objects.filter(pk=written.pk).update(featured_image_sizes={})
+        return
+    if written.featured_image_sizes.get("name") == name:
+        return
+    known = MediaFile.objects.filter(name=name).first()
+    if known is None or (
+        known.width and not known.variants and known.width > pictures.WIDTHS[0]
+    ):
+        try:
+            size = default_storage.size(name)
+        except OSError:
+            logger.warning("Featured picture %s is not in the storage", name)
+            return
+        known = MediaFile.objects.register(name, size=size)
+    else:
+        known.show_sizes()
+    written.featured_image_sizes = known.record() if known.width else {}
 
 
 def media_uses(files: list[MediaFile]) -> dict[int, list]:

@@ -51,8 +51,14 @@ def upload(client, content: bytes, name: str, content_type: str):
 
 
 def stored_files() -> list[Path]:
+    """The stored pictures, without the smaller copies made of them
+    (blog/pictures.py, tests/test_pictures.py)."""
     root = Path(settings.MEDIA_ROOT)
-    return [path for path in root.rglob("*") if path.is_file()]
+    return [
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not re.search(r"-\d+w\.\w+$", path.name)
+    ]
 
 
 def stored_image(response) -> tuple[Path, Image.Image]:

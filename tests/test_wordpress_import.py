@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from django.contrib.redirects.models import Redirect
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from PIL import Image
 from taggit.models import Tag
 
 from blog import markup
@@ -634,3 +636,40 @@ def test_a_tag_made_here_is_adopted_once_and_found_by_id_after(export):
     run_import(export(wxr(item_xml()), "again.xml"))
     assert Tag.objects.count() == 1
     assert list(Post.objects.get().tags.all()) == [made_here]
+
+
+def test_imported_pictures_get_their_sizes_and_captions_become_figures(
+    export, tmp_path, client
+):
+    uploads = tmp_path / "uploads" / "2019" / "05"
+    uploads.mkdir(parents=True)
+    photo = io.BytesIO()
+    Image.linear_gradient("L").resize((1200, 800)).convert("RGB").save(photo, "JPEG")
+    (uploads / "door.jpg").write_bytes(photo.getvalue())
+    url = "http://old.example.com/wp-content/uploads/2019/05/door.jpg"
+    content = (
+        f'[caption id="attachment_50" width="600"]<img src="{url}" alt="A red door" '
+        'width="600" height="400"> The door, in May[/caption]'
+    )
+    thumbnail = "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key>"
+    thumbnail += "<wp:meta_value>50</wp:meta_value></wp:postmeta>"
+    attachment = item_xml(50, title="Door", post_type="attachment", status="inherit")
+    attachment = attachment.replace(
+        "</item>", f"<wp:attachment_url>{url}</wp:attachment_url></item>"
+    )
+    path = export(wxr(item_xml(content=content, extra=thumbnail) + attachment))
+    run_import(path, "--media-dir", str(tmp_path / "uploads"))
+
+    media = MediaFile.objects.get()
+    assert [width for width, _name in media.variants] == [480, 800, 1200]
+    post = Post.objects.get()
+    assert post.featured_image_sizes["width"] == 1200
+    page = client.get(post.get_absolute_url()).content.decode()
+    featured, body = re.findall(r"<img [^>]*door\.jpg[^>]*>", page)
+    assert 'width="1200"' in featured and 'fetchpriority="high"' in featured
+    # The author's width stays; the copies are offered, lazily.
+    assert 'width="600"' in body and "door-480w.webp 480w" in body
+    assert 'loading="lazy"' in body
+    assert re.search(
+        r"<figure><img [^>]*><figcaption>The door, in May</figcaption>", page
+    )

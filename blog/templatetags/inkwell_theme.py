@@ -1,11 +1,13 @@
-"""Template helpers of the theme: faces (blog/avatars.py), reading time and
-the table of contents (blog/reading.py)."""
+"""Template helpers of the theme: faces (blog/avatars.py), pictures in
+several sizes (blog/pictures.py), reading time and the table of contents
+(blog/reading.py)."""
 
 import datetime
 
 from django import template
+from django.utils.safestring import mark_safe
 
-from blog import avatars, reading
+from blog import avatars, pictures, reading
 
 register = template.Library()
 
@@ -15,6 +17,20 @@ def avatar(user, size: int = 40):
     """The identicon of a user (an author, a liker)."""
     name = user.get_full_name() or user.get_username()
     return avatars.avatar(user.email, name, size)
+
+
+SIZES = {
+    "post": pictures.SIZES_POST,
+    "card": pictures.SIZES_CARD,
+    "lead": pictures.SIZES_LEAD,
+}
+
+
+@register.simple_tag
+def picture_sizes(record, layout: str = "post"):
+    """width, height, srcset and sizes of a featured picture
+    (`featured_image_sizes`), for where the layout shows it."""
+    return mark_safe(pictures.attributes(record, SIZES[layout]))
 
 
 @register.filter

@@ -337,7 +337,7 @@ class MediaFiles:
             if isinstance(source, zipfile.ZipInfo):
                 size, opener = source.file_size, lambda s=source: self.zip.open(s)
             else:
-                size, opener = source.stat().st_size, source.open
+                size, opener = source.stat().st_size, lambda s=source: s.open("rb")
             if default_storage.exists(name):
                 if default_storage.size(name) == size:
                     self.report.count("media files", "unchanged")
