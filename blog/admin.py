@@ -128,9 +128,10 @@ class AuthorOwnedAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         picture = form.instance.featured_image
         if "featured_image" in form.changed_data and picture:
-            # A featured picture is in the media library too.
-            MediaFile.objects.register(
-                picture.name, size=picture.size, uploaded_by=request.user
+            # Saving put the featured picture in the media library, its
+            # sizes made (blog.models.keep_featured_sizes): say who added it.
+            MediaFile.objects.filter(name=picture.name, uploaded_by=None).update(
+                uploaded_by=request.user
             )
 
     def save_form(self, request: HttpRequest, form, change: bool):

@@ -1313,6 +1313,8 @@ class MediaFileQuerySet(models.QuerySet):
         """Add the pictures already in storage under `folders` that the
         library does not know (kept before it existed); how many."""
         known = set(self.values_list("name", flat=True))
+        for variants in self.values_list("variants", flat=True):
+            known.update(name for _width, name in variants)  # its smaller copies
         added = 0
         pending = [folder for folder in folders if default_storage.exists(folder)]
         while pending:
@@ -1324,7 +1326,8 @@ class MediaFileQuerySet(models.QuerySet):
                 extension = name.rpartition(".")[2].lower()
                 if stored in known or extension not in PICTURE_EXTENSIONS:
                     continue
-                self.register(stored, size=default_storage.size(stored))
+                media = self.register(stored, size=default_storage.size(stored))
+                known.update(name for _width, name in media.variants)
                 added += 1
         return added
 

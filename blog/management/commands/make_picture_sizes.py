@@ -1,15 +1,16 @@
 from django.core.files.storage import default_storage
 from django.core.management import BaseCommand
 
-from blog import pictures
+from blog import pagecache, pictures
 from blog.models import MediaFile, Page, Post
 
 
 class Command(BaseCommand):
     help = (
         "Make the smaller copies (srcset) of pictures stored before Inkwell made "
-        "them on upload: every picture of the media library without them, and "
-        "every featured picture, which joins the library. --all makes them again "
+        "them on upload: every picture of the media library without them, every "
+        "featured picture and every picture under uploads/ and wordpress/ the "
+        "library does not know yet, which join it. --all makes them again "
         "for every picture. Safe to run again."
     )
 
@@ -21,6 +22,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        # Pictures the library does not know yet join it, sized as they do.
+        added = MediaFile.objects.register_stored()
+        if added:
+            self.stdout.write(f"Added {added} picture(s) to the media library.")
         names = set(MediaFile.objects.values_list("name", flat=True))
         for model in (Post, Page):
             names |= set(
@@ -55,9 +60,7 @@ class Command(BaseCommand):
             else:
                 self.stderr.write(f"Not a picture we can read, left as it is: {name}")
                 missing += 1
-        if done:
-            from blog import pagecache
-
+        if done or added:
             pagecache.forget_all_pages()
         self.stdout.write(
             f"Pictures sized: {done}; already sized: {skipped}; left out: {missing}."
