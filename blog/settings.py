@@ -387,8 +387,12 @@ INKWELL_COMMENT_EDIT_SECONDS = int(os.environ.get("COMMENT_EDIT_MINUTES", "15"))
 # The spam filter that learns from moderators (comments/spamfilter.py): it
 # votes once it has learnt from this many spam and this many ham comments;
 # a score at or above the spam cutoff sends a comment to spam, one at or
-# below the ham cutoff is trusted, anything between is held.
+# below the ham cutoff is trusted, anything between is held. It sends
+# nothing to spam (it holds it) until it has learnt from SPAM_MIN_DECISIONS
+# of each kind: a filter that has seen one discussion is sure of topics it
+# has never met (bench/spam_filter.py, by the calendar).
 INKWELL_SPAM_FILTER_MIN_DECISIONS = 10
+INKWELL_SPAM_FILTER_SPAM_MIN_DECISIONS = 100
 INKWELL_SPAM_FILTER_SPAM_CUTOFF = 0.999
 INKWELL_SPAM_FILTER_HAM_CUTOFF = 0.35
 # Optional, and asked only after the local filter has not said spam.

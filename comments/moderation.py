@@ -115,6 +115,8 @@ class Submission:
     # filter_failed when it could not score.
     filter_score: float | None = None
     filter_failed: bool = False
+    # False while the filter has learnt too little to send to spam: it holds.
+    filter_may_spam: bool = True
 
 
 LINK = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
@@ -157,7 +159,8 @@ def evaluate(submission: Submission, rules: DiscussionSettings) -> Decision:
     if word:
         return Decision(State.SPAM, f"disallowed word: {word}")
     score = submission.filter_score
-    if score is not None and score >= spamfilter.spam_cutoff():
+    filter_says_spam = score is not None and score >= spamfilter.spam_cutoff()
+    if filter_says_spam and submission.filter_may_spam:
         return Decision(State.SPAM, f"filter: {spamfilter.shown(score)}")
     minimum = settings.INKWELL_COMMENT_MIN_SECONDS
     if submission.seconds_to_post is not None and submission.seconds_to_post < minimum:
@@ -171,6 +174,10 @@ def evaluate(submission: Submission, rules: DiscussionSettings) -> Decision:
     if submission.filter_failed:
         return Decision(State.HELD, "filter error")
     trusted_by_filter = score is not None and score <= spamfilter.ham_cutoff()
+    if filter_says_spam:
+        return Decision(
+            State.HELD, f"filter, still learning: {spamfilter.shown(score)}"
+        )
     if score is not None and not trusted_by_filter:
         return Decision(State.HELD, f"filter unsure: {spamfilter.shown(score)}")
     policy = DiscussionSettings.HoldPolicy
@@ -325,7 +332,10 @@ def decide(comment: Comment, *, post: Post, request: HttpRequest) -> Decision:
             spamfilter.facts_of(comment, submission.seconds_to_post)
         )
         submission = replace(
-            submission, filter_score=verdict.score, filter_failed=verdict.failed
+            submission,
+            filter_score=verdict.score,
+            filter_failed=verdict.failed,
+            filter_may_spam=verdict.may_spam,
         )
     decision = replace(evaluate(submission, rules), verdict=verdict)
     # Akismet after the local filter, and only if it did not say spam.
@@ -373,7 +383,10 @@ def review_edit(comment: Comment, *, post: Post, request: HttpRequest) -> Decisi
     if not trusted:
         verdict = spamfilter.check(spamfilter.facts_of(comment, None))
         submission = replace(
-            submission, filter_score=verdict.score, filter_failed=verdict.failed
+            submission,
+            filter_score=verdict.score,
+            filter_failed=verdict.failed,
+            filter_may_spam=verdict.may_spam,
         )
     decision = evaluate(submission, rules)
     if decision.state != State.SPAM and not trusted and settings.AKISMET_API_KEY:

@@ -16,7 +16,12 @@ comment's tokens in one query and locks nothing.
 Until it has learnt from INKWELL_SPAM_FILTER_MIN_DECISIONS spam and as many
 ham comments, it does not vote (`Verdict.score` is None). A filter that
 fails (counts that cannot be, a database error) says so
-(`Verdict.failed`): the comment is held and the failure logged.
+(`Verdict.failed`): the comment is held and the failure logged. Until it has
+learnt from INKWELL_SPAM_FILTER_SPAM_MIN_DECISIONS of each kind it may hold
+and trust but not send to spam (`Verdict.may_spam`): what it learnt from the
+first discussions makes it sure of words it has seen only there, and a
+comment sent to spam is one moderators may never look at, while a held one
+waits for them.
 """
 
 from __future__ import annotations
@@ -64,10 +69,14 @@ class Verdict:
     score: float | None = None  # None: not enough decisions yet, or failed
     clues: tuple[tuple[str, float], ...] = ()
     failed: bool = False
+    # False while it has learnt too little to send anything to spam.
+    may_spam: bool = True
 
     @property
     def is_spam(self) -> bool:
-        return self.score is not None and self.score >= spam_cutoff()
+        return (
+            self.may_spam and self.score is not None and self.score >= spam_cutoff()
+        )
 
     @property
     def is_ham(self) -> bool:
@@ -128,7 +137,13 @@ def judge(tokens: list[str]) -> Verdict:
     if spam_total < minimum or ham_total < minimum:
         return Verdict(tokens=tokens)
     result = score(tokens, counts, spam_total, ham_total)
-    return Verdict(tokens=tokens, score=result.value, clues=result.clues)
+    sure = settings.INKWELL_SPAM_FILTER_SPAM_MIN_DECISIONS
+    return Verdict(
+        tokens=tokens,
+        score=result.value,
+        clues=result.clues,
+        may_spam=spam_total >= sure and ham_total >= sure,
+    )
 
 
 def check(facts: Facts) -> Verdict:

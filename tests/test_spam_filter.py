@@ -46,6 +46,7 @@ def learnt(settings):
     """A filter past its cold start: it has learnt from moderators' decisions
     on a few spam and ham comments."""
     settings.INKWELL_SPAM_FILTER_MIN_DECISIONS = 3
+    settings.INKWELL_SPAM_FILTER_SPAM_MIN_DECISIONS = 3
     post = make_post()
     for text in SPAM * 3:  # a flood: the same few texts again and again
         spam = make_comment(post=post, body=text, state=State.HELD, name="Promo Team")
@@ -236,6 +237,18 @@ def test_a_confident_spam_score_sends_the_comment_to_spam(
     assert comment.reason.startswith("filter: ")
     assert float(comment.reason.removeprefix("filter: ")) >= 0.999
     assert comment.spam_filter.clues
+
+
+def test_a_filter_that_has_learnt_little_holds_what_it_would_send_to_spam(
+    client, no_confirmation, learnt, settings
+):
+    settings.INKWELL_SPAM_FILTER_SPAM_MIN_DECISIONS = 5  # 9 spam, 4 ham learnt
+    text = "Subscribe to my channel, check out http://cheap-views.example/free"
+    client.post(POST_URL, sent(learnt, comment=text))
+    comment = Comment.objects.get(user_name="Ada Reader")
+    assert comment.state == State.HELD, comment.reason
+    assert comment.reason.startswith("filter, still learning: ")
+    assert float(comment.reason.rpartition(" ")[2]) >= 0.999
 
 
 def test_an_unsure_score_holds_even_a_returning_commenter(settings):
