@@ -34,8 +34,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Two test processes (pytest-xdist) by default; TEST_PROCESSES=0 runs one.
+TEST_PROCESSES ?= 2
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES)
 
 # Browser, accessibility and HTML checks (tests/e2e); reports in e2e-artifacts/.
 e2e: install

@@ -1,10 +1,18 @@
+import os
 import signal
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 
+from tests.workers import redis_url_of_worker, worker_number
+
 E2E = Path(__file__).resolve().parent / "e2e"
+
+if os.environ.get("REDIS_URL"):  # passed on to the servers tests start
+    os.environ["REDIS_URL"] = redis_url_of_worker(
+        os.environ["REDIS_URL"], worker_number()
+    )
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -66,7 +74,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
 def _isolated_cache(settings):
     """Each test starts with an empty cache of its own.
 
-    Without REDIS_URL a local-memory cache (the tests run in one process);
+    Without REDIS_URL a local-memory cache (one per test process);
     with it, the tests use the real Redis and clear it around each test.
     Sessions then stay in the database as without Redis (production's
     cached_db would save the session query on signed-in pages), so the pinned
@@ -74,6 +82,12 @@ def _isolated_cache(settings):
     cached sessions.
     """
     if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        from blog.settings import redis_cache
+
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": redis_cache(os.environ["REDIS_URL"]),
+        }
         settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     else:
         settings.CACHES = {

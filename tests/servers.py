@@ -8,6 +8,8 @@ import uuid
 import boto3
 import pytest
 
+from tests.workers import worker_count, worker_number
+
 # Any credentials do for moto; boto3 insists on having some.
 S3_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "inkwell-test",
@@ -17,8 +19,14 @@ S3_CREDENTIALS = {
 
 
 def free_ports(count: int, ports: range) -> list[int]:
+    """`count` ports of `ports` that nothing listens on.
+
+    In a parallel run each test process starts its search at its own share
+    of the range, so two of them do not pick the same port at once.
+    """
     found = []
-    for port in ports:
+    start = len(ports) * worker_number() // max(worker_count(), 1)
+    for port in [*ports[start:], *ports[:start]]:
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
