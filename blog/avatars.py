@@ -7,6 +7,18 @@ allows `data:` images, blog/settings.py).
 A 5 by 5 grid, mirrored left to right, in one of a set of colours chosen for
 contrast on both colour schemes (static/css/site.css gives the circle its
 background).
+
+Gravatar only when an administrator turns it on (SiteIdentity.gravatar, off
+by default; saving it bumps the site version, so cached pages follow at
+once). Then a face is the identicon with the person's Gravatar picture laid
+over it (`.face`, site.css), asked for with `d=blank`: someone without a
+Gravatar picture gets a transparent one, and when Gravatar cannot be reached
+the picture fails with an empty alt and shows nothing, so the identicon under
+it shows either way. No script, no `onerror` (the CSP has no inline script),
+and no fallback address Gravatar would have to fetch from us (`d=<url>` needs
+a site Gravatar can reach). The Content-Security-Policy lets
+GRAVATAR_ORIGIN's pictures in only while it is on (blog.middleware). Off, no
+page holds a Gravatar address.
 """
 
 from __future__ import annotations
@@ -17,7 +29,12 @@ import struct
 import zlib
 from functools import lru_cache
 
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from blog.models import SiteIdentity
+
+GRAVATAR_ORIGIN = "https://secure.gravatar.com"
 
 COLOURS = (
     "#b5482a", "#2f7d6b", "#4a63b5", "#8a4fb0", "#b0781f",
@@ -63,11 +80,41 @@ def identicon_url(email: str, name: str = "") -> str:
     return "data:image/png;base64," + base64.b64encode(_png(pixels)).decode()
 
 
-def avatar(email: str, name: str = "", size: int = 40) -> SafeString:
-    """An <img> of the identicon, decorative (the name is beside it)."""
-    # Base64: nothing in it needs escaping in an attribute.
-    url = identicon_url(email or "", name or "")
-    return mark_safe(
-        f'<img class="avatar" src="{url}" alt="" width="{int(size)}" '
-        f'height="{int(size)}">'
+def gravatar_enabled() -> bool:
+    return SiteIdentity.current().gravatar
+
+
+def gravatar_url(email: str, size: int = 40) -> str:
+    """The Gravatar picture of `email` at `size` CSS pixels (asked for at
+    twice that, for dense screens), or "" when Gravatar is off or there is no
+    address (a name is never sent). Gravatar takes the SHA-256 of the
+    trimmed, lower-cased address."""
+    address = (email or "").strip().lower()
+    if not address or not gravatar_enabled():
+        return ""
+    digest = hashlib.sha256(address.encode()).hexdigest()
+    return f"{GRAVATAR_ORIGIN}/avatar/{digest}?s={2 * int(size)}&d=blank"
+
+
+def face(identicon: str, photo: str = "", size: int = 40) -> SafeString:
+    """The <img> of an identicon, with the Gravatar picture `photo` (an
+    address from gravatar_url()) over it if there is one. Decorative: the
+    name is beside it."""
+    size = int(size)
+    # Base64: nothing in the identicon's URL needs escaping in an attribute.
+    drawn = (
+        f'<img class="avatar" src="{identicon}" alt="" width="{size}" height="{size}">'
     )
+    if not photo:
+        return mark_safe(drawn)
+    return mark_safe(
+        f'<span class="face">{drawn}<img class="avatar avatar--photo" '
+        f'src="{escape(photo)}" alt="" width="{size}" height="{size}" loading="lazy" '
+        f'decoding="async" referrerpolicy="no-referrer"></span>'
+    )
+
+
+def avatar(email: str, name: str = "", size: int = 40) -> SafeString:
+    """The face of the person with `email` (or `name`): see face()."""
+    email = email or ""
+    return face(identicon_url(email, name or ""), gravatar_url(email, size), size)

@@ -1,16 +1,20 @@
 """Requests as the site sees them: the reader's own address behind proxies,
-and a 503 page instead of a traceback when the database is down."""
+a 503 page instead of a traceback when the database is down, and the
+Content-Security-Policy with the sources the site's settings add."""
 
 import ipaddress
 import logging
 import sys
 from collections.abc import Callable
 
+from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views import defaults
+
+from blog import avatars
 
 logger = logging.getLogger(__name__)
 
@@ -85,3 +89,33 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(sys.exc_info()[1], DATABASE_DOWN):
         return database_unavailable_response()
     return defaults.server_error(request)
+
+
+class SiteCSPMiddleware(CSPMiddleware):
+    """django-csp's middleware (settings.CONTENT_SECURITY_POLICY), with
+    Gravatar's pictures let in on pages while the administrator has turned
+    Gravatar on (blog/avatars.py), and only then.
+
+    A page the page cache stores keeps this header with it, and turning the
+    setting on or off bumps the site version, so no stored page outlives the
+    policy it was built under.
+    """
+
+    def get_policy_parts(
+        self,
+        request: HttpRequest,
+        response: HttpResponse,
+        report_only: bool = False,
+    ) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if report_only or parts.update is not None or parts.replace is not None:
+            return parts  # a view's own policy changes rule
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return parts
+        try:
+            enabled = avatars.gravatar_enabled()
+        except DATABASE_DOWN:
+            enabled = False  # the 503 page shows no faces
+        if enabled:
+            parts.update = {"img-src": [avatars.GRAVATAR_ORIGIN]}
+        return parts

@@ -1056,7 +1056,9 @@ class SiteIdentity(models.Model):
     environment (settings.INKWELL_*), so a fresh site starts as configured.
     """
 
-    CACHE_KEY = "blog:site-identity"
+    # A new field takes a new key: a row cached by the code before it has no
+    # value for the field, and reading it would cost a query on every request.
+    CACHE_KEY = "blog:site-identity:v2"
 
     title = models.CharField(
         _("site title"),
@@ -1105,6 +1107,20 @@ class SiteIdentity(models.Model):
         help_text=_(
             "Dates and times on the site and in mail are shown in this "
             "time zone. Empty: the server's default (the TIME_ZONE setting)."
+        ),
+    )
+    gravatar = models.BooleanField(
+        _("Gravatar pictures"),
+        default=False,
+        help_text=_(
+            "Off: every face beside a comment, a byline or a like is drawn by "
+            "this site and readers' browsers ask no other site for anything. "
+            "On: the faces of people who have a picture at Gravatar show it "
+            "(the others keep the drawn one), so every reader's browser asks "
+            "secure.gravatar.com for the faces on the page it reads, sending "
+            "it a hash of each person's email address (from which Gravatar "
+            "knows whose picture it is) and the reader's IP address. Say so "
+            "in the site's privacy notice before turning it on."
         ),
     )
 

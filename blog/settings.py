@@ -82,7 +82,8 @@ MIDDLEWARE = [
     # served before everything below: blog/pagecache.py says how
     # a hit still gets what CSP, sessions, CSRF, auth and messages would add.
     "blog.pagecache.PageCacheMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with Gravatar's pictures let in while it is on.
+    "blog.middleware.SiteCSPMiddleware",
     # A database outage answers 503 with a static page, not a traceback.
     "blog.middleware.DatabaseUnavailableMiddleware",
     # The site's language and time zone, as chosen in the admin (blog/locale.py).
@@ -422,6 +423,8 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
 
 # Content-Security-Policy (django-csp 4): no inline script or style anywhere.
+# While the administrator has Gravatar on, img-src also names
+# https://secure.gravatar.com (blog.middleware.SiteCSPMiddleware).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -53,6 +53,7 @@ RATE_WINDOW = 10 * 60
 
 # The post page names at most this many signed-in likers; the line counts all.
 NAMES_SHOWN = 20
+FACE_SIZE = 28  # CSS pixels, as static/js/likes.js draws them too
 
 
 @dataclass
@@ -60,12 +61,20 @@ class LikeSummary:
     count: int = 0
     liked: bool = False
     names: list[str] = field(default_factory=list)
-    # The named likers' faces (blog/avatars.py data: URLs), in the same order.
+    # The named likers' faces (blog/avatars.py data: URLs), in the same order,
+    # and their Gravatar pictures ("" each while Gravatar is off).
     faces: list[str] = field(default_factory=list)
+    photos: list[str] = field(default_factory=list)
 
     @property
     def faces_and_names(self) -> list[tuple[str, str]]:
-        return list(zip(self.names, self.faces, strict=False))
+        """(name, the face's markup) for each named liker."""
+        return [
+            (name, avatars.face(face, photo, FACE_SIZE))
+            for name, face, photo in zip(
+                self.names, self.faces, self.photos, strict=False
+            )
+        ]
 
     @property
     def line(self) -> str:
@@ -82,6 +91,7 @@ class LikeSummary:
             "line": self.line,
             "names": self.names,
             "faces": self.faces,
+            "photos": self.photos,
         }
 
 
@@ -231,7 +241,9 @@ def _read_summary(post: Post | Page, mine: Q | None) -> LikeSummary:
                 row["user__username"],
             )
             summary.names.append(name)
-            summary.faces.append(avatars.identicon_url(row["user__email"] or "", name))
+            email = row["user__email"] or ""
+            summary.faces.append(avatars.identicon_url(email, name))
+            summary.photos.append(avatars.gravatar_url(email, FACE_SIZE))
     return summary
 
 

@@ -2,19 +2,22 @@
 contents, footnotes, the post page's hierarchy, compressed pages."""
 
 import gzip
+import hashlib
 import re
 
 import pytest
 
 from blog import avatars, reading
 from blog.markup import markdownify
-from comments.models import Comment
+from blog.models import SiteIdentity
+from comments.models import Comment, PostLike
 from tests.factories import (
     make_category,
     make_comment,
     make_discussion,
     make_post,
     make_user,
+    set_site_identity,
 )
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +115,92 @@ def test_signed_in_likers_and_authors_have_faces(client):
     page = client.get(post.get_absolute_url()).content.decode()
     byline = page.split('class="byline"')[1].split("</header>")[0]
     assert avatars.identicon_url(author.email, "Ada Lovelace") in byline
+
+
+GRAVATAR = "https://secure.gravatar.com"
+
+
+def gravatar_of(email: str, pixels: int) -> str:
+    digest = hashlib.sha256(email.encode()).hexdigest()
+    return f"{GRAVATAR}/avatar/{digest}?s={pixels}&amp;d=blank"
+
+
+def discussed_post():
+    author = make_user(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    post = make_post(author=author)
+    make_comment(post=post, name="Reader", email="Reader@Example.org ")
+    # Imported comments may have no address.
+    no_address = make_comment(post=post, name="No Address")
+    Comment.objects.filter(pk=no_address.pk).update(user_email="")
+    PostLike.objects.create(post=post, user=make_user(email="liker@example.net"))
+    return post
+
+
+def img_src(response) -> str:
+    return next(
+        part
+        for part in response["Content-Security-Policy"].split(";")
+        if part.strip().startswith("img-src")
+    ).strip()
+
+
+def test_gravatar_is_off_unless_the_administrator_turns_it_on(client):
+    assert SiteIdentity.current().gravatar is False
+    post = discussed_post()
+    response = client.get(post.get_absolute_url())
+    page = response.content.decode()
+    assert "gravatar" not in page.lower() and 'class="face"' not in page
+    assert img_src(response) == "img-src 'self' data:"
+    assert "gravatar" not in client.get("/")["Content-Security-Policy"]
+
+
+def test_with_gravatar_on_its_pictures_lie_over_the_identicons(client):
+    post = discussed_post()
+    set_site_identity(gravatar=True)
+    response = client.get(post.get_absolute_url())
+    page = response.content.decode()
+    assert img_src(response) == f"img-src 'self' data: {GRAVATAR}"
+    # The address is trimmed and lower-cased, and only its hash leaves.
+    reader = gravatar_of("reader@example.org", 80)
+    thread = page.split('class="comment-list"')[1]
+    assert reader in thread and "reader@example.org" not in page
+    face = thread[: thread.index(reader)].rsplit('<span class="face">', 1)[1]
+    assert face.startswith('<img class="avatar" src="data:image/png;base64,')
+    # Someone without an address keeps the identicon alone: no name is sent.
+    assert thread.count('<span class="face">') == 1
+    assert thread.count('<img class="avatar" src="data:image/png') == 2
+    assert gravatar_of("ada@example.com", 88) in page.split('class="byline"')[1]
+    assert gravatar_of("ada@example.com", 128) in page.split('class="author-box"')[1]
+    assert gravatar_of("liker@example.net", 56) in page.split('class="likes__names"')[1]
+    assert 'referrerpolicy="no-referrer"' in page
+
+
+def test_turning_gravatar_on_or_off_shows_on_the_next_request(client, admin_client):
+    post = discussed_post()
+    url = post.get_absolute_url()
+    client.get(url)
+    cached = client.get(url)
+    assert (
+        cached["X-Page-Cache"] == "hit"
+        and "gravatar" not in cached["Content-Security-Policy"]
+    )
+    change = "/admin/blog/siteidentity/1/change/"
+    form = admin_client.get(change).content.decode()
+    assert "a hash of each person" in form  # the privacy note
+    fields = {
+        "title": "Inkwell",
+        "description": "A blog",
+        "posts_per_page": 10,
+        "gravatar": "on",
+    }
+    assert admin_client.post(change, fields).status_code == 302
+    on = client.get(url)
+    assert on["X-Page-Cache"] == "miss"
+    assert GRAVATAR in on["Content-Security-Policy"]
+    assert gravatar_of("reader@example.org", 80) in on.content.decode()
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    del fields["gravatar"]
+    assert admin_client.post(change, fields).status_code == 302
+    off = client.get(url)
+    assert off["X-Page-Cache"] == "miss" and "gravatar" not in off.content.decode()
+    assert "gravatar" not in off["Content-Security-Policy"]

@@ -8,6 +8,33 @@
   // (blog/locale.py, loaded before this file); English if it did not load.
   var gettext = window.gettext || function (text) { return text; };
 
+  function picture(src, className) {
+    var image = document.createElement("img");
+    image.className = className;
+    image.src = src;
+    image.alt = "";
+    image.width = 28;
+    image.height = 28;
+    return image;
+  }
+
+  // As blog/avatars.py draws a face: the identicon, and the Gravatar picture
+  // over it when the site has Gravatar on.
+  function faceOf(face, photo) {
+    var drawn = picture(face, "avatar");
+    if (!photo) {
+      return drawn;
+    }
+    var stack = document.createElement("span");
+    stack.className = "face";
+    var over = picture(photo, "avatar avatar--photo");
+    over.loading = "lazy";
+    over.decoding = "async";
+    over.referrerPolicy = "no-referrer";
+    stack.append(drawn, over);
+    return stack;
+  }
+
   function render(widget, data) {
     var button = widget.querySelector("button[name='intent']");
     var line = widget.querySelector("[data-likes-line]");
@@ -25,14 +52,9 @@
         data.names.map(function (name, index) {
           var item = document.createElement("li");
           var face = Array.isArray(data.faces) ? data.faces[index] : "";
+          var photo = Array.isArray(data.photos) ? data.photos[index] : "";
           if (face) {
-            var picture = document.createElement("img");
-            picture.className = "avatar";
-            picture.src = face;
-            picture.alt = "";
-            picture.width = 28;
-            picture.height = 28;
-            item.appendChild(picture);
+            item.appendChild(faceOf(face, photo));
           }
           item.appendChild(document.createTextNode(name));
           return item;
