@@ -221,11 +221,41 @@ class PostQuerySet(PublishedQuerySet):
 PROTECTED_SUMMARY = _("There is no excerpt because this is a protected post.")
 
 
-class Publishable:
+class Publishable(models.Model):
     """What posts and pages share: a status and a publish time that
     schedules, a Markdown body, a featured picture with its description, a
-    discussion that may be open. The fields are each model's own (their help
-    texts speak of a post or a page)."""
+    discussion that may be open, revisions. The fields whose help texts
+    speak of a post or a page are each model's own."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        PRIVATE = "private", _("Private")
+
+    # Statuses that get a publish time (and so an address) at once, as
+    # WordPress gives them.
+    DATED_STATUSES = (Status.PUBLISHED, Status.PRIVATE)
+
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # The featured picture's width, height and smaller copies
+    # (blog/pictures.py), written when it is stored: pages size it without
+    # opening the file.
+    featured_image_sizes = models.JSONField(default=dict, blank=True, editable=False)
+    featured_image_alt = models.CharField(
+        _("featured image description"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Describe the picture for people who cannot see it. Required "
+            "with a featured image."
+        ),
+    )
+    revisions = GenericRelation("Revision")
+
+    class Meta:
+        abstract = True
 
     def __str__(self) -> str:
         return self.title
@@ -269,13 +299,7 @@ class Publishable:
             raise ValidationError({"featured_image_alt": message})
 
 
-class Post(Publishable, models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
-        PRIVATE = "private", _("Private")
-
-    title = models.CharField(max_length=200)
+class Post(Publishable):
     slug = models.SlugField(
         max_length=200,
         unique=True,
@@ -322,8 +346,8 @@ class Post(Publishable, models.Model):
     )
     status = models.CharField(
         max_length=10,
-        choices=Status.choices,
-        default=Status.DRAFT,
+        choices=Publishable.Status.choices,
+        default=Publishable.Status.DRAFT,
         help_text=_(
             "Drafts are visible only to staff. Private posts are published "
             "for staff who may edit them and for no one else."
@@ -341,8 +365,6 @@ class Post(Publishable, models.Model):
             )
         ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
     sticky = models.BooleanField(
         default=False,
         help_text=_("Pinned at the top of the home page's first page."),
@@ -371,24 +393,10 @@ class Post(Publishable, models.Model):
         blank=True,
         help_text=_("Optional picture shown at the top of the post and when shared."),
     )
-    # The featured picture's width, height and smaller copies
-    # (blog/pictures.py), written when it is stored: pages size it without
-    # opening the file.
-    featured_image_sizes = models.JSONField(default=dict, blank=True, editable=False)
-    featured_image_alt = models.CharField(
-        _("featured image description"),
-        max_length=300,
-        blank=True,
-        help_text=_(
-            "Describe the picture for people who cannot see it. Required "
-            "with a featured image."
-        ),
-    )
     # Kept current by a database trigger on PostgreSQL (migration 0003), so
     # fixtures and imports that bypass save() are searchable too; unused on
     # SQLite. blog/search.py reads it.
     search_vector = SearchVectorField(null=True, editable=False)
-    revisions = GenericRelation("Revision")
     wordpress_id = models.PositiveBigIntegerField(
         _("WordPress id"),
         null=True,
@@ -405,9 +413,6 @@ class Post(Publishable, models.Model):
     )
 
     objects = PostQuerySet.as_manager()
-
-    # Statuses whose posts get a publish time (and so their address) at once.
-    DATED_STATUSES = (Status.PUBLISHED, Status.PRIVATE)
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -445,11 +450,7 @@ class Post(Publishable, models.Model):
             keep_featured_sizes(self)
             if before is not None and before.slug != self.slug:
                 # Readers and search engines know the published address.
-                old_url, new_url = before.get_absolute_url(), self.get_absolute_url()
-                try:
-                    redirects.add_redirect(old_url, new_url)
-                except ValueError:  # a path too long for the redirects table
-                    logger.warning("No redirect from %s to %s", old_url, new_url)
+                redirect_moved(before.get_absolute_url(), self.get_absolute_url())
             update_fields = kwargs.get("update_fields")
             if update_fields is None or set(update_fields) & set(Revision.FIELDS):
                 Revision.objects.keep(self, user=revised_by)
@@ -601,7 +602,7 @@ class PageQuerySet(PublishedQuerySet):
     edit_others_permission = "blog.edit_others_pages"
 
 
-class Page(Publishable, models.Model):
+class Page(Publishable):
     """A page outside the stream of posts ("About", "Contact"), in a tree.
 
     Its address is the slugs of its parents and its own, `/about/contact/`,
@@ -610,12 +611,6 @@ class Page(Publishable, models.Model):
     an address that another route already answers.
     """
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
-        PRIVATE = "private", _("Private")
-
-    title = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=200,
         allow_unicode=True,
@@ -654,8 +649,8 @@ class Page(Publishable, models.Model):
     )
     status = models.CharField(
         max_length=10,
-        choices=Status.choices,
-        default=Status.DRAFT,
+        choices=Publishable.Status.choices,
+        default=Publishable.Status.DRAFT,
         help_text=_(
             "Drafts and private pages are visible only to their author and to editors."
         ),
@@ -672,8 +667,6 @@ class Page(Publishable, models.Model):
             )
         ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
     allow_comments = models.BooleanField(
         default=False, help_text=_("Tick to let readers comment on this page.")
     )
@@ -690,19 +683,6 @@ class Page(Publishable, models.Model):
         blank=True,
         help_text=_("Optional picture shown at the top of the page and when shared."),
     )
-    # The featured picture's width, height and smaller copies
-    # (blog/pictures.py), written when it is stored: pages size it without
-    # opening the file.
-    featured_image_sizes = models.JSONField(default=dict, blank=True, editable=False)
-    featured_image_alt = models.CharField(
-        _("featured image description"),
-        max_length=300,
-        blank=True,
-        help_text=_(
-            "Describe the picture for people who cannot see it. Required "
-            "with a featured image."
-        ),
-    )
     wordpress_id = models.PositiveBigIntegerField(
         _("WordPress id"),
         null=True,
@@ -712,12 +692,7 @@ class Page(Publishable, models.Model):
         help_text=_("The page's ID in the WordPress blog it was imported from."),
     )
 
-    revisions = GenericRelation("Revision")
-
     objects = PageQuerySet.as_manager()
-
-    # Statuses whose pages get a publish time at once (as WordPress does).
-    DATED_STATUSES = (Status.PUBLISHED, Status.PRIVATE)
 
     class Meta:
         ordering = ["menu_order", "title", "pk"]
@@ -784,10 +759,7 @@ class Page(Publishable, models.Model):
             Page.objects.filter(pk=page.pk).update(path=page.path)
             moved.append((old_url, page.get_absolute_url()))
         for old_url, new_url in moved:
-            try:
-                redirects.add_redirect(old_url, new_url)
-            except ValueError:  # a path too long for the redirects table
-                logger.warning("No redirect from %s to %s", old_url, new_url)
+            redirect_moved(old_url, new_url)
 
     def clean(self) -> None:
         self.clean_publication()
@@ -842,6 +814,15 @@ class Page(Publishable, models.Model):
             .only("title", "path")
         }
         return [found[path] for path in paths if path in found]
+
+
+def redirect_moved(old_url: str, new_url: str) -> None:
+    """Send readers who knew `old_url` to `new_url` (301), as far as the
+    redirects table can hold it."""
+    try:
+        redirects.add_redirect(old_url, new_url)
+    except ValueError:  # a path too long for the redirects table
+        logger.warning("No redirect from %s to %s", old_url, new_url)
 
 
 def address_taken(url: str) -> str:
