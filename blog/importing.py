@@ -37,7 +37,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
-from blog.models import ImportJob, TaskWorker
+from blog.models import ImportJob, TaskWorker, display_name
 from blog.wordpress import ExportError, import_wordpress
 from blog.wordpress.content import plain
 from blog.wordpress.posts import WordPressImport
@@ -232,7 +232,7 @@ class AuthorsForm(forms.Form):
                 required=False,
                 choices=[("", own)]
                 + [
-                    (user.get_username(), user.get_full_name() or user.get_username())
+                    (user.get_username(), display_name(user))
                     for user in users
                     if user.get_username() != login
                 ],

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.models import XtdComment
 
 from blog.converters import MAX_ID
-from blog.models import Page, Post
+from blog.models import Page, Post, display_name
 from comments import moderation, spamfilter
 from comments.models import (
     Ban,
@@ -740,7 +740,7 @@ class CommentAdmin(admin.ModelAdmin):
             object_pk=comment.object_pk,
             site_id=comment.site_id,
             user=user,
-            user_name=user.get_full_name() or user.get_username(),
+            user_name=display_name(user),
             user_email=user.email,
             comment=text,
             submit_date=timezone.now(),

@@ -8,6 +8,7 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from blog import avatars, pictures, reading
+from blog.models import display_name
 
 register = template.Library()
 
@@ -15,8 +16,7 @@ register = template.Library()
 @register.simple_tag
 def avatar(user, size: int = 40):
     """The identicon of a user (an author, a liker)."""
-    name = user.get_full_name() or user.get_username()
-    return avatars.avatar(user.email, name, size)
+    return avatars.avatar(user.email, display_name(user), size)
 
 
 SIZES = {
