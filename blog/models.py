@@ -1448,3 +1448,12 @@ def media_uses(files: list[MediaFile]) -> dict[int, list]:
                 if media.url in written.body or written.featured_image == media.name:
                     found[media.pk].append(written)
     return found
+
+
+# Subscriptions to new posts by email live in a package of their own; their
+# models are the blog app's, so they are imported here for Django to find.
+from blog.subscriptions.models import (  # noqa: E402, F401
+    Delivery,
+    PostMailing,
+    Subscriber,
+)

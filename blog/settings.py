@@ -370,6 +370,28 @@ INKWELL_CONFIRMATION_MAILS_PER_ADDRESS = 3
 INKWELL_CONFIRMATION_MAILS_PER_IP = 10
 INKWELL_CONFIRMATION_MAIL_WINDOW = 3600  # seconds
 
+# Subscriptions to new posts by email (blog/subscriptions/). Each new post
+# goes to the confirmed subscribers as one mail each, sent by the worker in
+# batches of SUBSCRIPTION_BATCH_SIZE at SUBSCRIPTION_MAILS_PER_MINUTE (what
+# the mail server accepts; 0: as fast as it takes them), with the post's
+# summary or its full text (SUBSCRIPTION_MAIL_CONTENT: summary or full).
+# The confirmation mail is limited per address and IP as the comments' is.
+INKWELL_SUBSCRIPTION_MAIL_CONTENT = os.environ.get(
+    "SUBSCRIPTION_MAIL_CONTENT", "summary"
+).strip()
+if INKWELL_SUBSCRIPTION_MAIL_CONTENT not in {"summary", "full"}:
+    raise ImproperlyConfigured(
+        "SUBSCRIPTION_MAIL_CONTENT is 'summary' or 'full', not "
+        f"{INKWELL_SUBSCRIPTION_MAIL_CONTENT!r}."
+    )
+INKWELL_SUBSCRIPTION_MAILS_PER_MINUTE = int(
+    os.environ.get("SUBSCRIPTION_MAILS_PER_MINUTE", "60")
+)
+INKWELL_SUBSCRIPTION_BATCH_SIZE = max(
+    1, int(os.environ.get("SUBSCRIPTION_BATCH_SIZE", "50"))
+)
+INKWELL_SUBSCRIPTION_CONFIRMATION_MAX_AGE = 3 * 24 * 3600  # seconds
+
 # Comment moderation (comments/moderation.py). The rules an administrator
 # changes live in the admin ("Discussion settings"); these are the starting
 # values and the spam traps' limits.

@@ -9,6 +9,7 @@ import blog.converters  # noqa: F401  (registers id, username, mm and uslug)
 from blog import admin as blog_admin
 from blog import editor, feeds, locale, media, pagecache, views
 from blog.sitemaps import sitemaps
+from blog.subscriptions import views as subscriptions
 
 blog_patterns = [
     path("", views.home, name="home"),
@@ -36,6 +37,22 @@ blog_patterns = [
     ),
     path("favicon.ico", views.favicon, name="favicon"),
     path("search/", views.search_page, name="search"),
+    path("subscribe/", subscriptions.subscribe, name="subscribe"),
+    path(
+        "subscribe/confirm/<str:token>/",
+        subscriptions.confirm,
+        name="subscription_confirm",
+    ),
+    path(
+        "subscribe/manage/<str:token>/",
+        subscriptions.manage,
+        name="subscription_manage",
+    ),
+    path(
+        "subscribe/unsubscribe/<str:token>/",
+        subscriptions.unsubscribe,
+        name="subscription_unsubscribe",
+    ),
     path("category/<uslug:slug>/", views.category_detail, name="category"),
     path("tag/<uslug:slug>/", views.tag_detail, name="tag"),
     path("author/<username:username>/", views.author_detail, name="author"),

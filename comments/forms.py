@@ -72,6 +72,11 @@ class CommentForm(XtdCommentForm):
         ),
     )
 
+    subscribe = forms.BooleanField(
+        required=False,
+        label=_("Email me new posts too (I will confirm by email)."),
+    )
+
     def __init__(
         self,
         target_object: Post,
@@ -125,7 +130,9 @@ class CommentForm(XtdCommentForm):
         if self.user is not None:
             for name in ("name", "email", "remember"):
                 del fields[name]
-        self.order_fields(["name", "email", "url", "comment", "followup", "remember"])
+        self.order_fields(
+            ["name", "email", "url", "comment", "followup", "subscribe", "remember"]
+        )
 
     # Validation
 

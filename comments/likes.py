@@ -39,8 +39,8 @@ from django_comments_xtd.models import DISLIKEDIT_FLAG, LIKEDIT_FLAG
 from blog import avatars, pagecache
 from blog.links import url_pattern
 from blog.models import Page, Post, name_from_parts
+from blog.ratelimit import within_limit
 from comments.models import TARGET_MODELS, Comment, PostLike
-from comments.ratelimit import within_limit
 
 VISITOR_COOKIE = "inkwell_visitor"
 VISITOR_COOKIE_AGE = 365 * 24 * 60 * 60

@@ -44,9 +44,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from blog.models import Post
+from blog.ratelimit import within_limit
 from comments import spamfilter
 from comments.models import Ban, Comment, DiscussionSettings, ModerationLog
-from comments.ratelimit import within_limit
 
 logger = logging.getLogger(__name__)
 

@@ -22,19 +22,15 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from blog import locale
 from blog.links import absolute
-from blog.models import SiteIdentity
+from blog.mail import send_templated_mail
+from blog.ratelimit import within_limit
 from comments import spamfilter, tokens
 from comments.models import Comment, SpamFilterRecord
-from comments.ratelimit import within_limit
-from comments.tasks import send_email
 
 logger = logging.getLogger(__name__)
 
@@ -44,36 +40,6 @@ State = Comment.State
 def comment_url(comment: Comment) -> str:
     """The comment's permalink: it lands on the page of the thread holding it."""
     return absolute(comment.get_absolute_url())
-
-
-def send_templated_mail(
-    *,
-    to: str,
-    subject: str | Promise,
-    template: str,
-    context: dict,
-    headers: dict[str, str] | None = None,
-) -> None:
-    """Render templates/emails/<template>.txt and .html and queue the message,
-    subject and body in the site's language and time zone, wherever it is
-    sent from (a request, the admin, a management command)."""
-    with locale.site_locale():
-        subject = str(subject)
-        context = {
-            "SITE_NAME": SiteIdentity.current().title,
-            "SITE_URL": settings.SITE_URL,
-            "subject": subject,
-            **context,
-        }
-        text = render_to_string(f"emails/{template}.txt", context)
-        html = render_to_string(f"emails/{template}.html", context)
-    send_email.enqueue(
-        to=[to],
-        subject=subject,
-        text=text,
-        html=html,
-        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
-    )
 
 
 def comment_context(comment: Comment) -> dict:

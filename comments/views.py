@@ -28,6 +28,9 @@ from django_comments_xtd.models import MaxThreadLevelExceededException
 from blog import postpass
 from blog.converters import MAX_ID
 from blog.models import Page, Post
+from blog.subscriptions import views as subscriptions
+from blog.subscriptions.models import Subscriber
+from blog.subscriptions.optin import request_subscription
 from comments import editing, likes, moderation, spamfilter, threads
 from comments.forms import CommentForm
 from comments.models import Comment, max_thread_level, target_model
@@ -265,6 +268,13 @@ def post_comment(request: HttpRequest) -> HttpResponse:
             problem=CONFIRMATION_LIMIT % {"email": comment.user_email},
             status=429,
         )
+    if form.cleaned_data.get("subscribe") and comment.state != Comment.State.SPAM:
+        # New posts too, once the reader confirms from a mail of its own.
+        request_subscription(
+            comment.user_email,
+            ip_address=comment.ip_address,
+            source=Subscriber.Source.COMMENT,
+        )
     return _answer(request, form, comment, post)
 
 
@@ -370,12 +380,12 @@ def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """CSRF_FAILURE_VIEW. A comment or a like sent without a valid token
-    comes back ready to send again, with a token: the page it came from was
-    the shared copy every reader gets (static/js/csrf.js adds the token, so
-    this happens without JavaScript), or the security cookie had gone (a
-    long time writing, cookies cleared). The comment keeps its text. Other
-    requests get Django's own page."""
+    """CSRF_FAILURE_VIEW. A comment, a like or a subscription sent without
+    a valid token comes back ready to send again, with a token: the page it
+    came from was the shared copy every reader gets (static/js/csrf.js adds
+    the token, so this happens without JavaScript), or the security cookie
+    had gone (a long time writing, cookies cleared). The comment keeps its
+    text. Other requests get Django's own page."""
     if request.method != "POST":
         return csrf.csrf_failure(request, reason=reason)
     sent_without_token = not request.POST.get("csrfmiddlewaretoken")
@@ -399,6 +409,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             return form_page(
                 request, form.refreshed(), post=post, problem=problem, status=403
             )
+    if request.path == reverse("blog:subscribe"):
+        return subscriptions.subscribe_again(
+            request, sent_without_token=sent_without_token
+        )
     match = resolve(request.path_info)
     liked = {"comments:like_post": Post, "comments:like_page": Page}
     if match.view_name in liked:

@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sites.models import Site
 from django.utils import timezone
 
-from blog.models import Category, Post, SiteIdentity
+from blog.models import Category, Post, SiteIdentity, Subscriber
 from comments.forms import CommentForm
 from comments.models import Comment
 
@@ -222,3 +222,24 @@ def make_page(
         published_at=published_at,
         **fields,
     )
+
+
+def make_subscriber(
+    *,
+    email: str = "",
+    state: str = Subscriber.State.CONFIRMED,
+    categories=(),
+    confirmed_at=None,
+    **fields,
+) -> Subscriber:
+    if confirmed_at is None and state == Subscriber.State.CONFIRMED:
+        confirmed_at = timezone.now() - timedelta(days=30)
+    subscriber = Subscriber.objects.create(
+        email=email or f"reader{next(_counter)}@example.com",
+        state=state,
+        confirmed_at=confirmed_at,
+        **fields,
+    )
+    if categories:
+        subscriber.categories.set(categories)
+    return subscriber

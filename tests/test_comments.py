@@ -35,8 +35,10 @@ def no_confirmation(settings):
 
 
 def discussion_html(response) -> str:
+    """From the discussion to the end of the page's content (the footer,
+    with its subscription form, is every page's)."""
     page = response.content.decode()
-    return page[page.index('id="comments"') :]
+    return page[page.index('id="comments"') : page.index("</main>")]
 
 
 # The post page

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from comments import moderation, ratelimit, tokens
+from blog import ratelimit
+from comments import moderation, tokens
 from comments.models import Ban, Comment, DiscussionSettings
 from comments.moderation import Decision, Submission, evaluate
 from tests.factories import comment_form_data, make_comment, make_post, make_user

@@ -251,7 +251,7 @@ def cluster():
 CONSOLE_MAIL = "django.core.mail.backends.console.EmailBackend"
 
 ENQUEUE = """
-from comments.tasks import send_email
+from blog.mail import send_email
 send_email.enqueue(to=["ann@example.org"], subject={subject!r}, text="Hi", html="Hi")
 """
 

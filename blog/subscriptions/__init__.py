@@ -1,0 +1,8 @@
+"""Subscriptions to new posts by email (#20.3).
+
+models.py    Subscriber, PostMailing (one per post ever mailed) and Delivery
+             (one per post and subscriber: what makes a mail go only once)
+tokens.py    the signed links in the mails
+optin.py     asking to subscribe: the confirmation mail, rate limited
+views.py     the form page, confirm, manage and one-click unsubscribe
+"""
