@@ -33,7 +33,7 @@ from django.utils import formats, timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator, slugify
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from markdownx.admin import MarkdownxModelAdmin
 from taggit.models import Tag
@@ -41,7 +41,7 @@ from taggit.models import Tag
 from blog import importing, pictures
 from blog.converters import IdConverter
 from blog.diff import diff_field
-from blog.editor import ALT_PLACEHOLDER, clean_picture
+from blog.editor import alt_placeholders, clean_picture
 from blog.importing import ImportForm
 from blog.models import (
     Category,
@@ -79,10 +79,10 @@ class AuthorOwnedAdmin(admin.ModelAdmin):
 
     others_permission = "blog.edit_others_posts"
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj) -> str:
         if obj.is_scheduled:
-            return "Scheduled"
+            return gettext("Scheduled")
         return obj.get_status_display()
 
     def can_edit_others(self, request: HttpRequest) -> bool:
@@ -233,7 +233,9 @@ class AuthorOwnedAdmin(admin.ModelAdmin):
         see it (an Author only their own: the queryset holds no other)."""
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            raise Http404(f"No {self.opts.verbose_name} with this ID.")
+            raise Http404(
+                gettext("No %(name)s with this ID.") % {"name": self.opts.verbose_name}
+            )
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         return obj
@@ -271,7 +273,7 @@ class AuthorOwnedAdmin(admin.ModelAdmin):
         context = self.revision_context(
             request,
             obj,
-            title=f"Revisions of “{obj}”",
+            title=gettext("Revisions of “%(title)s”") % {"title": obj},
             revisions=revisions,
             kept=settings.INKWELL_REVISIONS_KEPT,
         )
@@ -298,7 +300,8 @@ class AuthorOwnedAdmin(admin.ModelAdmin):
         context = self.revision_context(
             request,
             obj,
-            title=f"Revision of {saved} against the current text",
+            title=gettext("Revision of %(saved)s against the current text")
+            % {"saved": saved},
             revision=revision,
             diffs=diffs,
             is_current=not any(diff.changed for diff in diffs),
@@ -319,11 +322,18 @@ class AuthorOwnedAdmin(admin.ModelAdmin):
             timezone.localtime(revision.created_at), REVISION_TIME
         )
         revision.restore(obj, user=request.user)
-        self.log_change(request, obj, f"Restored the revision of {saved}.")
+        self.log_change(
+            request,
+            obj,
+            gettext("Restored the revision of %(saved)s.") % {"saved": saved},
+        )
         self.message_user(
             request,
-            f"Restored the text of {saved}. The text it replaced is kept in "
-            "the revisions.",
+            gettext(
+                "Restored the text of %(saved)s. The text it replaced is kept in "
+                "the revisions."
+            )
+            % {"saved": saved},
             messages.SUCCESS,
         )
         return HttpResponseRedirect(
@@ -367,8 +377,8 @@ class PostForm(forms.ModelForm):
         field = self.fields.get("published_at")
         if field is not None and isinstance(field.widget, forms.MultiWidget):
             date, time = field.widget.widgets
-            date.attrs["aria-label"] = "Publish date"
-            time.attrs["aria-label"] = "Publish time"
+            date.attrs["aria-label"] = gettext("Publish date")
+            time.attrs["aria-label"] = gettext("Publish time")
         for field in self.fields.values():
             widget = getattr(field.widget, "widget", field.widget)
             if isinstance(widget, AutocompleteSelect):
@@ -400,13 +410,17 @@ class PostForm(forms.ModelForm):
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
-        if f"![{ALT_PLACEHOLDER}](" in body:
-            # The editor inserts it with each uploaded picture.
-            raise forms.ValidationError(
-                f"Replace “{ALT_PLACEHOLDER}” with a short description of the "
-                "picture, for readers who cannot see it (or leave the brackets "
-                "empty, ![](…), if it is only decoration)."
-            )
+        for placeholder in alt_placeholders():
+            if f"![{placeholder}](" in body:
+                # The editor inserts it with each uploaded picture.
+                raise forms.ValidationError(
+                    gettext(
+                        "Replace “%(placeholder)s” with a short description of the "
+                        "picture, for readers who cannot see it (or leave the "
+                        "brackets empty, ![](…), if it is only decoration)."
+                    )
+                    % {"placeholder": placeholder}
+                )
         return body
 
 
@@ -439,11 +453,11 @@ class PostAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "body", "category", "categories", "tags"]}),
         (
-            "Publishing",
+            _("Publishing"),
             {"fields": ["status", "published_at", "author", "sticky", "password"]},
         ),
         (
-            "Summary and sharing",
+            _("Summary and sharing"),
             {
                 "fields": [
                     "excerpt",
@@ -453,25 +467,27 @@ class PostAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
                 ]
             },
         ),
-        ("Discussion", {"fields": ["allow_comments"]}),
+        (_("Discussion"), {"fields": ["allow_comments"]}),
     ]
 
     class Media:
         # Why a picture upload was refused; names for the autocomplete boxes.
         js = ["js/editor-upload.js", "js/editor-layout.js", "js/admin-a11y.js"]
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_label(self, post: Post) -> str:
         if post.is_scheduled:
-            return "Scheduled"
+            return gettext("Scheduled")
         if post.is_protected:
-            return f"{post.get_status_display()}, password protected"
+            return gettext("%(status)s, password protected") % {
+                "status": post.get_status_display()
+            }
         return post.get_status_display()
 
     def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
         obj.save(revised_by=request.user)
 
-    @admin.action(description="Publish selected posts", permissions=["change"])
+    @admin.action(description=_("Publish selected posts"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         now = timezone.now()
         count = 0
@@ -480,10 +496,16 @@ class PostAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
             post.published_at = post.published_at or now
             post.save(update_fields=["status", "published_at", "updated_at"])
             count += 1
-        self.message_user(request, f"Published {count} post(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Published %(count)d post.", "Published %(count)d posts.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     @admin.action(
-        description="Unpublish selected posts (back to draft)", permissions=["change"]
+        description=_("Unpublish selected posts (back to draft)"),
+        permissions=["change"],
     )
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         count = 0
@@ -492,14 +514,23 @@ class PostAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
             post.save(update_fields=["status", "updated_at"])
             count += 1
         self.message_user(
-            request, f"Moved {count} post(s) back to draft.", messages.SUCCESS
+            request,
+            ngettext(
+                "Moved %(count)d post back to draft.",
+                "Moved %(count)d posts back to draft.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
         )
 
-    @admin.action(description="Make selected posts sticky", permissions=["change"])
+    @admin.action(description=_("Make selected posts sticky"), permissions=["change"])
     def stick(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self._set_sticky(request, queryset, sticky=True)
 
-    @admin.action(description="Make selected posts not sticky", permissions=["change"])
+    @admin.action(
+        description=_("Make selected posts not sticky"), permissions=["change"]
+    )
     def unstick(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self._set_sticky(request, queryset, sticky=False)
 
@@ -512,9 +543,17 @@ class PostAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
             post.sticky = sticky
             post.save(update_fields=["sticky", "updated_at"])
             count += 1
-        done = "Made" if sticky else "Unpinned"
-        state = "sticky" if sticky else "from the home page"
-        self.message_user(request, f"{done} {count} post(s) {state}.", messages.SUCCESS)
+        if sticky:
+            done = ngettext(
+                "Made %(count)d post sticky.", "Made %(count)d posts sticky.", count
+            )
+        else:
+            done = ngettext(
+                "Unpinned %(count)d post from the home page.",
+                "Unpinned %(count)d posts from the home page.",
+                count,
+            )
+        self.message_user(request, done % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(Page)
@@ -530,18 +569,18 @@ class PageAdmin(AuthorOwnedAdmin, MarkdownxModelAdmin):
     autocomplete_fields = ["parent"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "parent", "menu_order", "body"]}),
-        ("Publishing", {"fields": ["status", "published_at", "author"]}),
+        (_("Publishing"), {"fields": ["status", "published_at", "author"]}),
         (
-            "Summary and sharing",
+            _("Summary and sharing"),
             {"fields": ["seo_description", "featured_image", "featured_image_alt"]},
         ),
-        ("Discussion", {"fields": ["allow_comments"]}),
+        (_("Discussion"), {"fields": ["allow_comments"]}),
     ]
 
     class Media:
         js = ["js/editor-upload.js", "js/editor-layout.js", "js/admin-a11y.js"]
 
-    @admin.display(description="address", ordering="path")
+    @admin.display(description=_("address"), ordering="path")
     def address(self, page: Page) -> str:
         return page.get_absolute_url()
 
@@ -556,7 +595,7 @@ class NamedEmptyChoiceAutocomplete(AutocompleteSelect):
         for _group, options, _index in groups:
             for option in options:
                 if option["value"] == "" and not option["label"]:
-                    option["label"] = "(none)"
+                    option["label"] = gettext("(none)")
         return groups
 
 
@@ -594,8 +633,8 @@ class MenuItemInline(ValidAutocompleteMixin, admin.StackedInline):
     ]
     autocomplete_fields = ["page", "post", "category", "tag"]
     extra = 1
-    verbose_name = "link"
-    verbose_name_plural = "links"
+    verbose_name = _("link")
+    verbose_name_plural = _("links")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MenuItem]:
         return (
@@ -614,7 +653,7 @@ class MenuItemInline(ValidAutocompleteMixin, admin.StackedInline):
             if parents is not None
             else MenuItem.objects.none()
         )
-        field.help_text = "Show this link under a top-level link of this menu."
+        field.help_text = gettext("Show this link under a top-level link of this menu.")
         return formset
 
 
@@ -865,7 +904,9 @@ class ImportJobAdmin(admin.ModelAdmin):
         if not report:
             return Truncator(job.error).chars(120) or "—"
         kinds = [
-            f"{kind}: {sum(row[:2])}" for kind, row in report["counts"] if sum(row[:2])
+            f"{importing.KINDS.get(kind, kind)}: {sum(row[:2])}"
+            for kind, row in report["counts"]
+            if sum(row[:2])
         ]
         brought = ", ".join(kinds) or gettext("nothing new")
         if job.report:

@@ -30,7 +30,9 @@ from django.http import (
     JsonResponse,
 )
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from PIL import Image, ImageCms, ImageOps, ImageSequence
@@ -60,13 +62,24 @@ OPENERS = ["JPEG", "PNG", "WEBP", "GIF"]
 MAX_PIXELS = 40_000_000
 MAX_ANIMATION_PIXELS = 100_000_000
 
-# Inserted as the alt text of an uploaded image; the admin refuses to save a
-# post that still contains it, so the author writes a real description.
-ALT_PLACEHOLDER = "Describe this image"
+# Inserted as the alt text of an uploaded image, in the site's language; the
+# admin refuses to save a post that still contains it (in any language we
+# ship: the site's may have changed since), so the author writes a real
+# description.
+ALT_PLACEHOLDER = _("Describe this image")
 
-UNREADABLE = (
+UNREADABLE = _(
     "This file is not a picture we can use. Upload a JPEG, PNG, WebP or GIF image."
 )
+
+
+def alt_placeholders() -> set[str]:
+    """`ALT_PLACEHOLDER` in English and in every language we ship."""
+    found = {"Describe this image"}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            found.add(str(ALT_PLACEHOLDER))
+    return found
 
 
 def is_editor(user) -> bool:
@@ -82,9 +95,9 @@ class ImageUploadForm(forms.Form):
 
     image = forms.FileField(
         error_messages={
-            "required": "Choose a picture to upload.",
-            "empty": "The file is empty.",
-            "invalid": "Choose a picture to upload.",
+            "required": _("Choose a picture to upload."),
+            "empty": _("The file is empty."),
+            "invalid": _("Choose a picture to upload."),
         }
     )
 
@@ -111,8 +124,11 @@ def clean_picture(upload) -> tuple[bytes, str]:
     limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE
     if upload.size > limit:
         raise forms.ValidationError(
-            f"This file is {filesizeformat(upload.size)}; pictures can be at "
-            f"most {filesizeformat(limit)}. Make it smaller and try again."
+            gettext(
+                "This file is %(size)s; pictures can be at most %(limit)s. Make it "
+                "smaller and try again."
+            )
+            % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
         )
     try:
         return reencode(upload)
@@ -139,16 +155,21 @@ def reencode(upload) -> tuple[bytes, str]:
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise ImageRejected(
-                f"This picture is {width} by {height} pixels; the limit is "
-                f"{MAX_PIXELS // 1_000_000} megapixels. Make it smaller and try again."
+                gettext(
+                    "This picture is %(width)s by %(height)s pixels; the limit is "
+                    "%(limit)s megapixels. Make it smaller and try again."
+                )
+                % {"width": width, "height": height, "limit": MAX_PIXELS // 1_000_000}
             )
         return _encode(image)
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected(
-            f"This picture has too many pixels; the limit is "
-            f"{MAX_PIXELS // 1_000_000} megapixels."
+            gettext(
+                "This picture has too many pixels; the limit is %(limit)s megapixels."
+            )
+            % {"limit": MAX_PIXELS // 1_000_000}
         ) from None
     except Exception:
         # Untrusted bytes through an image decoder: whatever it raises
@@ -223,8 +244,10 @@ def _frames(image: Image.Image, size: tuple[int, int]) -> tuple[list, list[int]]
         decoded += frame.width * frame.height
         if decoded > MAX_ANIMATION_PIXELS:
             raise ImageRejected(
-                "This animation is too long or too large. Shorten it, make it "
-                "smaller, or upload a still picture."
+                gettext(
+                    "This animation is too long or too large. Shorten it, make it "
+                    "smaller, or upload a still picture."
+                )
             )
         frame.load()  # WebP reads a frame's duration as it decodes it
         durations.append(frame.info.get("duration", 100))
@@ -248,11 +271,12 @@ def preview(request: HttpRequest) -> HttpResponse:
     """The editor's live preview: the post body as readers will see it."""
     if not is_editor(request.user):
         return HttpResponseForbidden(
-            "Only signed-in staff can preview posts.", content_type="text/plain"
+            gettext("Only signed-in staff can preview posts."),
+            content_type="text/plain",
         )
     if "content" not in request.POST:
         return HttpResponseBadRequest(
-            "Nothing to preview: send the Markdown in the 'content' field.",
+            gettext("Nothing to preview: send the Markdown in the 'content' field."),
             content_type="text/plain",
         )
     # The widget sends the whole text after every pause in typing: each one
@@ -271,7 +295,7 @@ def upload_image(request: HttpRequest) -> JsonResponse:
     """
     if not is_editor(request.user):
         return JsonResponse(
-            {"error": "Only signed-in staff can upload pictures."}, status=403
+            {"error": gettext("Only signed-in staff can upload pictures.")}, status=403
         )
     form = ImageUploadForm(files=request.FILES)
     if not form.is_valid():

@@ -37,6 +37,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
+from blog.locale import site_locale
 from blog.models import ImportJob, TaskWorker, display_name
 from blog.wordpress import ExportError, import_wordpress
 from blog.wordpress.content import plain
@@ -277,12 +278,14 @@ def cancel(job: ImportJob) -> bool:
 @task()
 def check_import(job_id: int) -> str:
     """The dry run: what the import would do, written nowhere."""
-    return _run(job_id, dry_run=True)
+    with site_locale():  # its report is kept in the site's language
+        return _run(job_id, dry_run=True)
 
 
 @task()
 def run_import(job_id: int) -> str:
-    return _run(job_id, dry_run=False)
+    with site_locale():
+        return _run(job_id, dry_run=False)
 
 
 def _run(job_id: int, *, dry_run: bool) -> str:
@@ -441,20 +444,21 @@ def status(job: ImportJob) -> dict:
     }
 
 
+# The report's kinds of things, as its table and the imports list name them.
 KINDS = {
-    "authors": _("Authors"),
-    "categories": _("Categories"),
-    "tags": _("Tags"),
-    "posts": _("Posts"),
-    "pages": _("Pages"),
-    "comments": _("Comments"),
-    "redirects": _("Redirects"),
-    "menus": _("Menus"),
-    "menu items": _("Menu items"),
-    "media files": _("Media files"),
-    "attachments": _("Attachments"),
-    "revisions": _("Revisions"),
-    "other items": _("Other items"),
+    "authors": _("authors"),
+    "categories": _("categories"),
+    "tags": _("tags"),
+    "posts": _("posts"),
+    "pages": _("pages"),
+    "comments": _("comments"),
+    "redirects": _("redirects"),
+    "menus": _("menus"),
+    "menu items": _("menu items"),
+    "media files": _("media files"),
+    "attachments": _("attachments"),
+    "revisions": _("revisions"),
+    "other items": _("other items"),
 }
 
 

@@ -53,9 +53,10 @@ class CategoryQuerySet(models.QuerySet):
 
 class Category(models.Model):
     name = models.CharField(
-        max_length=200, help_text=_("Shown in menus and breadcrumbs.")
+        _("name"), max_length=200, help_text=_("Shown in menus and breadcrumbs.")
     )
     slug = models.SlugField(
+        _("slug"),
         max_length=200,
         unique=True,
         allow_unicode=True,
@@ -64,7 +65,9 @@ class Category(models.Model):
         ),
     )
     description = models.TextField(
-        blank=True, help_text=_("Optional; shown at the top of the category page.")
+        _("description"),
+        blank=True,
+        help_text=_("Optional; shown at the top of the category page."),
     )
     parent = models.ForeignKey(
         "self",
@@ -73,6 +76,7 @@ class Category(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
         help_text=_("Leave empty for a top-level category."),
+        verbose_name=_("parent category"),
     )
     wordpress_id = models.PositiveBigIntegerField(
         _("WordPress id"),
@@ -89,6 +93,7 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("category")
         verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
@@ -236,9 +241,9 @@ class Publishable(models.Model):
     # WordPress gives them.
     DATED_STATUSES = (Status.PUBLISHED, Status.PRIVATE)
 
-    title = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    title = models.CharField(_("title"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # The featured picture's width, height and smaller copies
     # (blog/pictures.py), written when it is stored: pages size it without
     # opening the file.
@@ -301,6 +306,7 @@ class Publishable(models.Model):
 
 class Post(Publishable):
     slug = models.SlugField(
+        _("slug"),
         max_length=200,
         unique=True,
         allow_unicode=True,
@@ -310,7 +316,10 @@ class Post(Publishable):
         },
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="posts",
+        verbose_name=_("author"),
     )
     category = models.ForeignKey(
         Category,
@@ -334,17 +343,23 @@ class Post(Publishable):
             "parents'); its address and breadcrumb stay with the primary category."
         ),
     )
-    tags = TaggableManager(blank=True, help_text=_("A comma-separated list of tags."))
+    tags = TaggableManager(
+        blank=True,
+        help_text=_("A comma-separated list of tags."),
+        verbose_name=_("tags"),
+    )
     body = MarkdownxField(
-        help_text=_("Markdown. The preview shows what readers will see.")
+        _("body"), help_text=_("Markdown. The preview shows what readers will see.")
     )
     excerpt = models.TextField(
+        _("excerpt"),
         blank=True,
         help_text=_(
             "A short summary for lists and feeds. Empty: the start of the post."
         ),
     )
     status = models.CharField(
+        _("status"),
         max_length=10,
         choices=Publishable.Status.choices,
         default=Publishable.Status.DRAFT,
@@ -366,12 +381,14 @@ class Post(Publishable):
         ),
     )
     sticky = models.BooleanField(
+        _("sticky"),
         default=False,
         help_text=_("Pinned at the top of the home page's first page."),
     )
     # Kept as typed, as WordPress keeps post_password: readers type it, an
     # imported post keeps working with its old password.
     password = models.CharField(
+        _("password"),
         max_length=255,
         blank=True,
         help_text=_(
@@ -380,7 +397,9 @@ class Post(Publishable):
         ),
     )
     allow_comments = models.BooleanField(
-        default=True, help_text=_("Untick to close the discussion on this post.")
+        _("allow comments"),
+        default=True,
+        help_text=_("Untick to close the discussion on this post."),
     )
     seo_description = models.CharField(
         _("SEO description"),
@@ -389,6 +408,7 @@ class Post(Publishable):
         help_text=_("What search engines show under the title. Empty: the excerpt."),
     )
     featured_image = models.ImageField(
+        _("featured image"),
         upload_to="featured/%Y/%m/",
         blank=True,
         help_text=_("Optional picture shown at the top of the post and when shared."),
@@ -416,6 +436,8 @@ class Post(Publishable):
 
     class Meta:
         ordering = ["-published_at", "-pk"]
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
         permissions = [
             ("edit_others_posts", _("Can edit and publish other authors' posts")),
         ]
@@ -555,9 +577,9 @@ class Revision(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
     content_object = GenericForeignKey("content_type", "object_id")
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
-    excerpt = models.TextField(blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    excerpt = models.TextField(_("excerpt"), blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -572,6 +594,8 @@ class Revision(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
         indexes = [models.Index(fields=["content_type", "object_id", "created_at"])]
 
     def __str__(self) -> str:
@@ -612,6 +636,7 @@ class Page(Publishable):
     """
 
     slug = models.SlugField(
+        _("slug"),
         max_length=200,
         allow_unicode=True,
         help_text=_(
@@ -629,6 +654,7 @@ class Page(Publishable):
             "Put this page under another one: its address then starts "
             "with the parent's (/about/contact/). Empty: a top-level page."
         ),
+        verbose_name=_("parent page"),
     )
     menu_order = models.IntegerField(
         _("order"),
@@ -636,18 +662,25 @@ class Page(Publishable):
         help_text=_("Orders pages that share a parent: lower numbers come first."),
     )
     path = models.CharField(
+        _("address"),
         max_length=1000,
         unique=True,
         editable=False,
         help_text=_("The slugs from the top-level page down, joined by '/'."),
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pages"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="pages",
+        verbose_name=_("author"),
     )
     body = MarkdownxField(
-        blank=True, help_text=_("Markdown. The preview shows what readers will see.")
+        _("body"),
+        blank=True,
+        help_text=_("Markdown. The preview shows what readers will see."),
     )
     status = models.CharField(
+        _("status"),
         max_length=10,
         choices=Publishable.Status.choices,
         default=Publishable.Status.DRAFT,
@@ -668,7 +701,9 @@ class Page(Publishable):
         ),
     )
     allow_comments = models.BooleanField(
-        default=False, help_text=_("Tick to let readers comment on this page.")
+        _("allow comments"),
+        default=False,
+        help_text=_("Tick to let readers comment on this page."),
     )
     seo_description = models.CharField(
         _("SEO description"),
@@ -679,6 +714,7 @@ class Page(Publishable):
         ),
     )
     featured_image = models.ImageField(
+        _("featured image"),
         upload_to="featured/%Y/%m/",
         blank=True,
         help_text=_("Optional picture shown at the top of the page and when shared."),
@@ -696,6 +732,8 @@ class Page(Publishable):
 
     class Meta:
         ordering = ["menu_order", "title", "pk"]
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
         permissions = [
             ("edit_others_pages", _("Can edit and publish other authors' pages")),
         ]
@@ -853,9 +891,10 @@ class Menu(models.Model):
         FOOTER = "footer", _("Footer")
 
     name = models.CharField(
-        max_length=100, help_text=_("For you; readers never see it.")
+        _("name"), max_length=100, help_text=_("For you; readers never see it.")
     )
     location = models.CharField(
+        _("location"),
         max_length=10,
         choices=Location.choices,
         blank=True,
@@ -872,6 +911,8 @@ class Menu(models.Model):
 
     class Meta:
         ordering = ["location", "name"]
+        verbose_name = _("menu")
+        verbose_name_plural = _("menus")
         constraints = [
             models.UniqueConstraint(
                 fields=["location"],
@@ -894,7 +935,9 @@ class MenuItem(models.Model):
 
     TARGETS = ("page", "post", "category", "tag", "url")
 
-    menu = models.ForeignKey(Menu, on_delete=models.CASCADE, related_name="items")
+    menu = models.ForeignKey(
+        Menu, on_delete=models.CASCADE, related_name="items", verbose_name=_("menu")
+    )
     parent = models.ForeignKey(
         "self",
         null=True,
@@ -902,8 +945,10 @@ class MenuItem(models.Model):
         on_delete=models.CASCADE,
         related_name="children",
         help_text=_("Show this link under another link of the same menu."),
+        verbose_name=_("parent link"),
     )
     label = models.CharField(
+        _("label"),
         max_length=200,
         blank=True,
         help_text=_(
@@ -911,19 +956,39 @@ class MenuItem(models.Model):
         ),
     )
     order = models.PositiveIntegerField(
-        default=0, help_text=_("Lower numbers come first.")
+        _("order"), default=0, help_text=_("Lower numbers come first.")
     )
     page = models.ForeignKey(
-        Page, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Page,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("page"),
     )
     post = models.ForeignKey(
-        Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Post,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("post"),
     )
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("category"),
     )
     tag = models.ForeignKey(
-        "taggit.Tag", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "taggit.Tag",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("tag"),
     )
     url = models.CharField(
         _("custom URL"),
@@ -943,6 +1008,8 @@ class MenuItem(models.Model):
 
     class Meta:
         ordering = ["order", "pk"]
+        verbose_name = _("menu link")
+        verbose_name_plural = _("menu links")
         constraints = [
             models.UniqueConstraint(
                 fields=["menu", "wordpress_id"], name="one_menu_item_per_wordpress_id"
@@ -1047,15 +1114,21 @@ class SiteIdentity(models.Model):
         help_text=_("The blog's name, in every page's header."),
     )
     tagline = models.CharField(
-        max_length=200, blank=True, help_text=_("A short line shown beside the title.")
+        _("tagline"),
+        max_length=200,
+        blank=True,
+        help_text=_("A short line shown beside the title."),
     )
     logo = models.ImageField(
+        _("logo"),
         upload_to="identity/",
         blank=True,
         help_text=_("Optional picture shown before the title in the header."),
     )
     footer_text = models.TextField(
-        blank=True, help_text=_("Shown at the bottom of every page (plain text).")
+        _("footer text"),
+        blank=True,
+        help_text=_("Shown at the bottom of every page (plain text)."),
     )
     description = models.CharField(
         _("default description"),
@@ -1066,6 +1139,7 @@ class SiteIdentity(models.Model):
         ),
     )
     posts_per_page = models.PositiveSmallIntegerField(
+        _("posts per page"),
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_(
@@ -1073,6 +1147,7 @@ class SiteIdentity(models.Model):
         ),
     )
     language = models.CharField(
+        _("language"),
         max_length=15,
         blank=True,
         choices=locale.language_choices,
@@ -1082,6 +1157,7 @@ class SiteIdentity(models.Model):
         ),
     )
     time_zone = models.CharField(
+        _("time zone"),
         max_length=64,
         blank=True,
         choices=locale.time_zone_choices,
@@ -1211,9 +1287,11 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     file_name = models.CharField(_("file name"), max_length=255)
     media_file_name = models.CharField(_("media file name"), max_length=255, blank=True)
-    export_file = models.FileField(upload_to="wordpress-imports/", max_length=300)
+    export_file = models.FileField(
+        _("WordPress export"), upload_to="wordpress-imports/", max_length=300
+    )
     media_file = models.FileField(
-        upload_to="wordpress-imports/", max_length=300, blank=True
+        _("uploads archive"), upload_to="wordpress-imports/", max_length=300, blank=True
     )
     default_author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1337,7 +1415,7 @@ class MediaFile(models.Model):
     """A picture in the media library: uploaded in the editor or imported
     from WordPress, with the description it is inserted with."""
 
-    name = models.CharField(max_length=500, unique=True, editable=False)
+    name = models.CharField(_("file"), max_length=500, unique=True, editable=False)
     description = models.CharField(
         _("description"),
         max_length=300,
@@ -1347,8 +1425,8 @@ class MediaFile(models.Model):
             "as its alternative text. Posts that already use it keep theirs."
         ),
     )
-    width = models.PositiveIntegerField(null=True, editable=False)
-    height = models.PositiveIntegerField(null=True, editable=False)
+    width = models.PositiveIntegerField(_("width"), null=True, editable=False)
+    height = models.PositiveIntegerField(_("height"), null=True, editable=False)
     size = models.PositiveBigIntegerField(_("size"), editable=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -1357,6 +1435,7 @@ class MediaFile(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("added"), default=timezone.now, editable=False)
     # [[width, name], ...], narrowest first: the copies made for srcset.

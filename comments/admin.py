@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.models import XtdComment
 
@@ -154,15 +154,15 @@ class CommenterFilter(admin.SimpleListFilter):
 class StateFilter(admin.SimpleListFilter):
     """The queue's tabs, Pending first, each with its count (one query)."""
 
-    title = "status"
+    title = _("status")
     parameter_name = "state"
     template = "admin/comments/comment/state_tabs.html"
     tabs = [
-        (State.HELD, "Pending"),
-        (State.PUBLIC, "Approved"),
-        (State.SPAM, "Spam"),
-        (State.TRASH, "Trash"),
-        (State.UNCONFIRMED, "Awaiting confirmation"),
+        (State.HELD, _("Pending")),
+        (State.PUBLIC, _("Approved")),
+        (State.SPAM, _("Spam")),
+        (State.TRASH, _("Trash")),
+        (State.UNCONFIRMED, _("Awaiting confirmation")),
     ]
     ALL = "all"
 
@@ -171,7 +171,7 @@ class StateFilter(admin.SimpleListFilter):
             **{state: Count("pk", filter=Q(state=state)) for state, _label in self.tabs}
         )
         return [(state, f"{label} ({counts[state]})") for state, label in self.tabs] + [
-            (self.ALL, "All")
+            (self.ALL, gettext("All"))
         ]
 
     def value(self) -> str:
@@ -194,13 +194,48 @@ class StateFilter(admin.SimpleListFilter):
             }
 
 
-class ModerationLogInline(admin.TabularInline):
+# What the moderation log records besides the actions (moderation.ACTIONS).
+LOGGED = {
+    "reply": _("Reply"),
+    "edit": _("Edit"),
+    "delete": _("Delete permanently"),
+    "ban": _("Ban"),
+    "edited by its author": _("Edited by its author"),
+}
+
+
+class LogColumns:
+    """The moderation log's action and states by their names, not codes."""
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, entry: ModerationLog) -> str:
+        if entry.action in moderation.ACTIONS:
+            return moderation.ACTIONS[entry.action].label
+        return LOGGED.get(entry.action, entry.action)
+
+    @admin.display(description=_("from state"))
+    def old_state_label(self, entry: ModerationLog) -> str:
+        return dict(State.choices).get(entry.old_state, entry.old_state)
+
+    @admin.display(description=_("to state"))
+    def new_state_label(self, entry: ModerationLog) -> str:
+        return dict(State.choices).get(entry.new_state, entry.new_state)
+
+
+class ModerationLogInline(LogColumns, admin.TabularInline):
     model = ModerationLog
-    fields = ["created_at", "action", "old_state", "new_state", "user", "via"]
+    fields = [
+        "created_at",
+        "action_label",
+        "old_state_label",
+        "new_state_label",
+        "user",
+        "via",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name_plural = "moderation history"
+    verbose_name_plural = _("moderation history")
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -290,11 +325,11 @@ class CommentAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Comment",
+            _("Comment"),
             {"fields": ["user_name", "user_email", "user_url", "comment"]},
         ),
         (
-            "Where from",
+            _("Where from"),
             {"fields": ["user", "ip_address", "history", "view_link"]},
         ),
         (
@@ -335,7 +370,7 @@ class CommentAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         if "delete_selected" in actions:
             function, name, _description = actions["delete_selected"]
-            actions["delete_selected"] = (function, name, "Delete permanently")
+            actions["delete_selected"] = (function, name, _("Delete permanently"))
         return actions
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
@@ -527,12 +562,14 @@ class CommentAdmin(admin.ModelAdmin):
             else "",
         )
 
-    @admin.display(description="on the site")
+    @admin.display(description=_("on the site"))
     def view_link(self, comment: Comment) -> str:
         if comment.state != State.PUBLIC:
-            return "not shown"
+            return gettext("not shown")
         return format_html(
-            '<a href="{}">View in context</a>', comment.get_absolute_url()
+            '<a href="{}">{}</a>',
+            comment.get_absolute_url(),
+            gettext("View in context"),
         )
 
     @admin.display(description=_("earlier versions"))
@@ -793,21 +830,35 @@ class CommentAdmin(admin.ModelAdmin):
             .filter(pk__in=existing)
             .values_list("pk", flat=True)
         )
-        for count, message in [
-            (
+        refusals = [
+            ngettext(
+                "%(count)d selected comment is not on your posts; it was left alone.",
+                "%(count)d selected comments are not on your posts; they were left "
+                "alone.",
                 len(existing - theirs),
-                "{} selected comment(s) are not on your posts; they were left alone.",
-            ),
-            (
+            )
+            % {"count": len(existing - theirs)},
+            ngettext(
+                "%(count)d selected comment is no longer in this tab (moved since "
+                "the page was shown, perhaps by another moderator); it was left "
+                "alone. Look for it under All.",
+                "%(count)d selected comments are no longer in this tab (moved since "
+                "the page was shown, perhaps by another moderator); they were left "
+                "alone. Look for them under All.",
                 len(theirs),
-                "{} selected comment(s) are no longer in this tab (moved since "
-                "the page was shown, perhaps by another moderator); they were "
-                "left alone. Look for them under All.",
-            ),
-            (len(left_out - existing), "{} selected comment(s) no longer exist."),
-        ]:
+            )
+            % {"count": len(theirs)},
+            ngettext(
+                "%(count)d selected comment no longer exists.",
+                "%(count)d selected comments no longer exist.",
+                len(left_out - existing),
+            )
+            % {"count": len(left_out - existing)},
+        ]
+        counts = [len(existing - theirs), len(theirs), len(left_out - existing)]
+        for count, message in zip(counts, refusals, strict=True):
             if count:
-                self.message_user(request, message.format(count), messages.ERROR)
+                self.message_user(request, message, messages.ERROR)
         return len(left_out)
 
     def run_action(self, request: HttpRequest, queryset, name: str) -> None:
@@ -820,34 +871,42 @@ class CommentAdmin(admin.ModelAdmin):
             else:
                 skipped += 1
         label = moderation.ACTIONS[name].label
-        self.message_user(request, f"{label}: {done} comment(s).", messages.SUCCESS)
+        message = ngettext(
+            "%(action)s: %(count)d comment.", "%(action)s: %(count)d comments.", done
+        )
+        self.message_user(
+            request, message % {"action": label, "count": done}, messages.SUCCESS
+        )
         if skipped:
-            self.message_user(
-                request,
-                f"{skipped} comment(s) were already in a state this action does "
-                "not apply to.",
-                messages.WARNING,
+            message = ngettext(
+                "%(count)d comment was already in a state this action does not "
+                "apply to.",
+                "%(count)d comments were already in a state this action does not "
+                "apply to.",
+                skipped,
             )
+            self.message_user(request, message % {"count": skipped}, messages.WARNING)
 
     def has_ban_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("comments.add_ban")
 
     @admin.action(
-        description="Ban these commenters (by email address)", permissions=["ban"]
+        description=_("Ban these commenters (by email address)"), permissions=["ban"]
     )
     def ban_commenters(self, request: HttpRequest, queryset) -> None:
         self.ban(request, queryset, trash=False)
 
     @admin.action(
-        description="Ban these commenters (by email address) and trash all "
-        "their comments",
+        description=_(
+            "Ban these commenters (by email address) and trash all their comments"
+        ),
         permissions=["ban"],
     )
     def ban_commenters_and_trash(self, request: HttpRequest, queryset) -> None:
         self.ban(request, queryset, trash=True)
 
     @admin.action(
-        description="Ban these commenters by email and IP address",
+        description=_("Ban these commenters by email and IP address"),
         permissions=["ban"],
     )
     def ban_commenters_by_ip(self, request: HttpRequest, queryset) -> None:
@@ -862,34 +921,58 @@ class CommentAdmin(admin.ModelAdmin):
         bans, trashed = moderation.ban_commenters(
             queryset, by=request.user, trash=trash, by_ip=by_ip
         )
-        message = f"Banned {bans} commenter(s) by email address"
         if by_ip:
-            message += " and IP address"
+            message = ngettext(
+                "Banned %(count)d commenter by email and IP address.",
+                "Banned %(count)d commenters by email and IP address.",
+                bans,
+            )
+        else:
+            message = ngettext(
+                "Banned %(count)d commenter by email address.",
+                "Banned %(count)d commenters by email address.",
+                bans,
+            )
+        message %= {"count": bans}
         if trash:
-            message += f" and moved {trashed} of their comment(s) to the trash"
-        self.message_user(request, f"{message}.", messages.SUCCESS)
+            moved = ngettext(
+                "Moved %(count)d of their comments to the trash.",
+                "Moved %(count)d of their comments to the trash.",
+                trashed,
+            )
+            message = f"{message} {moved % {'count': trashed}}"
+        self.message_user(request, message, messages.SUCCESS)
         shared = moderation.shared_addresses(ips)
         for ip, why in shared.items():
             if by_ip:
                 self.message_user(
                     request,
-                    f"{ip} is likely shared ({why}): everyone who comments "
-                    "from it is now banned. If that is not what you meant, "
-                    "delete its ban under Bans.",
+                    gettext(
+                        "%(ip)s is likely shared (%(why)s): everyone who comments "
+                        "from it is now banned. If that is not what you meant, "
+                        "delete its ban under Bans."
+                    )
+                    % {"ip": ip, "why": why},
                     messages.WARNING,
                 )
             else:
                 self.message_user(
                     request,
-                    f"{ip} was not banned, and should not be: it is likely "
-                    f"shared ({why}), and a ban would silence everyone behind it.",
+                    gettext(
+                        "%(ip)s was not banned, and should not be: it is likely "
+                        "shared (%(why)s), and a ban would silence everyone "
+                        "behind it."
+                    )
+                    % {"ip": ip, "why": why},
                     messages.WARNING,
                 )
         if not by_ip and ips - set(shared) - {None}:
             self.message_user(
                 request,
-                "Their IP addresses were not banned; choose “Ban these "
-                "commenters by email and IP address” to ban those too.",
+                gettext(
+                    "Their IP addresses were not banned; choose “Ban these "
+                    "commenters by email and IP address” to ban those too."
+                ),
                 messages.INFO,
             )
 
@@ -909,7 +992,7 @@ class DiscussionSettingsAdmin(admin.ModelAdmin):
 
     fieldsets = [
         (
-            "Moderation",
+            _("Moderation"),
             {
                 "fields": [
                     "hold_policy",
@@ -920,7 +1003,7 @@ class DiscussionSettingsAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Discussion",
+            _("Discussion"),
             {
                 "fields": [
                     "close_after_days",
@@ -949,7 +1032,9 @@ class DiscussionSettingsAdmin(admin.ModelAdmin):
         )
 
     def response_change(self, request: HttpRequest, obj):
-        self.message_user(request, "Discussion settings saved; they apply at once.")
+        self.message_user(
+            request, gettext("Discussion settings saved; they apply at once.")
+        )
         return HttpResponseRedirect(request.path)
 
 
@@ -974,7 +1059,7 @@ class BanAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     @admin.action(
-        description="Move all comments from these commenters to the trash",
+        description=_("Move all comments from these commenters to the trash"),
         permissions=["change"],
     )
     def trash_their_comments(self, request: HttpRequest, queryset) -> None:
@@ -989,7 +1074,14 @@ class BanAdmin(admin.ModelAdmin):
             for comment in theirs:
                 trashed += moderation.apply_action(comment, "trash", by=request.user)
         self.message_user(
-            request, f"Moved {trashed} comment(s) to the trash.", messages.SUCCESS
+            request,
+            ngettext(
+                "Moved %(count)d comment to the trash.",
+                "Moved %(count)d comments to the trash.",
+                trashed,
+            )
+            % {"count": trashed},
+            messages.SUCCESS,
         )
 
 
@@ -1003,15 +1095,15 @@ def ban_condition(ban: Ban) -> Q:
 
 
 @admin.register(ModerationLog)
-class ModerationLogAdmin(admin.ModelAdmin):
+class ModerationLogAdmin(LogColumns, admin.ModelAdmin):
     """Read-only: who did what to which comment, when, and from where."""
 
     list_display = [
         "created_at",
-        "action",
+        "action_label",
         "comment_link",
-        "old_state",
-        "new_state",
+        "old_state_label",
+        "new_state_label",
         "user",
         "via",
     ]
@@ -1028,9 +1120,9 @@ class ModerationLogAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.display(description="comment")
+    @admin.display(description=_("comment"))
     def comment_link(self, entry: ModerationLog) -> str:
         if entry.comment_id is None:
-            return f"#{entry.comment_pk} (deleted)"
+            return gettext("#%(id)s (deleted)") % {"id": entry.comment_pk}
         url = reverse("admin:comments_comment_change", args=[entry.comment_id])
         return format_html('<a href="{}">#{}</a>', url, entry.comment_id)

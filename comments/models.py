@@ -182,9 +182,14 @@ class Comment(XtdComment):
         related_name="inkwell",
     )
     state = models.CharField(
-        max_length=12, choices=State.choices, default=State.PUBLIC, db_index=True
+        _("state"),
+        max_length=12,
+        choices=State.choices,
+        default=State.PUBLIC,
+        db_index=True,
     )
     reason = models.CharField(
+        _("reason"),
         max_length=200,
         blank=True,
         help_text=_("The rule that held or rejected this comment."),
@@ -449,6 +454,7 @@ class DiscussionSettings(models.Model):
         ),
     )
     moderation_words = models.TextField(
+        _("moderation words"),
         blank=True,
         help_text=_(
             "One word, phrase or IP address per line. A comment that contains "
@@ -456,6 +462,7 @@ class DiscussionSettings(models.Model):
         ),
     )
     disallowed_words = models.TextField(
+        _("disallowed words"),
         blank=True,
         help_text=_(
             "One word, phrase or IP address per line, matched like the "
@@ -492,7 +499,7 @@ class DiscussionSettings(models.Model):
             "Top-level comments (each with its replies) per page of a discussion."
         ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("discussion settings")
@@ -558,7 +565,10 @@ class Ban(models.Model):
     """A commenter whose new comments go straight to spam."""
 
     email = models.EmailField(
-        blank=True, db_index=True, help_text=_("Comments from this address.")
+        _("email address"),
+        blank=True,
+        db_index=True,
+        help_text=_("Comments from this address."),
     )
     ip_address = models.GenericIPAddressField(
         _("IP address"),
@@ -568,7 +578,10 @@ class Ban(models.Model):
         help_text=_("Comments from this IP address."),
     )
     note = models.CharField(
-        max_length=200, blank=True, help_text=_("Why; only moderators see it.")
+        _("note"),
+        max_length=200,
+        blank=True,
+        help_text=_("Why; only moderators see it."),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -577,13 +590,16 @@ class Ban(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        verbose_name=_("banned by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("banned at"), auto_now_add=True)
 
     objects = BanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("ban")
+        verbose_name_plural = _("bans")
         constraints = [
             models.CheckConstraint(
                 condition=~Q(email="") | Q(ip_address__isnull=False),
@@ -620,23 +636,25 @@ class ModerationLog(models.Model):
         null=True,
         on_delete=models.SET_NULL,
         related_name="moderation_log",
+        verbose_name=_("comment"),
     )
     comment_pk = models.PositiveBigIntegerField(
-        help_text=_("Kept when the comment is deleted.")
+        _("comment ID"), help_text=_("Kept when the comment is deleted.")
     )
-    action = models.CharField(max_length=40)
-    old_state = models.CharField(max_length=12, blank=True)
-    new_state = models.CharField(max_length=12, blank=True)
+    action = models.CharField(_("action"), max_length=40)
+    old_state = models.CharField(_("from state"), max_length=12, blank=True)
+    new_state = models.CharField(_("to state"), max_length=12, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("moderator"),
     )
-    via = models.CharField(max_length=10, choices=Via.choices)
+    via = models.CharField(_("via"), max_length=10, choices=Via.choices)
     nonce = models.CharField(max_length=32, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -41,6 +41,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from blog.models import Post
@@ -609,10 +610,12 @@ def shared_addresses(ips) -> dict[str, str]:
         address = ipaddress.ip_address(ip)
         if address.is_loopback or any(address in net for net in LOCAL_NETWORKS):
             found[ip] = (
-                "a local or private address: behind a proxy with TRUSTED_PROXIES "
-                "at 0, every comment comes from it"
+                gettext(
+                    "a local or private address: behind a proxy with "
+                    "TRUSTED_PROXIES at 0, every comment comes from it"
+                )
                 if settings.INKWELL_TRUSTED_PROXIES == 0
-                else "a local or private address, shared by a whole network"
+                else gettext("a local or private address, shared by a whole network")
             )
             continue
         commenters = (
@@ -623,5 +626,9 @@ def shared_addresses(ips) -> dict[str, str]:
             .count()
         )
         if commenters > 1:
-            found[ip] = f"{commenters} different email addresses have used it"
+            found[ip] = ngettext(
+                "%(count)d different email addresses have used it",
+                "%(count)d different email addresses have used it",
+                commenters,
+            ) % {"count": commenters}
     return found

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_comments_xtd.models import XtdComment, max_thread_level_for_content_type
 
 from blog.models import Page, Post
@@ -89,8 +90,9 @@ def write_comments(
             if wp.wp_id and wp.wp_id in seen:
                 run.report.count("comments", "skipped")
                 run.report.note(
-                    "comments with an ID met earlier in the file skipped",
-                    f"#{wp.wp_id} on {post.title}",
+                    gettext("comments with an ID met earlier in the file skipped"),
+                    gettext("#%(id)s on %(title)s")
+                    % {"id": wp.wp_id, "title": post.title},
                 )
                 continue
             seen.add(wp.wp_id)
@@ -123,8 +125,11 @@ def write_comments(
             parent = wp_rows.get(wp_parents[wp_id])
             if wp_parents[wp_id] and parent is None:
                 run.report.note(
-                    "replies to a comment missing from the export made top-level",
-                    f"#{wp_id} on {post.title}",
+                    gettext(
+                        "replies to a comment missing from the export made top-level"
+                    ),
+                    gettext("#%(id)s on %(title)s")
+                    % {"id": wp_id, "title": post.title},
                 )
             parents[id(row)] = parent
         # Comments made here, not in WordPress, keep their own parents.
@@ -153,8 +158,11 @@ def write_comments(
         for row in rows:
             if row["pk"] in reattached:
                 run.report.note(
-                    f"replies deeper than level {max_level} attached at "
-                    f"level {max_level}, under the nearest allowed ancestor",
+                    gettext(
+                        "replies deeper than level %(level)s attached at level "
+                        "%(level)s, under the nearest allowed ancestor"
+                    )
+                    % {"level": max_level},
                     f"{row['user_name']}, {row['submit_date']:%Y-%m-%d %H:%M}",
                 )
             computed = data[row["pk"]]
@@ -179,23 +187,30 @@ def _comment_values(
     kind = wp.type or "comment"
     if kind not in {"comment", *PING_TYPES}:
         run.report.count("comments", "skipped")
-        run.report.note(f"comments of type {kind!r} skipped", label)
+        run.report.note(
+            gettext("comments of type %(type)s skipped") % {"type": repr(kind)}, label
+        )
         return None
     if kind in PING_TYPES and run.skip_pings:
         run.report.count("comments", "skipped")
-        run.report.note("pingbacks and trackbacks skipped (--skip-pings)", label)
+        run.report.note(
+            gettext("pingbacks and trackbacks skipped (--skip-pings)"), label
+        )
         return None
     state = STATES.get(wp.approved)
     if state is None:
         state = "held"
         run.report.note(
-            f"comments with unknown approval {wp.approved!r} held for moderation",
+            gettext("comments with unknown approval %(approval)s held for moderation")
+            % {"approval": repr(wp.approved)},
             label,
         )
     if wp.approved == "":
         run.report.note(
-            "comments without an approval state held for moderation (as "
-            "WordPress does)",
+            gettext(
+                "comments without an approval state held for moderation (as "
+                "WordPress does)"
+            ),
             label,
         )
     submit_date = gmt_datetime(wp.date_gmt) or local_datetime(wp.date)
@@ -203,11 +218,14 @@ def _comment_values(
         submit_date = known["submit_date"]
     if submit_date is None:
         submit_date = post.published_at or timezone.now()
-        run.report.note("comments without a valid date given the post's", label)
+        run.report.note(
+            gettext("comments without a valid date given the post's"), label
+        )
     if wp.meta:
         for key in wp.meta:
             run.report.note(
-                "comment meta kept with the comment, not shown", f"{key} ({label})"
+                gettext("comment meta kept with the comment, not shown"),
+                f"{key} ({label})",
             )
     user_name = plain(wp.author)[:50]
     ip_address = None
@@ -215,7 +233,7 @@ def _comment_values(
         try:
             ip_address = str(ipaddress.ip_address(wp.ip))
         except ValueError:
-            run.report.note("invalid IP addresses dropped", label)
+            run.report.note(gettext("invalid IP addresses dropped"), label)
     user = run.users_by_wp_id.get(wp.user_id) if wp.user_id else None
     return {
         "submit_date": submit_date,

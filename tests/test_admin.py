@@ -186,7 +186,7 @@ def test_publish_action_publishes_only_the_authors_own_posts(
         CHANGELIST, {"action": "publish", "_selected_action": selected}, follow=True
     )
 
-    assert "Published 2 post(s)." in response.text
+    assert "Published 2 posts." in response.text
     assert Post.objects.filter(author=author).published().count() == 2
     other_post.refresh_from_db()
     assert other_post.status == Post.Status.DRAFT
@@ -202,7 +202,7 @@ def test_unpublish_action_moves_posts_back_to_draft(client, other_post):
         follow=True,
     )
 
-    assert "Moved 1 post(s) back to draft." in response.text
+    assert "Moved 1 post back to draft." in response.text
     published.refresh_from_db()
     assert published.status == Post.Status.DRAFT
 

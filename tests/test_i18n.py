@@ -410,3 +410,43 @@ def test_summaries_of_chinese_text_end_their_blocks_with_a_chinese_full_stop():
         "## 症状\n\n- 突然的剧痛\n- 肌肉僵硬\n\n先休息。\n\nمرحبا بكم\n\nEnd"
     )
     assert summary == "突然的剧痛。 肌肉僵硬。 先休息。 مرحبا بكم. End"
+
+
+# What authors and moderators see in the admin
+
+
+def test_the_admin_forms_lists_and_actions_are_in_the_site_language(admin_client):
+    make_post(title="你好")
+    set_site_identity(language="zh-hans")
+    form = admin_client.get("/admin/blog/post/add/").content.decode()
+    for label in ("标题", "别名", "正文", "摘要", "状态", "摘要与分享"):
+        assert label in form, label
+    listing = admin_client.get("/admin/blog/post/").content.decode()
+    assert "发布所选文章" in listing and "Publish selected posts" not in listing
+    queue = admin_client.get("/admin/comments/comment/").content.decode()
+    assert "待审核 (0)" in queue and "Pending (0)" not in queue
+
+
+def test_an_import_report_is_written_in_the_site_language(admin_client, database_tasks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils.html import escape
+
+    from blog import importing
+    from blog.models import ImportJob
+    from tests.test_wordpress_import import item_xml, wxr
+
+    set_site_identity(language="ar")
+    export = wxr(item_xml(1, status="trash") + item_xml(2, slug="ok", status="pending"))
+    admin_client.post(
+        "/admin/blog/importjob/add/",
+        {"export": SimpleUploadedFile("old.xml", export.encode())},
+    )
+    job = ImportJob.objects.get()
+    importing.check_import.call(job.pk)  # what the worker does, outside a request
+    page = admin_client.get(f"/admin/blog/importjob/{job.pk}/change/").content.decode()
+    assert escape("تُخطّيت المقالات ذات الحالة 'trash'") in page
+    assert "استُوردت المقالات المعلّقة مسودات" in page
+    assert "posts with status" not in page
+    # The list's summary of what the import would bring.
+    listing = admin_client.get("/admin/blog/importjob/").content.decode()
+    assert "تجربة: الكتّاب: 1" in listing

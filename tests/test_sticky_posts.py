@@ -68,7 +68,7 @@ def test_editor_sticks_and_unsticks_posts_from_the_list(client):
     response = client.post(
         url, {"action": "stick", "_selected_action": [post.pk]}, follow=True
     )
-    assert "Made 1 post(s) sticky." in response.content.decode()
+    assert "Made 1 post sticky." in response.content.decode()
     post.refresh_from_db()
     assert post.sticky
     client.post(url, {"action": "unstick", "_selected_action": [post.pk]})

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 
 from django.utils.html import escape, strip_tags
+from django.utils.translation import gettext
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
@@ -309,7 +310,10 @@ def _media(
         return _media_link(body) if body else ""
     if name == "playlist":
         if note:
-            note("audio and video playlists left out (no player here)", "[playlist]")
+            note(
+                gettext("audio and video playlists left out (no player here)"),
+                "[playlist]",
+            )
         return ""
     keys = VIDEO_SOURCES if name == "video" else AUDIO_SOURCES
     url = next((attributes[key] for key in keys if attributes.get(key)), "")
@@ -333,7 +337,7 @@ def _count_unknown_shortcodes(text: str, note: Note) -> None:
         if escaped:
             continue
         if "=" in attributes or closed or f"[/{name}]" in text:
-            note("unknown shortcodes left as written", f"[{name}]")
+            note(gettext("unknown shortcodes left as written"), f"[{name}]")
 
 
 def convert_content(

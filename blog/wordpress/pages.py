@@ -24,6 +24,7 @@ from urllib.parse import unquote
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.redirects.models import Redirect
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from taggit.models import Tag
 
 from blog.models import Category, Menu, MenuItem, Page, Post, address_taken
@@ -51,12 +52,12 @@ STATUSES = {
     "draft": Page.Status.DRAFT,
     "pending": Page.Status.DRAFT,
 }
-FRONT_PAGE_NOTE = (
+FRONT_PAGE_NOTE = gettext_noop(
     "WordPress's “static front page” and “posts page” (Settings › Reading) are "
     "not in the export: the home page lists the posts; link a page from the "
     "Header menu to show it first"
 )
-LOCATION_NOTE = (
+LOCATION_NOTE = gettext_noop(
     "menus imported without a place: where a theme shows each menu is a theme "
     "setting, not in the export; choose Header or Footer in Blog › Menus"
 )
@@ -67,7 +68,7 @@ def write_pages(run: WordPressImport, items: list[Item], scan: Scan) -> dict[int
     the pages written by WordPress id."""
     if not items:
         return {}
-    run.report.note(FRONT_PAGE_NOTE)
+    run.report.note(gettext(FRONT_PAGE_NOTE))
     wanted = {item.wp_id: item for item in items if _kept(run, item)}
     existing = Page.objects.in_bulk(list(wanted), field_name="wordpress_id")
     pages: dict[int, Page] = {}
@@ -97,7 +98,9 @@ def write_pages(run: WordPressImport, items: list[Item], scan: Scan) -> dict[int
         if len(old) > limit:
             run.report.count("redirects", "skipped")
             run.report.note(
-                f"old addresses longer than {limit} characters not redirected", old
+                gettext("old addresses longer than %(limit)s characters not redirected")
+                % {"limit": limit},
+                old,
             )
         elif old not in {"/", normalise_path(url)} and not address_taken(old):
             # (An address another route answers never reaches a redirect.)
@@ -120,7 +123,11 @@ def _kept(run: WordPressImport, item: Item) -> bool:
     label = plain(item.title) or f"#{item.wp_id}"
     if item.status in SKIPPED_STATUSES:
         run.report.count("pages", "skipped")
-        run.report.note(f"pages with status {item.status!r} skipped", label)
+        run.report.note(
+            gettext("pages with status %(status)s skipped")
+            % {"status": repr(item.status)},
+            label,
+        )
         if item.comments:
             run.report.count("comments", "skipped", len(item.comments))
         return False
@@ -141,7 +148,7 @@ def _parents_first(run: WordPressImport, wanted: dict[int, Item]) -> list[Item]:
             visit(parent, (*trail, item.wp_id))
         elif item.parent and parent is None:
             run.report.note(
-                "pages whose parent page is not in the export made top-level",
+                gettext("pages whose parent page is not in the export made top-level"),
                 plain(item.title) or f"#{item.wp_id}",
             )
             item.parent = 0
@@ -178,15 +185,19 @@ def _page_values(run: WordPressImport, item: Item, scan: Scan) -> dict:
     if status is None:
         status = Page.Status.DRAFT
         run.report.note(
-            f"pages with unknown status {item.status!r} imported as drafts", label
+            gettext("pages with unknown status %(status)s imported as drafts")
+            % {"status": repr(item.status)},
+            label,
         )
     elif item.status == "pending":
-        run.report.note("pending pages imported as drafts", label)
+        run.report.note(gettext("pending pages imported as drafts"), label)
     if item.password and status == Page.Status.PUBLISHED:
         status = Page.Status.PRIVATE
         run.report.note(
-            "password-protected pages imported as private (pages have no "
-            "passwords here)",
+            gettext(
+                "password-protected pages imported as private (pages have no "
+                "passwords here)"
+            ),
             label,
         )
     published_at = (
@@ -196,7 +207,9 @@ def _page_values(run: WordPressImport, item: Item, scan: Scan) -> dict:
     )
     if published_at is None and status != Page.Status.DRAFT:
         published_at = timezone.now()
-        run.report.note("published pages without a valid date published now", label)
+        run.report.note(
+            gettext("published pages without a valid date published now"), label
+        )
     title = plain(item.title) or "Untitled"
     if len(title) > 200:
         title = title[:199] + "…"
@@ -224,7 +237,7 @@ def _free_slug(run: WordPressImport, page: Page, item: Item) -> str:
     fallback = clean_slug(plain(item.title), f"page-{item.wp_id}", max_length=180)
     slug = clean_slug(item.name, fallback, max_length=180)
     if item.name and slug != unquote(item.name):
-        run.report.note("page slugs made URL-safe", f"{item.name} → {slug}")
+        run.report.note(gettext("page slugs made URL-safe"), f"{item.name} → {slug}")
     candidate, number = slug, 1
     while True:
         page.slug = candidate
@@ -238,7 +251,7 @@ def _free_slug(run: WordPressImport, page: Page, item: Item) -> str:
         candidate = f"{slug}-{number}"
     if candidate != slug:
         run.report.note(
-            "page addresses already taken here: a number added",
+            gettext("page addresses already taken here: a number added"),
             f"/{slug}/ → /{candidate}/",
         )
     return candidate
@@ -254,7 +267,7 @@ def write_menus(
     menus = _write_menu_terms(run, scan, items)
     if not menus:
         return
-    run.report.note(LOCATION_NOTE)
+    run.report.note(gettext(LOCATION_NOTE))
     targets = _Targets(run, scan, items, pages)
     # By menu and WordPress id: exports reuse an item's id in another menu.
     existing = {
@@ -268,7 +281,11 @@ def write_menus(
         label = plain(item.title) or f"#{item.wp_id}"
         if item.status != "publish":
             run.report.count("menu items", "skipped")
-            run.report.note(f"menu items with status {item.status!r} skipped", label)
+            run.report.note(
+                gettext("menu items with status %(status)s skipped")
+                % {"status": repr(item.status)},
+                label,
+            )
             continue
         menu = next(
             (
@@ -371,7 +388,7 @@ def _top_level_parent(
         parent_id = as_int(parent_item.meta.get("_menu_item_menu_item_parent"))
     if found is not None and len(seen) > 2:
         run.report.note(
-            "menu links nested deeper than one level put under their top link",
+            gettext("menu links nested deeper than one level put under their top link"),
             plain(item.title) or f"#{item.wp_id}",
         )
     return found
@@ -430,12 +447,15 @@ class _Targets:
             found = {"tag": Tag(pk=tag_id) if tag_id else None}
         else:
             note(
-                "menu links to what Inkwell does not have skipped",
-                f"{label} ({target or kind or 'nothing'})",
+                gettext("menu links to what Inkwell does not have skipped"),
+                f"{label} ({target or kind or '—'})",
             )
             return None
         if None in found.values():
-            note("menu links to something the import did not bring skipped", label)
+            note(
+                gettext("menu links to something the import did not bring skipped"),
+                label,
+            )
             return None
         return found
 
@@ -445,6 +465,8 @@ class _Targets:
             # A link into the old blog: its path, which redirects if it moved.
             url = url[len(self.site) :] or "/"
         if not url.lower().startswith(("http://", "https://", "mailto:", "/", "#")):
-            self.run.report.note("menu links to unusable addresses skipped", label)
+            self.run.report.note(
+                gettext("menu links to unusable addresses skipped"), label
+            )
             return None
         return {"url": url[:500]}

@@ -32,6 +32,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_noop, ngettext
 from taggit.models import Tag, TaggedItem
 
 from blog.models import PICTURE_EXTENSIONS, Category, MediaFile, Post, WordPressTag
@@ -307,7 +308,10 @@ class MediaFiles:
             if url not in self.missing:
                 self.missing.add(url)
                 self.report.note(
-                    "media files not found under --media-dir: links kept as they were",
+                    gettext(
+                        "media files not found under --media-dir: links kept as "
+                        "they were"
+                    ),
                     url,
                 )
                 self.report.count("media files", "skipped")
@@ -371,12 +375,16 @@ class Scan:
 SKIPPED_TYPES = {
     "attachment": (
         "attachments",
-        "attachment items skipped: their files stay linked from the posts",
+        gettext_noop(
+            "attachment items skipped: their files stay linked from the posts"
+        ),
     ),
     "revision": (
         "revisions",
-        "revisions in the export not imported: Inkwell keeps a post's revisions "
-        "from its next edit here",
+        gettext_noop(
+            "revisions in the export not imported: Inkwell keeps a post's "
+            "revisions from its next edit here"
+        ),
     ),
 }
 # Post meta that the import reads itself, or WordPress's editing state
@@ -493,19 +501,35 @@ class WordPressImport:
                 continue
             if self.repairs.prefixes:
                 self.report.note(
-                    "namespace prefixes used without a declaration (as WordPress.com "
-                    "exports do): bound to their usual meaning",
+                    gettext(
+                        "namespace prefixes used without a declaration (as "
+                        "WordPress.com exports do): bound to their usual meaning"
+                    ),
                     ", ".join(sorted(self.repairs.prefixes)),
                 )
             if self.repairs.misencoded_bytes:
                 self.report.note(
-                    "bytes that are not UTF-8 read as Windows-1252 (é, ü, “…”)",
-                    f"{self.repairs.misencoded_bytes} characters",
+                    gettext(
+                        "bytes that are not UTF-8 read as Windows-1252 (é, ü, “…”)"
+                    ),
+                    ngettext(
+                        "%(count)s character",
+                        "%(count)s characters",
+                        self.repairs.misencoded_bytes,
+                    )
+                    % {"count": self.repairs.misencoded_bytes},
                 )
             if self.repairs.control_characters:
                 self.report.note(
-                    "control characters that XML forbids removed from the file",
-                    f"{self.repairs.control_characters} characters",
+                    gettext(
+                        "control characters that XML forbids removed from the file"
+                    ),
+                    ngettext(
+                        "%(count)s character",
+                        "%(count)s characters",
+                        self.repairs.control_characters,
+                    )
+                    % {"count": self.repairs.control_characters},
                 )
             return scan
         raise ExportError("The file uses too many undeclared namespace prefixes.")
@@ -594,7 +618,9 @@ class WordPressImport:
             authors.setdefault(login, Author(login=login))
         for login in mapped_users:
             if login not in authors:
-                self.report.note("--author-map logins not found in the export", login)
+                self.report.note(
+                    gettext("--author-map logins not found in the export"), login
+                )
         usernames = {login: self._username(login) for login in authors}
         existing = User.objects.in_bulk(set(usernames.values()), field_name="username")
         new_users = []
@@ -603,7 +629,7 @@ class WordPressImport:
                 user = mapped_users[login]
                 self.report.count("authors", "unchanged")
                 self.report.note(
-                    "authors mapped onto existing users (--author-map)",
+                    gettext("authors mapped onto existing users (--author-map)"),
                     f"{login} → {user.get_username()}",
                 )
             elif usernames[login] in existing:
@@ -617,9 +643,17 @@ class WordPressImport:
                     # showed goes there whole.
                     if first or last:
                         self.report.note(
-                            "authors shown by their WordPress display name, not "
-                            "their first and last names",
-                            f"{login}: {shown} (was {first} {last})",
+                            gettext(
+                                "authors shown by their WordPress display name, not "
+                                "their first and last names"
+                            ),
+                            gettext("%(login)s: %(shown)s (was %(first)s %(last)s)")
+                            % {
+                                "login": login,
+                                "shown": shown,
+                                "first": first,
+                                "last": last,
+                            },
                         )
                     first, last = shown, ""
                 user = User(
@@ -641,7 +675,8 @@ class WordPressImport:
         username = login.replace(" ", "_")[:150]
         if username != login:
             self.report.note(
-                "logins changed to fit Django usernames", f"{login} → {username}"
+                gettext("logins changed to fit Django usernames"),
+                f"{login} → {username}",
             )
         return username
 
@@ -656,7 +691,7 @@ class WordPressImport:
         for term in terms:
             if slugs[term.nicename] != unquote(term.nicename):
                 self.report.note(
-                    "category slugs made URL-safe",
+                    gettext("category slugs made URL-safe"),
                     f"{term.nicename} → {slugs[term.nicename]}",
                 )
         # Blogs have tens or hundreds of categories: all of them in one query.
@@ -682,7 +717,8 @@ class WordPressImport:
             parent_id = self.categories.get(term.parent) if term.parent else None
             if term.parent and parent_id is None:
                 self.report.note(
-                    "categories whose parent is missing made top-level", term.nicename
+                    gettext("categories whose parent is missing made top-level"),
+                    term.nicename,
                 )
             name = plain(term.name)[:200] or slug
             description = term.description
@@ -693,7 +729,10 @@ class WordPressImport:
                 free = free_slug(slug, by_slug)
                 if free != slug:
                     self.report.note(
-                        "categories whose slug another category uses: a number added",
+                        gettext(
+                            "categories whose slug another category uses: a number "
+                            "added"
+                        ),
                         f"{name}: {slug} → {free}",
                     )
                 category = Category.objects.create(
@@ -750,21 +789,23 @@ class WordPressImport:
                     tag = None  # another WordPress tag of the same name
                 if tag is not None and tag.slug != slug:
                     self.report.note(
-                        "tags merged into an existing tag of the same name",
+                        gettext("tags merged into an existing tag of the same name"),
                         f"{term.nicename} → {tag.slug}",
                     )
             if tag is None:
                 free = free_slug(slug, by_slug, max_length=100)
                 if free != slug:
                     self.report.note(
-                        "tags whose slug another tag uses: a number added",
+                        gettext("tags whose slug another tag uses: a number added"),
                         f"{name}: {slug} → {free}",
                     )
                 shown = free_name(name, by_name)
                 if shown != name:
                     self.report.note(
-                        "tags named as another WordPress tag: a number added to "
-                        "the name",
+                        gettext(
+                            "tags named as another WordPress tag: a number added to "
+                            "the name"
+                        ),
                         f"{name} → {shown}",
                     )
                 tag = Tag(name=shown, slug=free)
@@ -823,18 +864,26 @@ class WordPressImport:
                     record
                 )
                 continue
-            kind, reason = SKIPPED_TYPES.get(
-                record.post_type,
-                ("other items", f"items of type {record.post_type!r} skipped"),
-            )
+            if record.post_type in SKIPPED_TYPES:
+                kind, reason = SKIPPED_TYPES[record.post_type]
+                reason = gettext(reason)
+            else:
+                kind = "other items"
+                reason = gettext("items of type %(type)s skipped") % {
+                    "type": repr(record.post_type)
+                }
             self.report.count(kind, "skipped")
             self.report.note(reason, plain(record.title) or f"#{record.wp_id}")
             if record.comments:
                 self.report.count("comments", "skipped", len(record.comments))
                 for comment in record.comments:
                     self.report.note(
-                        "comments on skipped items (pages and others) skipped",
-                        f"#{comment.wp_id} on {plain(record.title) or record.wp_id}",
+                        gettext("comments on skipped items (pages and others) skipped"),
+                        gettext("#%(id)s on %(title)s")
+                        % {
+                            "id": comment.wp_id,
+                            "title": plain(record.title) or record.wp_id,
+                        },
                     )
         if batch:
             self._import_posts(batch, scan)
@@ -907,7 +956,7 @@ class WordPressImport:
             if item.wp_id and item.wp_id in self.seen_post_ids:
                 self.report.count("posts", "skipped")
                 self.report.note(
-                    "items with a post ID met earlier in the file skipped",
+                    gettext("items with a post ID met earlier in the file skipped"),
                     f"#{item.wp_id} ({plain(item.title)})",
                 )
                 continue
@@ -946,12 +995,18 @@ class WordPressImport:
         status = item.status
         if status in {"trash", "auto-draft", "inherit"}:
             self.report.count("posts", "skipped")
-            self.report.note(f"posts with status {status!r} skipped", label)
+            self.report.note(
+                gettext("posts with status %(status)s skipped")
+                % {"status": repr(status)},
+                label,
+            )
             if item.comments:
                 self.report.count("comments", "skipped", len(item.comments))
                 self.report.note(
-                    f"comments on posts with status {status!r} skipped",
-                    f"{len(item.comments)} on {label}",
+                    gettext("comments on posts with status %(status)s skipped")
+                    % {"status": repr(status)},
+                    gettext("%(count)s on %(title)s")
+                    % {"count": len(item.comments), "title": label},
                 )
             return None
         if status in {"publish", "future"}:
@@ -961,18 +1016,22 @@ class WordPressImport:
         elif status in {"draft", "pending"}:
             new_status = Post.Status.DRAFT
             if status != "draft":
-                self.report.note(f"{status} posts imported as drafts", label)
+                self.report.note(gettext("pending posts imported as drafts"), label)
         else:
             new_status = Post.Status.DRAFT
             self.report.note(
-                f"posts with unknown status {status!r} imported as drafts", label
+                gettext("posts with unknown status %(status)s imported as drafts")
+                % {"status": repr(status)},
+                label,
             )
         password = item.password[:255]
         if password and new_status == Post.Status.PRIVATE:
             password = ""
             self.report.note(
-                "passwords of private posts dropped (a private post is for its "
-                "editors only)",
+                gettext(
+                    "passwords of private posts dropped (a private post is for its "
+                    "editors only)"
+                ),
                 label,
             )
         published_at = (
@@ -985,17 +1044,21 @@ class WordPressImport:
         if published_at is None and new_status in Post.DATED_STATUSES:
             published_at = timezone.now()
             self.report.note(
-                "published posts without a valid date published now", label
+                gettext("published posts without a valid date published now"), label
             )
         title = plain(item.title)
         if title != item.title.strip() and "<" in item.title:
-            self.report.note("HTML removed from titles", label)
+            self.report.note(gettext("HTML removed from titles"), label)
         if not title:
             title = "Untitled"
-            self.report.note("posts without a title named “Untitled”", f"#{item.wp_id}")
+            self.report.note(
+                gettext("posts without a title named “Untitled”"), f"#{item.wp_id}"
+            )
         if len(title) > 200:
             title = title[:199] + "…"
-            self.report.note("titles longer than 200 characters shortened", label)
+            self.report.note(
+                gettext("titles longer than 200 characters shortened"), label
+            )
         categories = [n for taxonomy, n, _ in item.terms if taxonomy == "category"]
         category_ids = list(
             dict.fromkeys(
@@ -1020,7 +1083,9 @@ class WordPressImport:
                 scan.attachments,
                 self.media.rewrite if self.media else None,
                 note=lambda reason, example: self.report.note(
-                    reason, f"{example} in {label}"
+                    reason,
+                    gettext("%(what)s in %(title)s")
+                    % {"what": example, "title": label},
                 ),
             ),
             "excerpt": plain(item.excerpt),
@@ -1041,11 +1106,15 @@ class WordPressImport:
             return self.users[creator]
         author = self.default_user
         if author is not None:
-            how = "--default-author" if self.default_author else "the first superuser"
-            self.report.note(
-                f"posts without an author given to {author.get_username()} ({how})",
-                label,
-            )
+            if self.default_author:
+                reason = gettext(
+                    "posts without an author given to %(user)s (--default-author)"
+                )
+            else:
+                reason = gettext(
+                    "posts without an author given to %(user)s (the first superuser)"
+                )
+            self.report.note(reason % {"user": author.get_username()}, label)
             return author
         author = next(iter(self.users.values()), None)
         if author is None:
@@ -1055,8 +1124,11 @@ class WordPressImport:
                 "user with --default-author LOGIN."
             )
         self.report.note(
-            f"posts without an author given to the export's first author, "
-            f"{author.get_username()} (no superuser here)",
+            gettext(
+                "posts without an author given to the export's first author, "
+                "%(user)s (no superuser here)"
+            )
+            % {"user": author.get_username()},
             label,
         )
         return author
@@ -1069,7 +1141,9 @@ class WordPressImport:
         if formats:
             data["format"] = formats[0].removeprefix("post-format-")
             self.report.note(
-                "post formats kept with the post (Inkwell shows every post alike)",
+                gettext(
+                    "post formats kept with the post (Inkwell shows every post alike)"
+                ),
                 f"{data['format']}: {label}",
             )
         fields = [[k, v] for k, v in item.postmeta if k and k not in CONSUMED_META]
@@ -1077,14 +1151,15 @@ class WordPressImport:
             data["custom_fields"] = fields
             for key, _ in fields:
                 self.report.note(
-                    "custom fields kept with the post, not shown", f"{key} on {label}"
+                    gettext("custom fields kept with the post, not shown"),
+                    gettext("%(what)s on %(title)s") % {"what": key, "title": label},
                 )
         other: dict[str, list[str]] = {}
         for taxonomy, nicename, name in item.terms:
             if taxonomy not in {"category", "post_tag", "post_format"}:
                 other.setdefault(taxonomy, []).append(plain(name) or nicename)
                 self.report.note(
-                    "terms of other taxonomies kept with the post, not shown",
+                    gettext("terms of other taxonomies kept with the post, not shown"),
                     f"{taxonomy}: {plain(name) or nicename}",
                 )
         if other:
@@ -1099,7 +1174,9 @@ class WordPressImport:
         name = self.media.name_for(image.url) if self.media else None
         if name is None:
             self.report.note(
-                "featured images left out: their files are not under --media-dir",
+                gettext(
+                    "featured images left out: their files are not under --media-dir"
+                ),
                 plain(item.title) or f"#{item.wp_id}",
             )
             return {}
@@ -1120,7 +1197,9 @@ class WordPressImport:
         """
         slug = self._wanted_slug(item)
         if item.name and slug != unquote(item.name):
-            self.report.note("post slugs made URL-safe", f"{item.name} → {slug}")
+            self.report.note(
+                gettext("post slugs made URL-safe"), f"{item.name} → {slug}"
+            )
         candidate, number = slug, 1
         while (
             candidate in self.used_slugs
@@ -1131,7 +1210,7 @@ class WordPressImport:
             candidate = f"{slug[:180]}-{number}"
         if candidate != slug:
             self.report.note(
-                "slugs already used by another post: a number added",
+                gettext("slugs already used by another post: a number added"),
                 f"{slug} → {candidate}",
             )
         self.used_slugs.add(candidate)
@@ -1219,7 +1298,11 @@ class WordPressImport:
                 if len(old) > limit:
                     self.report.count("redirects", "skipped")
                     self.report.note(
-                        f"old addresses longer than {limit} characters not redirected",
+                        gettext(
+                            "old addresses longer than %(limit)s characters not "
+                            "redirected"
+                        )
+                        % {"limit": limit},
                         old,
                     )
                 elif old not in {"/", url}:
@@ -1242,8 +1325,10 @@ class WordPressImport:
         if "?" in path or not item.name or unquote(last) != unquote(item.name):
             self.report.count("redirects", "skipped", len(old_slugs))
             self.report.note(
-                "former slugs (_wp_old_slug) not redirected: the post's old "
-                "address does not end in its slug",
+                gettext(
+                    "former slugs (_wp_old_slug) not redirected: the post's old "
+                    "address does not end in its slug"
+                ),
                 plain(item.title) or f"#{item.wp_id}",
             )
             return []
@@ -1258,6 +1343,6 @@ class WordPressImport:
             if item.comments:
                 self.report.count("comments", "skipped", len(item.comments))
                 self.report.note(
-                    "comments skipped: the comments app is not installed",
+                    gettext("comments skipped: the comments app is not installed"),
                     plain(item.title) or f"#{item.wp_id}",
                 )
