@@ -98,15 +98,15 @@ def visible_post(user, slug: str) -> Post:
     author and category) comes from the cache under the site version; staff,
     who may see drafts, always read it afresh.
     """
-    posts = Post.objects.visible_to(user).select_related("author", "category")
-    if user.is_staff:
+
+    def read() -> Post:
+        # Made only on a miss: the queryset alone was 0.2 ms of a warm page.
+        posts = Post.objects.visible_to(user).select_related("author", "category")
         return get_object_or_404(posts, slug=slug)
-    return pagecache.cached(
-        "post",
-        slug,
-        pagecache.version(),
-        build=lambda: get_object_or_404(posts, slug=slug),
-    )
+
+    if user.is_staff:
+        return read()
+    return pagecache.cached("post", slug, pagecache.version(), build=read)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -160,15 +160,14 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
 def visible_page(user, path: str) -> Page:
     """The page at `path` if `user` may open it, else a 404 (cached for
     readers who are not staff, as posts are)."""
-    pages = Page.objects.visible_to(user).select_related("author")
-    if user.is_staff:
+
+    def read() -> Page:
+        pages = Page.objects.visible_to(user).select_related("author")
         return get_object_or_404(pages, path=path)
-    return pagecache.cached(
-        "page",
-        path,
-        pagecache.version(),
-        build=lambda: get_object_or_404(pages, path=path),
-    )
+
+    if user.is_staff:
+        return read()
+    return pagecache.cached("page", path, pagecache.version(), build=read)
 
 
 def page_detail(request: HttpRequest, path: str) -> HttpResponse:
