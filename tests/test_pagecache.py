@@ -377,6 +377,27 @@ def test_a_cached_page_is_the_same_for_every_reader_and_tokens_are_their_own(cli
     assert [_unmask_cipher_token(t.json()["token"]) for t in tokens] == secrets
 
 
+def test_no_reader_is_given_another_readers_csrf_token(client):
+    """The forms of every page (the footer's subscribe form) sit outside the
+    cached fragments around them: a signed-in reader's token never reaches
+    the next reader, and the placeholder of a stored page never reaches a
+    signed-in one."""
+    signed_in = Client()
+    signed_in.force_login(make_user(username="reader"))
+
+    def tokens(page) -> set[str]:
+        return set(re.findall(r'name="csrfmiddlewaretoken" value="(\w*)"', page.text))
+
+    theirs = tokens(signed_in.get("/"))
+    assert theirs and "" not in theirs
+    anonymous = client.get("/")
+    assert anonymous["X-Page-Cache"] == "miss"
+    assert tokens(anonymous) == {""}
+    again = signed_in.get("/")
+    assert pagecache.CSRF_PLACEHOLDER not in again.text
+    assert "" not in tokens(again) and tokens(again).isdisjoint(tokens(anonymous))
+
+
 def test_the_wordpress_import_forgets_every_cached_page(tmp_path):
     export = tmp_path / "export.xml"
     export.write_text(wxr(), encoding="utf-8")
