@@ -385,6 +385,30 @@ def test_a_chinese_post_is_found_by_a_chinese_search(client):
     assert len(re.sub("</?mark>", "", snippet)) <= 81
 
 
+def test_a_chinese_titled_post_written_in_the_admin_keeps_its_chinese_slug(
+    admin_client,
+):
+    """The slug the admin's script makes from a Chinese title (make e2e
+    checks the script: 你好 世界 gives 你好-世界) is accepted as it is, and the
+    post is found by a Chinese search, on either database."""
+    from tests.test_admin import form_data
+
+    data = form_data(
+        title="你好 世界",
+        slug="你好-世界",
+        body="这是一篇关于背部痉挛的文章。",
+        status="published",
+        author=make_user(username="li").pk,
+    )
+    response = admin_client.post("/admin/blog/post/add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    post = type(make_post()).objects.get(title="你好 世界")
+    assert post.slug == "你好-世界"
+    assert "/%E4%BD%A0%E5%A5%BD-%E4%B8%96%E7%95%8C/" in post.get_absolute_url()
+    page = admin_client.get("/search/", {"q": "背部痉挛"}).content.decode()
+    assert post.get_absolute_url() in page
+
+
 def run_check(language_code: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "LANGUAGE_CODE": language_code}
     return subprocess.run(

@@ -1,5 +1,6 @@
 """The site in Chinese and in Arabic (right to left): the post page with a
-threaded discussion at 360 and 1280 px (screenshots i18n-LANG-WIDTH.png),
+threaded discussion at 360 and 1280 px, light and dark (screenshots
+i18n-LANG-SCHEME-WIDTH.png),
 axe and the Nu checker on it, replies indented from the start side, and
 the admin's slug filled in from a Chinese title."""
 
@@ -52,9 +53,17 @@ def chinese_post(live_server):
     return post
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("language", ["zh-hans", "ar"])
 def test_the_post_page_in_chinese_and_arabic(
-    browser, live_server, browser_watch, axe, html_checker, chinese_post, language
+    browser,
+    live_server,
+    browser_watch,
+    axe,
+    html_checker,
+    chinese_post,
+    language,
+    scheme,
 ):
     set_site_identity(language=language)
     rtl = language == "ar"
@@ -65,6 +74,7 @@ def test_the_post_page_in_chinese_and_arabic(
             live_server,
             browser_watch,
             viewport={"width": width, "height": height},
+            color_scheme=scheme,
         )
         try:
             response = page.goto(chinese_post.get_absolute_url())
@@ -93,14 +103,14 @@ def test_the_post_page_in_chinese_and_arabic(
             title = page.locator("#reply-title").inner_text()
             assert "王芳" in title and "Leave a Reply" not in title
             page.locator(".comment-form__cancel").click()
-            shot = f"i18n-{language}-{width_name}"
+            shot = f"i18n-{language}-{scheme}-{width_name}"
             page.screenshot(path=ARTIFACTS / f"{shot}.png", full_page=True)
             problems += [f"{shot}: {p}" for p in serious(axe(page, shot))]
             # The lists around it: the home page and a search.
             for name, url in (("home", "/"), ("search", "/search/?q=背部")):
                 response = page.goto(url)
                 assert response.status == 200, url
-                shot = f"i18n-{language}-{name}-{width_name}"
+                shot = f"i18n-{language}-{scheme}-{name}-{width_name}"
                 documents[shot] = response.text()
                 page.screenshot(path=ARTIFACTS / f"{shot}.png", full_page=True)
                 problems += [f"{shot}: {p}" for p in serious(axe(page, shot))]
