@@ -476,6 +476,12 @@ class Post(Publishable):
             update_fields = kwargs.get("update_fields")
             if update_fields is None or set(update_fields) & set(Revision.FIELDS):
                 Revision.objects.keep(self, user=revised_by)
+            # New posts by email: planned when first published, started at
+            # the publish time (blog/subscriptions/mailing.py; it imports
+            # this module).
+            from blog.subscriptions import mailing
+
+            mailing.post_saved(self, before)
 
     def get_absolute_url(self) -> str:
         when = timezone.localtime(

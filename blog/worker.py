@@ -7,7 +7,8 @@ twice as long each time, at most 30 s) and carries on where it was.
 
 While it runs it checks in (`TaskWorker`, every 15 s at most), so /healthz
 can name a worker that has gone quiet: stopped, stuck in a task, or cut off
-from the database.
+from the database. Each check-in also starts the mail of new posts that
+have gone public (blog/subscriptions/mailing.py).
 
 A task can be cut off halfway: the database went away before its result was
 written, or its worker was killed. Left alone it would stay RUNNING for ever
@@ -144,6 +145,7 @@ class Worker(db_worker.Worker):
                 task for task in self.unfinished() if self.worker_id in task.worker_ids
             )
         self.requeue(self.abandoned())
+        self.start_mailings()
         TaskWorker.objects.update_or_create(
             worker_id=self.worker_id,
             defaults={"checked_in_at": timezone.now()},
@@ -154,6 +156,19 @@ class Worker(db_worker.Worker):
             },
         )
         self.checked_in_at = now
+
+    def start_mailings(self) -> None:
+        """Start the mail of posts gone public, and resume mailings whose
+        batch task was lost (blog/subscriptions/mailing.py): scheduled posts
+        send no signal when their time comes, and a task can be lost."""
+        from blog.subscriptions import mailing  # it imports this module
+
+        try:
+            mailing.sweep()
+        except DatabaseError:
+            raise  # waited out by run()
+        except Exception:
+            logger.exception("Starting the mailings of new posts failed")
 
     def unfinished(self):
         return DBTaskResult.objects.running().filter(backend_name=self.backend_name)

@@ -5,4 +5,6 @@ models.py    Subscriber, PostMailing (one per post ever mailed) and Delivery
 tokens.py    the signed links in the mails
 optin.py     asking to subscribe: the confirmation mail, rate limited
 views.py     the form page, confirm, manage and one-click unsubscribe
+mailing.py   which posts are mailed and when; the worker's batches, each
+             mail at most once
 """
