@@ -1,0 +1,30 @@
+"""The cache on one machine (blog/filecache.py): Django's file cache, its
+folder listed once every CULL_EVERY writes, still bounded past MAX_ENTRIES."""
+
+from unittest import mock
+
+from blog.filecache import FileCache
+
+
+def file_cache(folder, max_entries: int) -> FileCache:
+    return FileCache(str(folder), {"OPTIONS": {"MAX_ENTRIES": max_entries}})
+
+
+def test_the_file_cache_lists_its_folder_once_every_cull_every_writes(tmp_path):
+    cache = file_cache(tmp_path, 10_000)
+    with mock.patch.object(
+        cache, "_list_cache_files", wraps=cache._list_cache_files
+    ) as listing:
+        for number in range(2 * FileCache.CULL_EVERY + 1):
+            cache.set(f"key-{number}", number)
+    assert listing.call_count == 3
+    assert cache.get("key-7") == 7
+
+
+def test_the_file_cache_is_still_culled_past_max_entries(tmp_path, monkeypatch):
+    monkeypatch.setattr(FileCache, "CULL_EVERY", 5)
+    cache = file_cache(tmp_path, 20)
+    for number in range(200):
+        cache.set(f"key-{number}", number)
+    assert len(list(tmp_path.glob("*.djcache"))) <= 20 + 5
+    assert cache.get("key-199") == 199
