@@ -1085,3 +1085,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         return FileResponse(
             out, as_attachment=True, filename=filename, content_type="application/xml"
         )
+
+
+# The subscribers to new posts and the mailings (their own module).
+from blog.subscriptions import admin as subscriptions_admin  # noqa: E402, F401

@@ -7,4 +7,6 @@ optin.py     asking to subscribe: the confirmation mail, rate limited
 views.py     the form page, confirm, manage and one-click unsubscribe
 mailing.py   which posts are mailed and when; the worker's batches, each
              mail at most once
+csvimport.py subscribers from a CSV file, with their consent dates
+admin.py     the subscribers' list and CSV import, the mailings' progress
 """

@@ -46,7 +46,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
@@ -353,22 +353,23 @@ def retry_later(mailing_id: int, batch: int, attempt: int, error: OSError):
 # What the admin shows
 
 
-def progress(mailings) -> dict[int, dict[str, int]]:
-    """Per mailing, its deliveries by state, with those cut off (SENDING for
-    longer than a batch can take: their worker was killed mid-send)."""
-    cut_off_before = timezone.now() - STALLED_AFTER
-    rows = (
-        Delivery.objects.filter(mailing__in=mailings)
-        .values("mailing_id")
-        .annotate(
-            total=Count("pk"),
-            sent=Count("pk", filter=Q(state=Delivery.State.SENT)),
-            pending=Count("pk", filter=Q(state=Delivery.State.PENDING)),
-            failed=Count("pk", filter=Q(state=Delivery.State.FAILED)),
-            cut_off=Count(
-                "pk",
-                filter=Q(state=Delivery.State.SENDING, claimed_at__lt=cut_off_before),
-            ),
+def with_progress(mailings: QuerySet) -> QuerySet:
+    """`mailings` with their deliveries counted by state: sent_count,
+    waiting_count, refused_count, and cut_off_count (SENDING for longer
+    than a batch can take: their worker was killed mid-send)."""
+    state = Delivery.State
+
+    def count(**condition) -> Count:
+        return Count(
+            "deliveries",
+            filter=Q(**{f"deliveries__{k}": v for k, v in condition.items()}),
         )
+
+    return mailings.annotate(
+        sent_count=count(state=state.SENT),
+        waiting_count=count(state=state.PENDING),
+        refused_count=count(state=state.FAILED),
+        cut_off_count=count(
+            state=state.SENDING, claimed_at__lt=timezone.now() - STALLED_AFTER
+        ),
     )
-    return {row.pop("mailing_id"): row for row in rows}

@@ -104,11 +104,16 @@ class Subscriber(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="confirmed") | Q(confirmed_at__isnull=False),
                 name="confirmed_subscriber_has_consent_date",
+                violation_error_message=_("A subscribed reader needs a consent date."),
             ),
         ]
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = normalized(self.email)
+        super().save(*args, **kwargs)
 
     def confirm(self, when=None) -> None:
         self.state = self.State.CONFIRMED
