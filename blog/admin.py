@@ -32,7 +32,7 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator, slugify
+from django.utils.text import Truncator, capfirst, slugify
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from markdownx.admin import MarkdownxModelAdmin
@@ -747,6 +747,10 @@ class MediaFileAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {**(extra_context or {}), "title": capfirst(_("media library"))}
+        return super().changelist_view(request, extra_context)
 
     def get_changelist_instance(self, request: HttpRequest):
         changelist = super().get_changelist_instance(request)

@@ -1452,7 +1452,9 @@ class MediaFile(models.Model):
     class Meta:
         ordering = ["-uploaded_at", "-pk"]
         verbose_name = _("picture")
-        verbose_name_plural = _("media library")
+        # The admin counts them ("2 pictures"); its list is titled "Media
+        # library" (blog.admin.MediaFileAdmin).
+        verbose_name_plural = _("pictures")
 
     def __str__(self) -> str:
         return self.name.rpartition("/")[2]

@@ -54,6 +54,17 @@ def test_an_uploaded_picture_joins_the_library(client, author):
     assert "Not used" in page
 
 
+def test_the_library_counts_pictures_under_its_own_title(client, author):
+    upload(client)
+    page = client.get(LIBRARY).content.decode()
+    assert "<h1>Media library</h1>" in page
+    assert "1 picture\n" in page
+    upload(client)
+    page = client.get(LIBRARY).content.decode()
+    assert "2 pictures\n" in page and "media library\n" not in page
+    assert "Delete selected pictures" in page
+
+
 def test_the_library_says_which_posts_use_each_picture(client, author):
     used, unused = upload(client), upload(client)
     post = make_post(author=author, title="Morning", body=f"![A mat]({used.url})")
