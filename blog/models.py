@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import html
 import logging
+import re
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
@@ -470,6 +473,7 @@ class Post(Publishable):
                 )
             super().save(*args, **kwargs)
             keep_featured_sizes(self)
+            describe_pictures(self)
             if before is not None and before.slug != self.slug:
                 # Readers and search engines know the published address.
                 redirect_moved(before.get_absolute_url(), self.get_absolute_url())
@@ -773,6 +777,7 @@ class Page(Publishable):
                 kwargs["update_fields"] = {*kwargs["update_fields"], "path"}
             super().save(*args, **kwargs)
             keep_featured_sizes(self)
+            describe_pictures(self)
             if old_path and old_path != self.path:
                 self.move_descendants(old_path)
             update_fields = kwargs.get("update_fields")
@@ -1390,6 +1395,25 @@ class MediaFileQuerySet(models.QuerySet):
         media.show_sizes(forget=forget)
         return media
 
+    def describe(self, descriptions: dict[str, str]) -> int:
+        """Give the pictures named in `descriptions` (storage name -> text)
+        that have no description yet that text: the alt text a post or
+        WordPress shows them with. One written in the library is never
+        replaced. How many were described."""
+        texts = {
+            name: " ".join(text.split())[:300]
+            for name, text in descriptions.items()
+            if text and text.strip()
+        }
+        described = 0
+        for pk, name in self.filter(name__in=texts, description="").values_list(
+            "pk", "name"
+        ):
+            described += self.filter(pk=pk, description="").update(
+                description=texts[name]
+            )
+        return described
+
     def register_stored(self, folders=("uploads", "wordpress")) -> int:
         """Add the pictures already in storage under `folders` that the
         library does not know (kept before it existed); how many."""
@@ -1516,6 +1540,48 @@ def keep_featured_sizes(written: Post | Page) -> None:
     else:
         known.show_sizes()
     written.featured_image_sizes = known.record() if known.width else {}
+
+
+# A picture in a post's text: Markdown's ![alt](url), or an <img> (imported
+# WordPress text is HTML).
+MARKDOWN_PICTURE = re.compile(r"!\[((?:\\.|[^\]\\])*)\]\(\s*<?([^)\s>]+)")
+IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+IMG_ATTRIBUTE = re.compile(
+    r"""\b(src|alt)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE
+)
+
+
+def picture_descriptions(text: str) -> dict[str, str]:
+    """The alt text each picture of our media storage is shown with in
+    `text` (Markdown or HTML), by storage name; the first one counts."""
+    found: dict[str, str] = {}
+
+    def note(url: str, alt: str) -> None:
+        prefix = settings.MEDIA_URL
+        if alt.strip() and url.startswith(prefix):
+            name = unquote(url[len(prefix) :].partition("?")[0].partition("#")[0])
+            found.setdefault(name, alt)
+
+    for alt, url in MARKDOWN_PICTURE.findall(text):
+        note(url, re.sub(r"\\(.)", r"\1", alt))
+    for tag in IMG_TAG.findall(text):
+        attributes = {
+            key.lower(): html.unescape(double or single)
+            for key, double, single in IMG_ATTRIBUTE.findall(tag)
+        }
+        note(attributes.get("src", ""), attributes.get("alt", ""))
+    return found
+
+
+def describe_pictures(written: Post | Page) -> None:
+    """After saving a post or page: the pictures of the media library it
+    shows with alt text (its featured picture's included) that have no
+    description take that text as theirs."""
+    found = picture_descriptions(written.body)
+    if written.featured_image and written.featured_image_alt:
+        found[written.featured_image.name] = written.featured_image_alt
+    if found:
+        MediaFile.objects.describe(found)
 
 
 def media_uses(files: list[MediaFile]) -> dict[int, list]:

@@ -65,6 +65,23 @@ def test_the_library_counts_pictures_under_its_own_title(client, author):
     assert "Delete selected pictures" in page
 
 
+def test_a_picture_takes_the_alt_text_a_post_shows_it_with(client, author):
+    shown, described, featured = upload(client), upload(client), upload(client)
+    MediaFile.objects.filter(pk=described.pk).update(description="Written here")
+    make_post(
+        author=author,
+        body=f"![A mat \\[blue\\]]({shown.url})\n\n![Another]({described.url})",
+        featured_image=featured.name,
+        featured_image_alt="A window at dawn",
+    )
+    descriptions = dict(MediaFile.objects.values_list("pk", "description"))
+    assert descriptions == {
+        shown.pk: "A mat [blue]",
+        described.pk: "Written here",  # the library's own is kept
+        featured.pk: "A window at dawn",
+    }
+
+
 def test_the_library_says_which_posts_use_each_picture(client, author):
     used, unused = upload(client), upload(client)
     post = make_post(author=author, title="Morning", body=f"![A mat]({used.url})")

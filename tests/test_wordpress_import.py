@@ -370,6 +370,38 @@ def test_media_files_are_copied_and_links_rewritten(export, tmp_path):
     assert (media.name, media.size) == ("wordpress/2019/05/photo.jpg", 17)
 
 
+def test_imported_pictures_are_described_by_their_alt_text(export, tmp_path):
+    uploads = tmp_path / "uploads" / "2019" / "05"
+    uploads.mkdir(parents=True)
+    for name in ("door.jpg", "door-300x200.jpg", "chair.jpg"):
+        (uploads / name).write_bytes(b"not really a jpeg")
+    old = "http://old.example.com/wp-content/uploads/2019/05/"
+    content = (
+        f'<img src="{old}door-300x200.jpg" alt="The door, small"> '
+        f'<img src="{old}chair.jpg" alt="A chair &amp; its shadow">'
+    )
+    attachment = item_xml(50, title="Door", post_type="attachment", status="inherit")
+    attachment = attachment.replace(
+        "</item>",
+        f"<wp:attachment_url>{old}door.jpg</wp:attachment_url><wp:postmeta>"
+        "<wp:meta_key>_wp_attachment_image_alt</wp:meta_key><wp:meta_value>A red "
+        "door</wp:meta_value></wp:postmeta></item>",
+    )
+    path = export(wxr(item_xml(content=content) + attachment))
+    run_import(path, "--media-dir", str(tmp_path / "uploads"))
+    described = dict(MediaFile.objects.values_list("name", "description"))
+    # WordPress's own alt text of the attachment, for its resized copy too;
+    # else the alt text the post shows it with.
+    assert described == {
+        "wordpress/2019/05/door-300x200.jpg": "A red door",
+        "wordpress/2019/05/chair.jpg": "A chair & its shadow",
+    }
+    # A description written in the library stays through a second import.
+    MediaFile.objects.filter(name__endswith="chair.jpg").update(description="Mine")
+    run_import(path, "--media-dir", str(tmp_path / "uploads"))
+    assert MediaFile.objects.get(name__endswith="chair.jpg").description == "Mine"
+
+
 @pytest.mark.parametrize("prefix", ["", "uploads/", "site/wp-content/uploads/"])
 def test_media_files_come_from_a_zip_of_the_uploads_folder(export, tmp_path, prefix):
     uploads = tmp_path / "uploads.zip"

@@ -213,17 +213,20 @@ def _page_values(run: WordPressImport, item: Item, scan: Scan) -> dict:
     title = plain(item.title) or "Untitled"
     if len(title) > 200:
         title = title[:199] + "…"
+    body = convert_content(
+        item.content,
+        item.wp_id,
+        scan.attachments,
+        run.media.rewrite if run.media else None,
+    )
+    if run.media:
+        run.media.note_pictures(body)
     return {
         **run._featured_image(item, scan, title),
         "title": title,
         "author_id": run._author(item, label).pk,
         "menu_order": item.menu_order,
-        "body": convert_content(
-            item.content,
-            item.wp_id,
-            scan.attachments,
-            run.media.rewrite if run.media else None,
-        ),
+        "body": body,
         "status": status,
         "published_at": published_at,
         "allow_comments": item.comment_status == "open",

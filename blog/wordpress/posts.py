@@ -16,7 +16,7 @@ import re
 import zipfile
 import zoneinfo
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -35,7 +35,14 @@ from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_noop, ngettext
 from taggit.models import Tag, TaggedItem
 
-from blog.models import PICTURE_EXTENSIONS, Category, MediaFile, Post, WordPressTag
+from blog.models import (
+    PICTURE_EXTENSIONS,
+    Category,
+    MediaFile,
+    Post,
+    WordPressTag,
+    picture_descriptions,
+)
 from blog.redirects import decoded_path, normalise_path
 from blog.wordpress.content import Attachment, convert_content, plain
 from blog.wordpress.wxr import (
@@ -271,6 +278,12 @@ def uploads_member(name: str) -> str | None:
     return name
 
 
+def original_upload(relative: str) -> str:
+    """The file WordPress made `relative` from: photo-300x200.jpg and
+    photo-scaled.jpg are copies of photo.jpg."""
+    return re.sub(r"-(?:\d+x\d+|scaled)(\.\w+)$", r"\1", relative)
+
+
 class MediaFiles:
     """Copies the uploads that posts use from `--media-dir` into our storage.
 
@@ -287,12 +300,29 @@ class MediaFiles:
         self.missing: set[str] = set()
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, zipfile.ZipInfo] = {}
+        # The media library's descriptions of what is copied (storage name ->
+        # text): WordPress's alt text of the attachment (by its file, which
+        # the resized copies posts show share), else the post's own.
+        self.attachment_alts: dict[str, str] = {}
+        self.descriptions: dict[str, str] = {}
         if self.root.is_file():
             self.zip = zipfile.ZipFile(self.root)
             for info in self.zip.infolist():
                 member = None if info.is_dir() else uploads_member(info.filename)
                 if member:
                     self.members.setdefault(member, info)
+
+    def describe(self, attachments: Iterable[Attachment]) -> None:
+        """Note WordPress's alt text of its attachments (`_wp_attachment_image_alt`)."""
+        for attachment in attachments:
+            relative = uploads_path(attachment.url) if attachment.alt else None
+            if relative:
+                self.attachment_alts[original_upload(relative)] = attachment.alt
+
+    def note_pictures(self, html: str) -> None:
+        """Note the alt text the pictures copied for a converted post show."""
+        for name, alt in picture_descriptions(html).items():
+            self.descriptions.setdefault(name, alt)
 
     def rewrite(self, url: str) -> str:
         name = self.name_for(url)
@@ -321,6 +351,9 @@ class MediaFiles:
         else:
             name = f"wordpress/{source.relative_to(self.root).as_posix()}"
         self.wanted[name] = source
+        alt = self.attachment_alts.get(original_upload(relative))
+        if alt:
+            self.descriptions[name] = alt
         return name
 
     def _find(self, relative: str) -> Path | zipfile.ZipInfo | None:
@@ -356,7 +389,10 @@ class MediaFiles:
                 stored = default_storage.save(name, File(handle, name=name))
             if stored.rpartition(".")[2].lower() in PICTURE_EXTENSIONS:
                 MediaFile.objects.register(stored, size=size)
+                if stored != name and name in self.descriptions:
+                    self.descriptions[stored] = self.descriptions[name]
             self.report.count("media files", outcome)
+        MediaFile.objects.describe(self.descriptions)
 
 
 @dataclasses.dataclass
@@ -465,6 +501,8 @@ class WordPressImport:
 
     def run(self, *, dry_run: bool = False) -> Report:
         scan = self.scan()
+        if self.media:
+            self.media.describe(scan.attachments.values())
         mapped_users = self._mapped_users()
         self.default_user = self._default_user(scan)
         with transaction.atomic():
@@ -1072,22 +1110,24 @@ class WordPressImport:
                 if taxonomy == "post_tag" and n in self.tags
             )
         )
+        body = convert_content(
+            item.content,
+            item.wp_id,
+            scan.attachments,
+            self.media.rewrite if self.media else None,
+            note=lambda reason, example: self.report.note(
+                reason,
+                gettext("%(what)s in %(title)s") % {"what": example, "title": label},
+            ),
+        )
+        if self.media:
+            self.media.note_pictures(body)
         return {
             **self._featured_image(item, scan, title),
             "title": title,
             "author_id": self._author(item, label).pk,
             "category_id": category_ids[0] if category_ids else None,
-            "body": convert_content(
-                item.content,
-                item.wp_id,
-                scan.attachments,
-                self.media.rewrite if self.media else None,
-                note=lambda reason, example: self.report.note(
-                    reason,
-                    gettext("%(what)s in %(title)s")
-                    % {"what": example, "title": label},
-                ),
-            ),
+            "body": body,
             "excerpt": plain(item.excerpt),
             "status": new_status,
             "published_at": published_at,
