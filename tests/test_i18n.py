@@ -474,3 +474,16 @@ def test_an_import_report_is_written_in_the_site_language(admin_client, database
     # The list's summary of what the import would bring.
     listing = admin_client.get("/admin/blog/importjob/").content.decode()
     assert "تجربة: الكتّاب: 1" in listing
+
+
+def test_a_file_that_is_not_an_export_is_refused_in_the_site_language(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    set_site_identity(language="de")
+    response = admin_client.post(
+        "/admin/blog/importjob/add/",
+        {"export": SimpleUploadedFile("notes.xml", b"<notes><note/></notes>")},
+    )
+    page = response.content.decode()
+    assert "Das ist kein WordPress-Export: Das Dokument ist &lt;notes&gt;" in page
+    assert "This is not a WordPress export" not in page

@@ -570,7 +570,9 @@ class WordPressImport:
                     % {"count": self.repairs.control_characters},
                 )
             return scan
-        raise ExportError("The file uses too many undeclared namespace prefixes.")
+        raise ExportError(
+            gettext("The file uses too many undeclared namespace prefixes.")
+        )
 
     def _scan(self) -> Scan:
         scan = Scan()
@@ -623,8 +625,8 @@ class WordPressImport:
         unknown = sorted(wanted - set(found))
         if unknown:
             raise ExportError(
-                "--author-map names users that do not exist here: "
-                f"{', '.join(unknown)}."
+                gettext("--author-map names users that do not exist here: %(users)s.")
+                % {"users": ", ".join(unknown)}
             )
         return {clean_login(old): found[new] for old, new in self.author_map.items()}
 
@@ -637,8 +639,11 @@ class WordPressImport:
             user = User.objects.filter(username=self.default_author).first()
             if user is None:
                 raise ExportError(
-                    f"--default-author names a user that does not exist here: "
-                    f"{self.default_author}."
+                    gettext(
+                        "--default-author names a user that does not exist here: "
+                        "%(user)s."
+                    )
+                    % {"user": self.default_author}
                 )
             return user
         if not scan.unattributed:
@@ -1159,9 +1164,12 @@ class WordPressImport:
         author = next(iter(self.users.values()), None)
         if author is None:
             raise ExportError(
-                f"Post #{item.wp_id} ({label}) has no author, the export lists "
-                "none, and there is no superuser to give it to: name an existing "
-                "user with --default-author LOGIN."
+                gettext(
+                    "Post #%(id)s (%(title)s) has no author, the export lists none, "
+                    "and there is no superuser to give it to: name an existing user "
+                    "with --default-author LOGIN."
+                )
+                % {"id": item.wp_id, "title": label}
             )
         self.report.note(
             gettext(

@@ -28,6 +28,7 @@ from xml.parsers.expat.errors import codes as expat_codes
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
+from django.utils.translation import gettext
 
 SUPPORTED_VERSIONS = ("1.0", "1.1", "1.2")
 XML_ERROR_UNBOUND_PREFIX = expat_codes["unbound prefix"]
@@ -442,7 +443,10 @@ def read_export(
     try:
         source = _RepairingReader(path, repairs, count_repairs)
     except OSError as error:
-        raise ExportError(f"Cannot read {path}: {error.strerror or error}") from None
+        raise ExportError(
+            gettext("Cannot read %(path)s: %(error)s")
+            % {"path": path, "error": error.strerror or error}
+        ) from None
     try:
         events = SafeET.iterparse(source, events=("start", "end"), forbid_dtd=True)
         depth, channel, version = 0, None, None
@@ -451,8 +455,11 @@ def read_export(
                 depth += 1
                 if depth == 1 and element.tag != "rss":
                     raise ExportError(
-                        f"This is not a WordPress export: the document is "
-                        f"<{_local_name(element.tag)}>, not <rss>."
+                        gettext(
+                            "This is not a WordPress export: the document is "
+                            "<%(element)s>, not <rss>."
+                        )
+                        % {"element": _local_name(element.tag)}
                     )
                 if depth == 2 and element.tag == "channel":
                     channel = element
@@ -465,9 +472,14 @@ def read_export(
                 version = (element.text or "").strip()
                 if version not in SUPPORTED_VERSIONS:
                     raise ExportError(
-                        f"Unsupported WXR version {version!r}: Inkwell reads "
-                        f"WordPress exports in versions "
-                        f"{', '.join(SUPPORTED_VERSIONS)}."
+                        gettext(
+                            "Unsupported WXR version %(version)s: Inkwell reads "
+                            "WordPress exports in versions %(versions)s."
+                        )
+                        % {
+                            "version": repr(version),
+                            "versions": ", ".join(SUPPORTED_VERSIONS),
+                        }
                     )
                 texts = _texts(channel)
                 yield Channel(
@@ -520,22 +532,33 @@ def read_export(
                     prefixes,
                 ) from None
         raise ExportError(
-            f"The file is not well-formed XML at line {line}, column {column} "
-            f"({reason}). It may be truncated or damaged; export it again."
+            gettext(
+                "The file is not well-formed XML at line %(line)s, column "
+                "%(column)s (%(reason)s). It may be truncated or damaged; export "
+                "it again."
+            )
+            % {"line": line, "column": column, "reason": reason}
         ) from None
     except defusedxml.DTDForbidden:
         raise ExportError(
-            "The file declares a DTD (<!DOCTYPE ...>). WordPress exports never "
-            "do, and DTDs carry XML attacks (external entities, entity bombs): "
-            "refused."
+            gettext(
+                "The file declares a DTD (<!DOCTYPE ...>). WordPress exports never "
+                "do, and DTDs carry XML attacks (external entities, entity bombs): "
+                "refused."
+            )
         ) from None
     except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden):
         raise ExportError(
-            "The file declares XML entities or external references. WordPress "
-            "exports never do, and they carry XML attacks: refused."
+            gettext(
+                "The file declares XML entities or external references. WordPress "
+                "exports never do, and they carry XML attacks: refused."
+            )
         ) from None
     except OSError as error:
-        raise ExportError(f"Cannot read {path}: {error.strerror or error}") from None
+        raise ExportError(
+            gettext("Cannot read %(path)s: %(error)s")
+            % {"path": path, "error": error.strerror or error}
+        ) from None
     finally:
         source.close()
 
@@ -559,6 +582,9 @@ def bind_prefixes(repairs: Repairs, prefixes: set[str]) -> None:
 
 def _missing_version() -> ExportError:
     return ExportError(
-        "No <wp:wxr_version> before the content: this is not a WordPress export "
-        "(Tools > Export in WordPress writes one), or it was edited by hand."
+        gettext(
+            "No <wp:wxr_version> before the content: this is not a WordPress "
+            "export (Tools > Export in WordPress writes one), or it was edited by "
+            "hand."
+        )
     )
