@@ -44,7 +44,7 @@ class ImportForm(forms.Form):
 
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
-    list_display = ["email", "state", "confirmed_at", "category_names", "source"]
+    list_display = ["email", "state", "confirmed_at", "category_names"]
     list_filter = ["state", "source", "categories"]
     search_fields = ["email"]
     fields = [
@@ -137,12 +137,11 @@ class PostMailingAdmin(admin.ModelAdmin):
     list_display = [
         "post",
         "state",
-        "started_at",
-        "finished_at",
         "sent",
         "waiting",
         "refused",
         "cut_off",
+        "started_at",
     ]
     list_filter = ["state"]
     list_select_related = ["post"]
@@ -172,3 +171,6 @@ class PostMailingAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # the record that the post was mailed: it never goes twice

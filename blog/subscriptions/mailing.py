@@ -201,6 +201,8 @@ class Letter:
     subject: str
     text: str
     html: str
+    manage_url: str  # with TOKEN where each subscriber's token goes
+    unsubscribe_url: str
 
     @classmethod
     def of(cls, post: Post) -> Letter:
@@ -218,15 +220,22 @@ class Letter:
                 "unsubscribe_url": UNSUBSCRIBE_URL,
             },
         )
-        return cls(subject=subject, text=text, html=html)
+        return cls(
+            subject=subject,
+            text=text,
+            html=html,
+            # Reversed once, not twice per mail.
+            manage_url=absolute(reverse("blog:subscription_manage", args=["TOKEN"])),
+            unsubscribe_url=absolute(
+                reverse("blog:subscription_unsubscribe", args=["TOKEN"])
+            ),
+        )
 
     def to(self, subscriber: Subscriber, connection=None):
         token = tokens.make_manage_token(subscriber)
         links = {
-            MANAGE_URL: absolute(reverse("blog:subscription_manage", args=[token])),
-            UNSUBSCRIBE_URL: absolute(
-                reverse("blog:subscription_unsubscribe", args=[token])
-            ),
+            MANAGE_URL: self.manage_url.replace("TOKEN", token),
+            UNSUBSCRIBE_URL: self.unsubscribe_url.replace("TOKEN", token),
         }
         text, html = self.text, self.html
         for placeholder, url in links.items():
@@ -250,10 +259,14 @@ class Letter:
 # Sending
 
 
-def claim(mailing_id: int) -> Delivery | None:
+def claim(mailing_id: int, sent: Delivery | None = None) -> Delivery | None:
     """The next PENDING delivery of the mailing, now SENDING and this
-    worker's alone; None when none is left."""
+    worker's alone; None when none is left. `sent`, the delivery the server
+    has just taken, is marked SENT in the same transaction (one commit a
+    mail, not two)."""
     with transaction.atomic():
+        if sent is not None:
+            mark(sent, Delivery.State.SENT)
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("subscriber")
@@ -294,10 +307,11 @@ def send_batch(*, mailing_id: int, batch: int, attempt: int = 1) -> str:
         return f"superseded by batch {mailing.batch}"
     started = timezone.now()
     letter = Letter.of(mailing.post)
-    sent = 0
+    sent, taken = 0, None
     with get_connection() as connection:
         while sent < settings.INKWELL_SUBSCRIPTION_BATCH_SIZE:
-            delivery = claim(mailing_id)
+            delivery = claim(mailing_id, sent=taken)
+            taken = None
             if delivery is None:
                 break
             try:
@@ -313,8 +327,10 @@ def send_batch(*, mailing_id: int, batch: int, attempt: int = 1) -> str:
                 # Not taken: it goes back, and the batch is tried again later.
                 mark(delivery, Delivery.State.PENDING)
                 retry_later(mailing_id, batch, attempt, error)
-            mark(delivery, Delivery.State.SENT)
+            taken = delivery
             sent += 1
+        if taken is not None:
+            mark(taken, Delivery.State.SENT)
     if not Delivery.objects.filter(
         mailing_id=mailing_id, state=Delivery.State.PENDING
     ).exists():
