@@ -68,13 +68,19 @@ serve: install
 # The performance harness (bench/run.py): its own data in a fresh database,
 # server time per page, then gunicorn under wrk, then nginx in front; writes
 # bench/results.json. Then bench/scale.py: every page's server time at 10,
-# 1,000 and 20,000 posts (200,000 comments); writes bench/scale.json. Then
+# 1,000 and 20,000 posts (200,000 comments); writes bench/scale.json; with
+# SCALE_DATABASE_URL (a PostgreSQL database of the bench's own, named
+# inkwell_bench...; it is emptied) the same again on PostgreSQL. Then
 # bench/subscriptions.py: a new post mailed to 1,000 and 10,000 subscribers
 # through the worker (time, peak memory); writes bench/subscriptions.json.
+SCALE_DATABASE_URL ?=
+
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 	  || { echo "make bench needs Debian's wrk: apt-get install wrk"; exit 1; }
 	./.ci/nginx-deps
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/scale.py
+	@if [ -n "$(SCALE_DATABASE_URL)" ]; then \
+	  $(BIN)/python bench/scale.py --database "$(SCALE_DATABASE_URL)"; fi
 	$(BIN)/python bench/subscriptions.py
