@@ -699,7 +699,11 @@ class SpamFilterRecord(models.Model):
     facts included (how long the reader took), so that training and
     untraining count the same tokens even if the text is edited later (the
     words' 4-grams are not kept: they are made again from the words).
-    `score` is None when the filter had too few decisions to vote, or failed.
+    `score` is None when the filter had too few decisions to vote, or failed;
+    `may_spam` is False when it had learnt too little to send a comment to
+    spam, so that a spam score only held the comment ("filter, still
+    learning"): that was not a spam verdict, and its agreement with the
+    moderators does not count it as one.
     """
 
     class Label(models.TextChoices):
@@ -715,6 +719,7 @@ class SpamFilterRecord(models.Model):
     tokens = models.JSONField(default=list)
     score = models.FloatField(null=True, blank=True)
     clues = models.JSONField(default=list)  # [[token, probability], ...]
+    may_spam = models.BooleanField(default=True)
     trained_as = models.CharField(
         max_length=4, choices=Label.choices, blank=True, default=""
     )

@@ -175,6 +175,7 @@ def remember(comment: Comment, verdict: Verdict | None) -> None:
                 defaults={
                     "tokens": kept(verdict.tokens),
                     "score": verdict.score,
+                    "may_spam": verdict.may_spam,
                     "clues": [list(clue) for clue in verdict.clues[:CLUES_KEPT]],
                     "scored_at": timezone.now(),
                 },
@@ -369,7 +370,9 @@ def retrain(*, reset: bool = False) -> int:
 @dataclass(frozen=True)
 class Agreement:
     """How often the filter's verdict matched the moderators' decision, on
-    the comments it scored and a moderator then decided."""
+    the comments it scored and a moderator then decided. A spam score it
+    gave while still learning only held the comment: that counts as unsure,
+    not as a spam verdict."""
 
     agreed: int
     disagreed: int
@@ -382,7 +385,9 @@ class Agreement:
 
 def agreement() -> Agreement:
     spam, ham = spam_cutoff(), ham_cutoff()
-    said_spam, said_ham = Q(score__gte=spam), Q(score__lte=ham)
+    said_spam = Q(score__gte=spam, may_spam=True)
+    said_ham = Q(score__lte=ham)
+    held_learning = Q(score__gte=spam, may_spam=False)
     is_spam, is_ham = Q(trained_as=Label.SPAM), Q(trained_as=Label.HAM)
     counts = (
         SpamFilterRecord.objects.filter(score__isnull=False)
@@ -390,7 +395,7 @@ def agreement() -> Agreement:
         .aggregate(
             agreed=Count("pk", filter=(said_spam & is_spam) | (said_ham & is_ham)),
             disagreed=Count("pk", filter=(said_spam & is_ham) | (said_ham & is_spam)),
-            unsure=Count("pk", filter=Q(score__gt=ham, score__lt=spam)),
+            unsure=Count("pk", filter=Q(score__gt=ham, score__lt=spam) | held_learning),
         )
     )
     return Agreement(**counts)

@@ -249,6 +249,11 @@ def test_a_filter_that_has_learnt_little_holds_what_it_would_send_to_spam(
     assert comment.state == State.HELD, comment.reason
     assert comment.reason.startswith("filter, still learning: ")
     assert float(comment.reason.rpartition(" ")[2]) >= 0.999
+    # Not a spam verdict: approving it is no disagreement.
+    assert not comment.spam_filter.may_spam
+    moderation.apply_action(comment, "approve")
+    agreement = spamfilter.agreement()
+    assert agreement.disagreed == 0 and agreement.unsure == 1
 
 
 def test_an_unsure_score_holds_even_a_returning_commenter(settings):
@@ -401,6 +406,29 @@ def test_the_moderation_mail_shows_the_score_why_and_agreement(learnt, mailoutbo
     assert "Spam filter: 0.620" in body
     assert "channel" in body
     assert "agreed with moderators" in body
+
+
+def test_agreement_counts_a_still_learning_hold_as_unsure_not_as_spam(settings):
+    """A spam score the filter gave while it could not yet send to spam only
+    held the comment; a moderator approving it is no disagreement."""
+    settings.INKWELL_SPAM_FILTER_SPAM_CUTOFF = 0.99
+    settings.INKWELL_SPAM_FILTER_HAM_CUTOFF = 0.35
+    post = make_post()
+
+    def decided(score: float, label: str, *, may_spam: bool = True) -> None:
+        comment = make_comment(post=post, state="held")
+        SpamFilterRecord.objects.create(
+            comment=comment, score=score, may_spam=may_spam, trained_as=label
+        )
+
+    decided(0.999, "spam")  # sure it was spam, and it was
+    decided(0.1, "spam")  # sure it was ham, and it was not
+    decided(0.999, "ham", may_spam=False)  # held while learning, then approved
+    decided(0.999, "spam", may_spam=False)  # held while learning, then spam
+    decided(0.6, "ham")  # unsure
+    assert spamfilter.agreement() == spamfilter.Agreement(
+        agreed=1, disagreed=1, unsure=3
+    )
 
 
 # Two app servers
