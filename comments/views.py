@@ -268,7 +268,11 @@ def post_comment(request: HttpRequest) -> HttpResponse:
             problem=CONFIRMATION_LIMIT % {"email": comment.user_email},
             status=429,
         )
-    if form.cleaned_data.get("subscribe") and comment.state != Comment.State.SPAM:
+    if (
+        form.cleaned_data.get("subscribe")
+        and comment.user_email
+        and comment.state != Comment.State.SPAM
+    ):
         # New posts too, once the reader confirms from a mail of its own.
         request_subscription(
             comment.user_email,

@@ -245,6 +245,20 @@ def test_leave_a_reply_without_the_box_ticked_subscribes_no_one(
     assert not Subscriber.objects.exists()
 
 
+def test_the_box_ticked_without_an_address_subscribes_no_one(
+    client, mailoutbox, lenient_moderation
+):
+    """A signed-in reader whose account has no email address."""
+    from comments.models import Comment
+    from tests.factories import make_user
+
+    client.force_login(make_user(email=""))
+    post = make_post()
+    client.post(reverse("comments:post"), comment_form_data(post, subscribe="on"))
+    assert Comment.objects.get().user_email == ""  # the comment went in
+    assert not Subscriber.objects.exists()
+
+
 def test_leave_a_reply_offers_the_box(client):
     page = client.get(make_post().get_absolute_url()).content.decode()
     assert "Email me new posts too (I will confirm by email)." in page

@@ -46,6 +46,8 @@ def request_subscription(
     confirmation again, with the categories asked for now.
     """
     email = normalized(email)
+    if not email:
+        return False
     with transaction.atomic():
         subscriber, _created = Subscriber.objects.select_for_update().get_or_create(
             email=email, defaults={"source": source}
