@@ -1,5 +1,6 @@
 """The spam filter that learns from the moderators: what it learns from, how
 it votes in the moderation rules, and what it does when its state is wrong."""
+# ruff: noqa: RUF001 (Chinese text has its own punctuation)
 
 import logging
 import os
@@ -106,6 +107,51 @@ def test_words_every_comment_has_count_only_in_pairs():
     assert "this" not in tokens
     assert "check out" in tokens
     assert "out this" not in tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "dropped"),
+    [
+        ("Der Hund und die Katze", ["hund", "der hund", "hund und"], ["der", "und"]),
+        ("El perro y la casa", ["perro", "el perro", "la casa"], ["el", "y", "la"]),
+        ("Le chien et la maison", ["chien", "le chien"], ["le", "et", "la"]),
+        ("القطة في البيت", ["القطة", "القطة في", "البيت"], ["في"]),
+    ],
+)
+def test_the_shipped_languages_words_every_comment_has_count_only_in_pairs(
+    text, kept, dropped
+):
+    tokens = tokenize(Facts(text=text))
+    for token in kept:
+        assert token in tokens, token
+    for token in dropped:
+        assert token not in tokens, token
+
+
+def test_french_elisions_and_arabic_vowel_marks_do_not_make_new_words():
+    assert "article" in tokenize(Facts(text="L’article"))
+    assert "~^art" in tokenize(Facts(text="l'article"))
+    assert "l'article" not in tokenize(Facts(text="l'article"))
+    # A vowelled word is the word: "مَقَالَة" is "مقالة".
+    assert "مقالة" in tokenize(Facts(text="مَقَالَة"))
+
+
+def test_chinese_without_spaces_is_read_as_pairs_of_characters():
+    tokens = tokenize(Facts(text="背部痉挛很痛，我也是这样。"))
+    words = [token for token in tokens if ":" not in token]
+    # The pairs of each run of characters, not the runs themselves, no
+    # 4-grams, and no pair of two characters every sentence has (我也, 也是).
+    assert words == ["背部", "部痉", "痉挛", "挛很", "很痛", "这样"]
+
+
+def test_a_chinese_spam_phrase_is_known_inside_another_sentence():
+    def words(text: str) -> list[str]:
+        return [token for token in tokenize(Facts(text=text)) if ":" not in token]
+
+    trained = dict.fromkeys(words("免费代开发票，加微信联系"), (9, 0))
+    trained |= dict.fromkeys(words("文章写得很好，谢谢分享"), (0, 9))
+    assert score(words("需要代开发票的朋友请加微信"), trained, 10, 10).value > 0.95
+    assert score(words("谢谢，写得很清楚"), trained, 10, 10).value < 0.05
 
 
 def test_a_score_leans_to_the_side_whose_comments_held_its_tokens():
