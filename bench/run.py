@@ -8,7 +8,8 @@
    is used as the cache as it would be in production.
 2. Server time: every page type through Django's test client, in this
    process, production settings (DEBUG off), page cache off: queries and
-   the median time of several requests.
+   the median time and CPU time of several requests; the post with 500
+   comments also with its thread cold and with every fragment cold.
 3. Load: gunicorn (2 workers, production settings, blog/gunicorn.py) driven
    by Debian's `wrk` on 127.0.0.1, with the page cache on and then off:
    requests/s, p50 and p99 for the post page with 50 and 500 comments, the
@@ -199,42 +200,63 @@ def resolves(url: str) -> bool:
 
 
 def server_times(urls: dict[str, str], runs: int) -> dict[str, dict]:
+    """Each page's median time, and its CPU time (this process: the test
+    client, and SQLite, run here; the figure that holds on a busy machine).
+    Fragments warm, and the post with 500 comments also cold: after a new
+    comment (its thread, outline and likes line rebuilt) and after a change
+    to the site (every fragment rebuilt)."""
     client = Client()
     staff = Client()
     staff.force_login(get_user_model().objects.create_superuser("benchadmin"))
+    busy = Post.objects.get(slug=urls["post, 500 comments"].rstrip("/").split("/")[-1])
+    pages = {name: (url, None) for name, url in urls.items()}
+    pages["post, 500 comments, thread cold"] = (
+        urls["post, 500 comments"],
+        lambda: pagecache.bump(pagecache.post_scope(busy.pk)),
+    )
+    pages["post, 500 comments, fragments cold"] = (
+        urls["post, 500 comments"],
+        pagecache.forget_all_pages,
+    )
     results = {}
     with override_settings(INKWELL_PAGE_CACHE=False):
-        for name, url in urls.items():
+        for name, (url, before) in pages.items():
             if not url:
                 results[name] = None
                 continue
             who = staff if name == "moderation queue" else client
             assert who.get(url).status_code == 200, (name, url)  # warm up
-            times = []
+            times, cpu_times = [], []
             for _ in range(runs):
+                if before:
+                    before()
                 with CaptureQueriesContext(connection) as queries:
-                    start = time.perf_counter()
+                    start, cpu_start = time.perf_counter(), time.process_time()
                     response = who.get(url)
                     times.append(time.perf_counter() - start)
+                    cpu_times.append(time.process_time() - cpu_start)
             results[name] = {
                 "url": url,
                 "queries": len(queries),
                 "median_ms": round(statistics.median(times) * 1000, 2),
+                "cpu_ms": round(statistics.median(cpu_times) * 1000, 2),
                 "bytes": len(response.content),
             }
     # And one page from the page cache, for comparison.
     url = urls["post, 50 comments"]
     client.get(url)
-    times = []
+    times, cpu_times = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         response = client.get(url)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     assert response["X-Page-Cache"] == "hit"
     results["post, 50 comments (page cache hit)"] = {
         "url": url,
         "queries": 0,
         "median_ms": round(statistics.median(times) * 1000, 2),
+        "cpu_ms": round(statistics.median(cpu_times) * 1000, 2),
         "bytes": len(response.content),
     }
     return results
@@ -536,14 +558,14 @@ def print_table(report: dict) -> None:
     print(f"\nInkwell bench: {report['database']}, cache: {report['cache']}")
     print(f"machine: {report['machine']}")
     print("\nServer time (test client, DEBUG off, page cache off)")
-    print(f"{'page':<40}{'queries':>8}{'median':>11}{'bytes':>10}")
+    print(f"{'page':<40}{'queries':>8}{'median':>11}{'CPU':>10}{'bytes':>10}")
     for name, row in report["server_time"].items():
         if row is None:
-            print(f"{name:<40}{'n/a':>8}{'n/a':>11}{'':>10}")
+            print(f"{name:<40}{'n/a':>8}{'n/a':>11}{'':>10}{'':>10}")
         else:
             print(
                 f"{name:<40}{row['queries']:>8}{row['median_ms']:>9.1f}ms"
-                f"{row['bytes']:>10}"
+                f"{row['cpu_ms']:>8.1f}ms{row['bytes']:>10}"
             )
     print_load(report["load"])
     print(f"\nWritten to {RESULTS.relative_to(ROOT)}")
