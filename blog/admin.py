@@ -1,4 +1,5 @@
 import io
+import math
 import tempfile
 from pathlib import PurePath
 
@@ -57,7 +58,7 @@ from blog.models import (
 )
 from blog.tags import TagInput, tags_from_string
 from blog.wordpress import write_export
-from blog.worker import worker_state
+from blog.worker import worker_silence
 
 # To the second: two saves a minute apart must not read the same (as in
 # templates/admin/blog/revisions.html).
@@ -1007,6 +1008,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.job_or_404(request, object_id)
+        silence = worker_silence() if job.is_active else None
         context = self.context(
             request,
             _("Import of %(file)s") % {"file": job.file_name},
@@ -1015,7 +1017,8 @@ class ImportJobAdmin(admin.ModelAdmin):
             report=importing.for_display(job.report or job.dry_run_report),
             authors=self.authors_adminform(job),
             may_import=self.has_add_permission(request),
-            worker_state=worker_state() if job.is_active else "ok",
+            worker_silence=silence,
+            worker_never=silence == math.inf,
         )
         return TemplateResponse(request, "admin/blog/importjob/job.html", context)
 

@@ -23,6 +23,7 @@ not at all.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import socket
@@ -208,14 +209,24 @@ class Worker(db_worker.Worker):
                 connection.close()  # forgets the connection even when it raises
 
 
-def worker_state() -> str:
-    """ "ok", or what /healthz says about the workers of the database queue."""
+def worker_silence() -> float | None:
+    """How many seconds the database queue's workers have been silent when
+    that is too long (math.inf: none ever checked in), else None (they
+    answer, or tasks run elsewhere: no worker of ours to watch)."""
     if not isinstance(task_backends["default"], DatabaseBackend):
-        return "ok"  # tasks run elsewhere: no worker of ours to watch
+        return None
     latest = TaskWorker.objects.order_by("-checked_in_at").first()
     if latest is None:
-        return "no worker has checked in (is `manage.py db_worker` running?)"
+        return math.inf
     silent = timezone.now() - latest.checked_in_at
-    if silent > SILENT_AFTER:
-        return f"no worker has checked in for {silent.total_seconds():.0f} s"
-    return "ok"
+    return silent.total_seconds() if silent > SILENT_AFTER else None
+
+
+def worker_state() -> str:
+    """ "ok", or what /healthz says about the workers of the database queue."""
+    silent = worker_silence()
+    if silent is None:
+        return "ok"
+    if silent == math.inf:
+        return "no worker has checked in (is `manage.py db_worker` running?)"
+    return f"no worker has checked in for {silent:.0f} s"

@@ -487,3 +487,27 @@ def test_a_file_that_is_not_an_export_is_refused_in_the_site_language(admin_clie
     page = response.content.decode()
     assert "Das ist kein WordPress-Export: Das Dokument ist &lt;notes&gt;" in page
     assert "This is not a WordPress export" not in page
+
+
+def test_an_import_waiting_for_a_silent_worker_says_so_in_the_site_language(
+    admin_client, database_tasks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from blog.models import ImportJob, TaskWorker
+    from tests.test_wordpress_import import item_xml, wxr
+
+    set_site_identity(language="zh-hans")
+    admin_client.post(
+        "/admin/blog/importjob/add/",
+        {"export": SimpleUploadedFile("old.xml", wxr(item_xml()).encode())},
+    )
+    url = f"/admin/blog/importjob/{ImportJob.objects.get().pk}/change/"
+    assert "还没有任务进程签到" in admin_client.get(url).content.decode()
+    TaskWorker.objects.create(
+        worker_id="w1",
+        host="here",
+        pid=1,
+        checked_in_at=timezone.now() - datetime.timedelta(seconds=300),
+    )
+    assert "任务进程已有 300 秒没有签到" in admin_client.get(url).content.decode()
