@@ -204,14 +204,34 @@ LOGGED = {
 }
 
 
+def action_label(action: str) -> str:
+    if action in moderation.ACTIONS:
+        return moderation.ACTIONS[action].label
+    return LOGGED.get(action, action)
+
+
+class LoggedActionFilter(admin.SimpleListFilter):
+    """The log's filter by action, the actions by their names."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        actions = [*moderation.ACTIONS, *LOGGED]
+        return [(action, action_label(action)) for action in actions]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ModerationLog]):
+        if self.value():
+            return queryset.filter(action=self.value())
+        return queryset
+
+
 class LogColumns:
     """The moderation log's action and states by their names, not codes."""
 
     @admin.display(description=_("action"), ordering="action")
     def action_label(self, entry: ModerationLog) -> str:
-        if entry.action in moderation.ACTIONS:
-            return moderation.ACTIONS[entry.action].label
-        return LOGGED.get(entry.action, entry.action)
+        return action_label(entry.action)
 
     @admin.display(description=_("from state"))
     def old_state_label(self, entry: ModerationLog) -> str:
@@ -1107,7 +1127,7 @@ class ModerationLogAdmin(LogColumns, admin.ModelAdmin):
         "user",
         "via",
     ]
-    list_filter = ["via", "action"]
+    list_filter = ["via", LoggedActionFilter]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
 

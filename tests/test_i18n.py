@@ -514,3 +514,21 @@ def test_an_import_waiting_for_a_silent_worker_says_so_in_the_site_language(
         checked_in_at=timezone.now() - datetime.timedelta(seconds=300),
     )
     assert "任务进程已有 300 秒没有签到" in admin_client.get(url).content.decode()
+
+
+def test_the_moderation_log_names_actions_and_states_in_the_site_language(
+    admin_client,
+):
+    from comments import moderation
+
+    held = make_comment(post=make_post(), state="held")
+    moderation.apply_action(held, "approve")
+    moderation.apply_action(make_comment(post=make_post(), state="held"), "spam")
+    set_site_identity(language="zh-hans")
+    page = admin_client.get("/admin/comments/moderationlog/").content.decode()
+    # The filter and the rows: 批准 (Approve), 待审核 -> 已批准 (its states).
+    assert 'href="?action=approve"' in page and ">批准</a>" in page
+    assert "<td class=\"field-old_state_label\">待审核</td>" in page
+    assert "<td class=\"field-new_state_label\">已批准</td>" in page
+    only = admin_client.get("/admin/comments/moderationlog/?action=approve")
+    assert only.context["cl"].result_count == 1
