@@ -194,6 +194,24 @@ def test_the_subscribe_page_lists_the_categories_to_choose_from(client):
     assert ">Health</label>" in page
 
 
+def test_a_category_page_leads_to_the_form_with_its_category_ticked(client):
+    health = make_category(name="Health", slug="health")
+    news = make_category(name="News", slug="news")
+    make_post(category=health)
+    page = client.get(health.get_absolute_url()).content.decode()
+    assert 'href="/subscribe/?category=health"' in page
+    assert "New posts in Health by email" in page
+
+    form = client.get("/subscribe/?category=health").content.decode()
+
+    def box(category) -> str:
+        [found] = re.findall(rf'<input[^>]*value="{category.pk}"[^>]*>', form)
+        return found
+
+    assert "checked" in box(health)
+    assert "checked" not in box(news)
+
+
 def test_without_javascript_the_form_comes_back_with_the_address_and_a_token(
     mailoutbox,
 ):

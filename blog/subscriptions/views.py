@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from blog.models import Category
 from blog.subscriptions import tokens
 from blog.subscriptions.forms import CategoriesForm, SubscribeForm
 from blog.subscriptions.models import Subscriber
@@ -46,7 +47,9 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             patch_cache_control(response, private=True)
             return response
         return form_page(request, form, status=400)
-    return form_page(request, SubscribeForm())
+    # From a category's page: that category ticked.
+    chosen = Category.objects.filter(slug=request.GET.get("category", ""))
+    return form_page(request, SubscribeForm(initial={"categories": chosen}))
 
 
 def form_page(
