@@ -426,6 +426,18 @@ def test_a_reply_to_an_id_past_the_integer_range_gets_the_form_back(client):
     assert Comment.objects.count() == 0
 
 
+def test_the_forms_hidden_inputs_escape_their_values():
+    sent = '1"><script>alert(1)</script>'
+    form = CommentForm(make_post(), data={"reply_to": sent})
+    html = form.hidden_inputs()
+    assert "<script>" not in html
+    assert (
+        '<input type="hidden" name="reply_to" '
+        'value="1&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" id="id_reply_to">'
+    ) in html
+    assert '<input type="hidden" name="timestamp" id="id_timestamp">' in html
+
+
 def test_a_post_id_past_the_integer_range_gets_the_form_back(client):
     data = form_data(make_post(), object_pk=TOO_BIG)
     assert_form_back(client.post(POST_URL, data), "could not tell which post")
