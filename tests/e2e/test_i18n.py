@@ -122,7 +122,8 @@ def test_the_post_page_in_chinese_and_arabic(
 
 
 def test_a_chinese_title_gives_a_chinese_slug_in_the_admin(page, live_server):
-    make_user(username="writer", groups=("Authors",))
+    writer = make_user(username="writer", groups=("Authors",))
+    make_post(title="草稿", author=writer)
     set_site_identity(language="zh-hans")
     # Signing in by the fields' ids: their labels are in Chinese now.
     page.goto("/admin/")
@@ -130,9 +131,15 @@ def test_a_chinese_title_gives_a_chinese_slug_in_the_admin(page, live_server):
     page.locator("#id_password").fill("a-long-test-password")
     page.locator("#login-form [type=submit]").click()
     page.locator("#user-tools").wait_for()
+    page.goto("/admin/blog/post/")
+    page.locator("#result_list tbody input[type=checkbox]").first.check()
+    assert page.locator(".action-counter").inner_text() == "选中了 1 个中的 1 个"
     page.goto("/admin/blog/post/add/")
     # Characters an input method composes come without key events: the
     # End key after them is what fires Django's prepopulate.
     page.locator("#id_title").fill("你好 世界")
     page.locator("#id_title").press("End")
     assert page.locator("#id_slug").input_value() == "你好-世界"
+    # Django's own script strings as well as ours: both catalogues fill the
+    # one object gettext() reads (its jquery.init.js replaces window.django).
+    assert page.evaluate("[gettext('Today'), gettext('Copy')]") == ["今天", "复制"]
