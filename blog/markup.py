@@ -188,6 +188,10 @@ class _TextBlocks(HTMLParser):
         self.blocks: list[str] = []
         self.words: list[str] = []
         self.in_heading = 0
+        # Inside a footnote's number in the text or its way back (↩): links,
+        # not words ("gently.1 Move slowly" in a summary).
+        self.skipped: str | None = None
+        self.skipped_depth = 0
 
     def flush(self) -> None:
         text = " ".join("".join(self.words).split())
@@ -196,6 +200,15 @@ class _TextBlocks(HTMLParser):
         self.words = []
 
     def handle_starttag(self, tag: str, attrs) -> None:
+        if self.skipped is not None:
+            self.skipped_depth += tag == self.skipped
+            return
+        attributes = dict(attrs)
+        if (tag == "sup" and (attributes.get("id") or "").startswith("fnref")) or (
+            tag == "a" and "footnote-backref" in (attributes.get("class") or "")
+        ):
+            self.skipped, self.skipped_depth = tag, 1
+            return
         if tag in self.BLOCKS:
             self.flush()
         if tag in self.HEADINGS:
@@ -204,13 +217,19 @@ class _TextBlocks(HTMLParser):
             self.words.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
+        if self.skipped is not None:
+            if tag == self.skipped:
+                self.skipped_depth -= 1
+                if not self.skipped_depth:
+                    self.skipped = None
+            return
         if tag in self.BLOCKS:
             self.flush()
         if tag in self.HEADINGS:
             self.in_heading = max(0, self.in_heading - 1)
 
     def handle_data(self, data: str) -> None:
-        if self.headings or not self.in_heading:
+        if self.skipped is None and (self.headings or not self.in_heading):
             self.words.append(data)
 
 

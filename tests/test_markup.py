@@ -92,6 +92,12 @@ def test_automatic_excerpt_on_the_home_page_breaks_at_blocks(client):
     assert "ten slow rounds. Child’s pose, thirty seconds" in page
 
 
+def test_footnote_numbers_and_back_links_are_not_words_of_the_text():
+    source = "Warm up gently.[^1]\n\n## Start\n\nMove slowly.\n\n[^1]: Five minutes."
+    assert markup.plain_summary(source) == "Warm up gently. Move slowly. Five minutes."
+    assert "↩" not in markup.plain_text(source)
+
+
 def test_plain_summary_is_text_without_markup_or_headings():
     assert markup.plain_summary("## Title\n\nSome **bold** & text", words=3) == (
         "Some bold & …"
