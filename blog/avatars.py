@@ -12,9 +12,11 @@ Gravatar only when an administrator turns it on (SiteIdentity.gravatar, off
 by default; saving it bumps the site version, so cached pages follow at
 once). Then a face is the identicon with the person's Gravatar picture laid
 over it (`.face`, site.css), asked for with `d=blank`: someone without a
-Gravatar picture gets a transparent one, and when Gravatar cannot be reached
-the picture fails with an empty alt and shows nothing, so the identicon under
-it shows either way. No script, no `onerror` (the CSP has no inline script),
+Gravatar picture gets a transparent one, so the identicon under it shows.
+When Gravatar cannot be reached (or the reader blocks it), static/js/faces.js
+takes the failed picture away, which would otherwise leave the browser's
+broken-image mark over the identicon (without script the identicon still
+shows under that mark). No inline `onerror` (the CSP has no inline script),
 and no fallback address Gravatar would have to fetch from us (`d=<url>` needs
 a site Gravatar can reach). The Content-Security-Policy lets
 GRAVATAR_ORIGIN's pictures in only while it is on (blog.middleware). Off, no

@@ -31,6 +31,9 @@
     over.loading = "lazy";
     over.decoding = "async";
     over.referrerPolicy = "no-referrer";
+    if (window.inkwellWatchFace) {
+      window.inkwellWatchFace(over);  // static/js/faces.js
+    }
     stack.append(drawn, over);
     return stack;
   }

@@ -7,12 +7,16 @@ checker. The dark toggle remembers the reader's choice without a flash.
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from playwright.sync_api import expect
 
+from blog import avatars
 from tests.e2e.conftest import ARTIFACTS, BrowserWatch
 from tests.e2e.test_accessibility import serious
 from tests.e2e.theme_site import build
+from tests.factories import set_site_identity
 
 WIDTHS = {"phone": (360, 780), "desktop": (1280, 900)}
 
@@ -155,3 +159,61 @@ def test_a_short_page_keeps_its_footer_at_the_foot_of_the_window(
     assert abs(bottom - height) <= 1
     main_width, header_width = widths
     assert main_width == header_width  # as wide as the header, not its text
+
+
+# A 1 by 1 red PNG, Gravatar's answer for someone who has a picture.
+RED_PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005050200"
+    "5fc8f1d20000000049454e44ae426082"
+)
+
+
+def test_with_gravatar_on_an_unreachable_picture_leaves_the_identicon(
+    browser, live_server, browser_watch, theme_site
+):
+    """Ada's Gravatar picture arrives and covers her identicon; every other
+    one fails (Gravatar unreachable) and is taken away by static/js/faces.js,
+    so the identicon under it shows without the broken-image mark."""
+    set_site_identity(gravatar=True)
+    ada = hashlib.sha256(b"ada@example.com").hexdigest()
+    asked = []
+
+    def gravatar(route):
+        asked.append(route.request.url)
+        if f"/avatar/{ada}?" in route.request.url:
+            route.fulfill(status=200, content_type="image/png", body=RED_PIXEL)
+        else:
+            route.abort()
+
+    context, page = watched(
+        browser, live_server, browser_watch, viewport={"width": 360, "height": 780}
+    )
+    try:
+        page.route(f"{avatars.GRAVATAR_ORIGIN}/**", gravatar)
+        page.goto(urls(theme_site)["post"])
+        # Scrolled through the thread: every lazy picture has been asked for.
+        for _ in range(40):
+            page.mouse.wheel(0, 700)
+        page.wait_for_function(
+            "[...document.querySelectorAll('img.avatar--photo')]"
+            ".every(img => img.complete)"
+        )
+        photos = page.eval_on_selector_all(
+            "img.avatar--photo", "all => all.map(img => img.src)"
+        )
+        assert photos and all(f"/avatar/{ada}?" in src for src in photos)
+        faces = page.locator(".face > img.avatar:not(.avatar--photo)")
+        assert faces.count() > len(photos)  # every face keeps its identicon
+        page.locator(".comment-list .face").first.scroll_into_view_if_needed()
+        page.screenshot(path=ARTIFACTS / "theme-gravatar-unreachable-phone.png")
+    finally:
+        context.close()
+    assert asked
+    # The requests to Gravatar were this test's own, answered in the browser.
+    browser_watch.problems = [
+        problem
+        for problem in browser_watch.problems
+        if avatars.GRAVATAR_ORIGIN not in problem
+    ]
+    browser_watch.assert_clean()
