@@ -155,7 +155,11 @@ def check(facts: Facts) -> Verdict:
         logger.exception("Spam filter: the comment could not be read")
         return Verdict(failed=True)
     try:
-        with transaction.atomic():  # a failed query must not spoil the request's
+        if not transaction.get_connection().in_atomic_block:
+            # A read in autocommit mode spoils nothing if it fails; a
+            # transaction here would take SQLite's write lock for a read.
+            return judge(tokens)
+        with transaction.atomic():  # a failed query must not spoil the outer one
             return judge(tokens)
     except Exception:
         logger.exception("Spam filter failed; the comment is held for a moderator")
