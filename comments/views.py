@@ -233,7 +233,12 @@ def post_comment(request: HttpRequest) -> HttpResponse:
     if duplicate is not None:
         return _answer(request, form, duplicate, post)
     try:
-        save_in_thread(comment, form.parent)
+        with transaction.atomic():
+            save_in_thread(comment, form.parent)
+            # Before the mail: the moderators' mail shows the filter's score.
+            # In the comment's own transaction: one write to the database
+            # rather than two (remember() keeps a failure of its own apart).
+            spamfilter.remember(comment, decision.verdict)
     except MaxThreadLevelExceededException:
         # Only if the setting changed between validation and saving; the
         # transaction has rolled back, so no orphan row is left.
@@ -252,8 +257,6 @@ def post_comment(request: HttpRequest) -> HttpResponse:
         if first is None:
             raise
         return _answer(request, form, first, post)
-    # Before the mail: the moderators' mail shows the filter's score.
-    spamfilter.remember(comment, decision.verdict)
     comment_submitted.send(sender=Comment, comment=comment, request=request)
     if comment.state == Comment.State.UNCONFIRMED and not getattr(
         comment, "confirmation_sent", True
