@@ -172,3 +172,32 @@ def test_cached_thread_stops_offering_reply_when_comments_close(
     later = timezone.now() + timedelta(days=2)
     monkeypatch.setattr(moderation.timezone, "now", lambda: later)
     assert 'class="comment__reply"' not in thread_of(client, post)
+
+
+def test_a_discussion_is_looked_up_by_its_post_in_one_index(client, settings):
+    """Its outline and its page of comments ask for one post's comments by
+    content type and object id: an index on both answers them, so a cold
+    thread costs the same on a blog of ten posts and of twenty thousand (on
+    SQLite the content type's index alone read every comment on any post)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(
+            cursor, "django_comments"
+        )
+    assert any(
+        found["index"] and found["columns"] == ["content_type_id", "object_pk"]
+        for found in constraints.values()
+    )
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL plans by statistics a test table does not have
+    settings.INKWELL_PAGE_CACHE = False
+    post = make_post()
+    make_discussion(post=post, comments=10)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(post.get_absolute_url())
+    reads = [q["sql"] for q in queries if 'FROM "comments_comment"' in q["sql"]]
+    assert reads
+    with connection.cursor() as cursor:
+        for sql in reads:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "(content_type_id=? AND object_pk=?)" in plan, plan
