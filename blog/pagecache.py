@@ -56,7 +56,6 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.db import transaction
@@ -430,56 +429,6 @@ class RecentCopies:
 
 
 recent_copies = RecentCopies(max_bytes=16 * 1024 * 1024)
-
-
-class FragmentCache(BaseCache):
-    """The `template_fragments` cache (settings.CACHES) that `{% cache %}`
-    uses: the shared cache, with this process's recent copies in front.
-
-    Every fragment of the templates varies on the site version (with the
-    next publication time in it), so its key names the content it holds: a
-    copy kept here is as current as the shared one, for as long as that key
-    is asked for. A post page's five fragments then cost no round trip to the
-    shared cache once this process has read them. A copy is kept
-    `COPY_SECONDS` at most, never longer than it was stored for, and nothing
-    stored with no timeout (the cache could not say the version) is kept."""
-
-    COPY_SECONDS = 60.0
-
-    def __init__(self, location: str, params: dict) -> None:
-        super().__init__(params)
-
-    @staticmethod
-    def _copy_key(key: str) -> str:
-        return f"fragment:{key}"
-
-    def _keep(self, key: str, value: Any, seconds: float) -> None:
-        expires_at = time.monotonic() + min(seconds, self.COPY_SECONDS)
-        recent_copies.put(self._copy_key(key), (expires_at, value), len(value))
-
-    def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
-        kept = recent_copies.get(self._copy_key(key))
-        if kept is not None and kept[0] > time.monotonic():
-            return kept[1]
-        value = cache.get(key, default, version)
-        if isinstance(value, str):
-            self._keep(key, value, self.COPY_SECONDS)
-        return value
-
-    def set(
-        self, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT, version=None
-    ) -> None:
-        cache.set(key, value, timeout, version)
-        if isinstance(value, str) and timeout and timeout is not DEFAULT_TIMEOUT:
-            self._keep(key, value, float(timeout))
-
-    def delete(self, key: str, version: int | None = None) -> bool:
-        recent_copies.pop(self._copy_key(key))
-        return cache.delete(key, version)
-
-    def clear(self) -> None:
-        recent_copies.clear()
-        cache.clear()
 
 
 def bypass_for_cookie(name: str) -> None:

@@ -183,9 +183,16 @@ else:
         }
     }
 
-# `{% cache %}` fragments: the cache above, with each process's recent
-# copies in front (blog/pagecache.py, FragmentCache).
-CACHES["template_fragments"] = {"BACKEND": "blog.pagecache.FragmentCache"}
+# `{% cache %}` fragments: each process's own memory. Their keys name the
+# site version (blog/pagecache.py), so a process's copy is as current as a
+# shared one would be, and a fragment costs a render per process and version
+# (a millisecond or two) where a shared copy cost a write on every miss and
+# a round trip on every hit.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "inkwell-fragments",
+    "OPTIONS": {"MAX_ENTRIES": 2_000},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}

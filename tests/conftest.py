@@ -3,7 +3,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from tests.workers import redis_url_of_worker, worker_number
 
@@ -100,6 +100,7 @@ def _isolated_cache(settings):
     CircuitBreakerConnection.open_until = 0.0  # one test's outage stays its own
 
     cache.clear()
+    caches["template_fragments"].clear()
     recent_copies.clear()
     yield
     cache.clear()
@@ -179,6 +180,6 @@ def cache_down(settings):
 
     settings.CACHES = {
         "default": redis_cache("redis://127.0.0.1:8199/0", timeout=0.2),
-        "template_fragments": {"BACKEND": "blog.pagecache.FragmentCache"},
+        "template_fragments": settings.CACHES["template_fragments"],
     }
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
