@@ -9,8 +9,9 @@ category with subcategories, so it holds 5,000 posts at 20,000), each post
 tagged "common" (a tag on every post) and with a tag of its own kind; ten
 approved comments per post, in pairs of a comment and its reply (200,000 at
 20,000 posts). At each size it measures every public page type through
-Django's test client, page cache off and fragments warm (the post also with
-its discussion cold, as after a new comment), as `make bench`'s
+Django's test client, page cache off, with its fragments warm and cold
+(the post also with its discussion cold, as after a new comment), as
+`make bench`'s
 server times but in CPU time (SQLite runs in this process): the median of
 `--runs` requests. Prints each page's time at each size and its ratio to the
 smallest, against the target of 1.5x; writes bench/scale.json. `make bench`
@@ -53,6 +54,7 @@ WORKDIR = sandbox.start(ARGS.database)
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -146,7 +148,6 @@ class Blog:
             "home": "/",
             "home, page 2": "/?page=2",
             "post": newest.get_absolute_url(),
-            "post, discussion cold": newest.get_absolute_url(),
             "category with subcategories": self.big.get_absolute_url(),
             "tag on every post": "/tag/common/",
             "author": "/author/writer/",
@@ -216,8 +217,23 @@ def server_time(client: Client, name: str, url: str, runs: int) -> float | None:
     return statistics.median(times) * 1000
 
 
+def measured(pages: dict[str, str]) -> dict[str, str]:
+    """Each page with its fragments warm, then cold (as the first reader
+    after a change to the site gets it), and the post with its discussion
+    cold (as after a new comment)."""
+    rows = {}
+    for name, url in pages.items():
+        rows[name] = rows[f"{name}, cold"] = url
+        if name == "post":
+            rows["post, discussion cold"] = url
+    return rows
+
+
 def cool(name: str, url: str) -> None:
-    if name.endswith("discussion cold"):
+    if name.endswith(", cold"):
+        pagecache.forget_all_pages()
+        caches["template_fragments"].clear()
+    elif name.endswith("discussion cold"):
         post = Post.objects.get(slug=url.rstrip("/").rsplit("/", 1)[-1])
         pagecache.bump(pagecache.post_scope(post.pk))
 
@@ -286,16 +302,17 @@ def main() -> int:
             # garbage collector's way, as a fresh worker would be.
             gc.collect()
             gc.freeze()
-            for name, url in blog.urls().items():
+            for name, url in measured(blog.urls()).items():
                 times = table.setdefault(name, {})
                 times[size] = server_time(client, name, url, args.runs)
         scans = {
-            name: full_scans(client, name, url) for name, url in blog.urls().items()
+            name: full_scans(client, name, url)
+            for name, url in measured(blog.urls()).items()
         }
     database = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
     print(
         f"\nServer time by size of the blog ({COMMENTS_PER_POST} comments per post; "
-        f"{database}, page cache off, fragments warm; CPU ms, median of {args.runs})"
+        f"{database}, page cache off; CPU ms, median of {args.runs})"
     )
     header = "".join(f"{f'{size:,} posts':>14}" for size in sizes)
     print(f"{'page':<30}{header}{'ratio':>8}")
