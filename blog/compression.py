@@ -11,6 +11,7 @@ Lighthouse's performance score, notice first.
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import GZipMiddleware
+from django.utils.text import compress_string
 
 COMPRESSED_TYPES = (
     "text/",
@@ -21,11 +22,27 @@ COMPRESSED_TYPES = (
 )
 
 
+def compressible(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith(COMPRESSED_TYPES)
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+
+
+def gzipped(content: bytes) -> bytes | None:
+    """`content` compressed as the middleware would, for a page the page
+    cache stores once and serves many times (None when that is no shorter).
+    Without the middleware's random bytes: a stored page holds no secret
+    (no CSRF token), and every reader gets the same bytes."""
+    compressed = compress_string(content)
+    return compressed if len(compressed) < len(content) else None
+
+
 class TextCompressionMiddleware(GZipMiddleware):
     def process_response(
         self, request: HttpRequest, response: HttpResponse
     ) -> HttpResponse:
-        content_type = response.get("Content-Type", "")
-        if response.streaming or not content_type.startswith(COMPRESSED_TYPES):
+        if response.streaming or not compressible(response):
             return response
         return super().process_response(request, response)

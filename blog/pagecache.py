@@ -69,7 +69,7 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date, quote_etag
 
-from blog import frontcache
+from blog import compression, frontcache
 
 SITE = "site"
 DISCUSSIONS = "discussions"
@@ -188,6 +188,10 @@ def _bump(scopes: Iterable[str]) -> None:
         key = VERSION_PREFIX + scope
         try:
             landed = cache.incr(key) is not None  # django-redis: None when down
+            if landed:
+                # Django's FileBasedCache.incr() stores the new value with
+                # the default timeout; a version must outlive its pages.
+                cache.touch(key, None)
         except ValueError:  # not there: any fresh value is past the old ones
             cache.set(key, time.time_ns(), timeout=None)
             landed = True
@@ -376,7 +380,10 @@ class Entry(NamedTuple):
     etag: str
     last_modified: int
     content: bytes  # the same for every reader: no CSRF token in it
-    headers: tuple[tuple[str, str], ...]
+    gzipped: bytes | None  # the same compressed once, for readers who accept it
+    # What a hit answers with (Vary, ETag and Last-Modified included), but
+    # for Cache-Control, X-Page-Cache and Content-Length.
+    headers: dict[str, str]
 
 
 class RecentCopies:
@@ -584,17 +591,26 @@ class PageCacheMiddleware:
         now = time.time()
         ttl = lifetime(float(settings.INKWELL_PAGE_CACHE_SECONDS))
         content = response.content
+        etag = quote_etag(hashlib.sha256(content).hexdigest()[:32])
+        content = content.replace(CSRF_PLACEHOLDER.encode(), b"")
+        packed = (
+            compression.gzipped(content) if compression.compressible(response) else None
+        )
+        patch_vary_headers(response, ["Cookie", "Accept-Encoding"])
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(int(now))
         entry = Entry(
             versions=read,
             expires_at=now + ttl,
-            etag=quote_etag(hashlib.sha256(content).hexdigest()[:32]),
+            etag=etag,
             last_modified=int(now),
-            content=content.replace(CSRF_PLACEHOLDER.encode(), b""),
-            headers=tuple(
-                (name, value)
+            content=content,
+            gzipped=packed,
+            headers={
+                name: value
                 for name, value in response.headers.items()
                 if name.lower() not in {"content-length", "x-page-cache"}
-            ),
+            },
         )
         if ttl >= 1:
             cache.set(key, entry, timeout=math.ceil(ttl))
@@ -612,11 +628,16 @@ class PageCacheMiddleware:
         already: the same bytes and headers for every reader. A shared cache
         in front may keep it too (blog/frontcache.py)."""
         if response is None:
-            response = HttpResponse(headers=dict(entry.headers))
-        response.content = entry.content
-        patch_vary_headers(response, ["Cookie"])
-        response["ETag"] = entry.etag
-        response["Last-Modified"] = http_date(entry.last_modified)
+            response = HttpResponse(headers=entry.headers)
+        # else the page just stored: its headers are the entry's already
+        if entry.gzipped is not None and compression.accepts_gzip(request):
+            # Compressed once when stored, rather than by the middleware on
+            # every hit (TextCompressionMiddleware leaves an encoded page be).
+            response.content = entry.gzipped
+            response["Content-Encoding"] = "gzip"
+            response["ETag"] = f"W/{entry.etag}"  # as GZipMiddleware marks it
+        else:
+            response.content = entry.content
         # Browsers may keep the page but must ask again (and get a 304); a
         # front cache, if there is one, may answer for a while.
         if frontcache.enabled():
@@ -629,10 +650,10 @@ class PageCacheMiddleware:
         response["X-Page-Cache"] = state
         if not _CONDITIONAL_HEADERS.isdisjoint(request.META):
             response = get_conditional_response(
-                request, entry.etag, entry.last_modified, response
+                request, response["ETag"], entry.last_modified, response
             )
             if response.status_code == 304:  # a 304 keeps the page's CSP
-                for name, value in entry.headers:
+                for name, value in entry.headers.items():
                     if name.lower().startswith("content-security-policy"):
                         response[name] = value
         response["Content-Length"] = str(len(response.content))

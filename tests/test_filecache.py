@@ -28,3 +28,16 @@ def test_the_file_cache_is_still_culled_past_max_entries(tmp_path, monkeypatch):
         cache.set(f"key-{number}", number)
     assert len(list(tmp_path.glob("*.djcache"))) <= 20 + 5
     assert cache.get("key-199") == 199
+
+
+def test_the_file_cache_keeps_each_key_in_its_own_file_however_often_asked(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(FileCache, "KNOWN_NAMES", 3)
+    cache = file_cache(tmp_path, 10_000)
+    for round in range(3):
+        for number in range(5):
+            cache.set(f"key-{number}", (round, number))
+    assert len(list(tmp_path.glob("*.djcache"))) == 5
+    assert [cache.get(f"key-{n}") for n in range(5)] == [(2, n) for n in range(5)]
+    assert cache.get("key-1", version=2) is None

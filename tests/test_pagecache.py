@@ -1,6 +1,7 @@
 """The anonymous full-page cache (blog/pagecache.py)."""
 
 import datetime
+import gzip
 import io
 import re
 import time
@@ -584,3 +585,41 @@ def test_a_page_that_is_not_stored_gets_a_token_and_a_length_that_match(client):
     assert pagecache.CSRF_PLACEHOLDER not in page.text
     assert re.search(r'name="csrfmiddlewaretoken" value="\w{64}"', page.text)
     assert int(page["Content-Length"]) == len(page.content)
+
+
+def test_on_the_file_cache_a_bumped_version_lasts_as_long_as_the_pages(
+    client, settings, tmp_path
+):
+    """Django's FileBasedCache.incr() writes the counter back with the
+    default timeout (300 s): a content version bumped by a comment vanished
+    five minutes later, and every page and fragment built under it with it."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "blog.filecache.FileCache", "LOCATION": str(tmp_path)},
+    }
+    post = make_post()
+    make_comment(post, state=Comment.State.PUBLIC)  # bumps the post's version
+    url = post.get_absolute_url()
+    assert client.get(url)["X-Page-Cache"] == "miss"
+    with mock.patch("time.time", return_value=time.time() + 400):
+        assert client.get(url)["X-Page-Cache"] == "hit"
+
+
+def test_a_hit_is_compressed_once_for_every_reader_who_accepts_gzip(client):
+    """The page is compressed when it is stored: every reader who accepts
+    gzip gets the same bytes (the middleware's own compression adds random
+    ones each time), which decompress to the page others get."""
+    url = make_post(body="Words worth compressing. " * 200).get_absolute_url()
+    plain = client.get(url)
+    first, second = (client.get(url, HTTP_ACCEPT_ENCODING="gzip") for _ in "12")
+    assert first["X-Page-Cache"] == second["X-Page-Cache"] == "hit"
+    assert first["Content-Encoding"] == "gzip"
+    assert first.content == second.content
+    assert gzip.decompress(first.content) == plain.content
+    assert int(first["Content-Length"]) == len(first.content) < len(plain.content)
+    assert "Accept-Encoding" in plain["Vary"] and "Accept-Encoding" in first["Vary"]
+    assert first["ETag"] == f"W/{plain['ETag']}"
+    revalidated = client.get(
+        url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=first["ETag"]
+    )
+    assert revalidated.status_code == 304
