@@ -142,7 +142,7 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
             "tags": tags,
             "previous_post": lazy(lambda: post.neighbour(newer=False)),
             "next_post": lazy(lambda: post.neighbour(newer=True)),
-            "related_posts": lazy(lambda: list(Post.objects.related_to(post))),
+            "related_posts": lazy(lambda: list(Post.objects.related_to(post, tags))),
             "page_meta": lazy(lambda: seo.post_meta(post, breadcrumb, tags)),
         },
     )

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import make_post
+from tests.factories import make_category, make_post
 
 pytestmark = pytest.mark.django_db
 
@@ -28,14 +28,10 @@ def page_queries(client, url: str, table: str = "blog_post") -> list[str]:
     return found
 
 
-def sqlite_plans(client, url: str, table: str = "blog_post") -> dict[str, str]:
-    """Each query of `url` that reads `table`, with SQLite's plan for it."""
-    plans = {}
+def sqlite_plan(sql: str) -> str:
     with connection.cursor() as cursor:
-        for sql in page_queries(client, url, table):
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
-            plans[sql] = " | ".join(str(row[-1]) for row in cursor.fetchall())
-    return plans
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        return " | ".join(str(row[-1]) for row in cursor.fetchall())
 
 
 def indexed_columns(table: str) -> list[list[str]]:
@@ -53,8 +49,8 @@ def test_the_home_page_reads_its_posts_from_an_index_in_their_order(client, sett
     settings.INKWELL_PAGE_CACHE = False
     make_post(sticky=True)
     make_post()
-    for sql, plan in sqlite_plans(client, "/").items():
-        assert "TEMP B-TREE" not in plan, (sql, plan)
+    for sql in page_queries(client, "/"):
+        assert "TEMP B-TREE" not in sqlite_plan(sql), sql
 
 
 def test_a_list_of_posts_leaves_out_the_columns_it_never_shows(client, settings):
@@ -66,3 +62,27 @@ def test_a_list_of_posts_leaves_out_the_columns_it_never_shows(client, settings)
         for sql in listing:
             assert '"search_vector"' not in sql
             assert '"wordpress_data"' not in sql
+
+
+def test_related_posts_are_ranked_among_a_bounded_set_of_candidates(client, settings):
+    """The posts last tagged with each of the post's tags and the last filed
+    in its category, each read from the end of an index with a LIMIT, then
+    looked up by their primary key: never every post that shares a tag (on
+    a blog where every post has one, every post)."""
+    settings.INKWELL_PAGE_CACHE = False
+    category = make_category()
+    post = make_post(category=category, tags=("common", "rare"))
+    make_post(category=category, tags=("common",))
+    related = [
+        sql
+        for sql in page_queries(client, post.get_absolute_url())
+        if '"shared_tags"' in sql
+    ]
+    assert len(related) == 1
+    assert related[0].count("LIMIT") == 4  # two tags, the category, the four
+    if connection.vendor != "sqlite":
+        return
+    plan = sqlite_plan(related[0])
+    steps = plan.split(" | ")
+    assert steps[0] == "SEARCH blog_post USING INTEGER PRIMARY KEY (rowid=?)", plan
+    assert not [step for step in steps if step.startswith("SCAN")], plan
