@@ -24,7 +24,7 @@ from taggit.models import Tag
 
 from blog import markup, pagecache
 from blog.links import absolute
-from blog.models import Category, Post, SiteIdentity, display_name
+from blog.models import Post, SiteIdentity, display_name, site_categories
 
 FEED_LENGTH = 20
 
@@ -69,7 +69,7 @@ def feed_scope(
     site_name = SiteIdentity.current().title
     posts = Post.objects.published()
     if kind == "category":
-        categories = Category.objects.by_id()
+        categories = site_categories()
         category = next((c for c in categories.values() if c.slug == slug), None)
         if category is None:
             raise Http404("No such category.")

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from blog import pagecache
-from blog.models import Category, Menu, MenuItem
+from blog.models import Menu, MenuItem, site_categories
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,10 @@ def as_link(item: MenuItem, children: tuple[Link, ...] = ()) -> Link:
 
 
 def default_header() -> list[Link]:
-    categories = Category.objects.filter(parent=None).only("name", "slug")
     return [Link(gettext("Home"), reverse("blog:home"))] + [
-        Link(category.name, category.get_absolute_url()) for category in categories
+        Link(category.name, category.get_absolute_url())
+        for category in site_categories().values()
+        if category.parent_id is None
     ]
 
 

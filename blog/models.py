@@ -57,6 +57,14 @@ class CategoryQuerySet(models.QuerySet):
         return {category.pk: category for category in self.order_by("name")}
 
 
+def site_categories() -> dict[int, Category]:
+    """Every category by id, read once per site version: the breadcrumbs,
+    the default header menu, category pages and category feeds share it."""
+    return pagecache.cached(
+        "categories", pagecache.version(), build=Category.objects.by_id
+    )
+
+
 class Category(models.Model):
     name = models.CharField(
         _("name"), max_length=200, help_text=_("Shown in menus and breadcrumbs.")
@@ -608,8 +616,7 @@ class Post(Publishable):
 
         One query, with or without a category, so the page's count is fixed.
         """
-        categories = Category.objects.by_id()
-        return self.category.ancestors(categories) if self.category else []
+        return self.category.ancestors(site_categories()) if self.category else []
 
     def neighbour(self, *, newer: bool) -> Post | None:
         """The published post just before (or after) this one, for a public post."""

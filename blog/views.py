@@ -32,7 +32,13 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from taggit.models import Tag
 
 from blog import pagecache, postpass, redirects, search, seo
-from blog.models import Category, Page, Post, SiteIdentity, display_name
+from blog.models import (
+    Page,
+    Post,
+    SiteIdentity,
+    display_name,
+    site_categories,
+)
 from blog.worker import RetryScheduled, worker_state
 
 RETRY_SCHEDULED = f"{RetryScheduled.__module__}.{RetryScheduled.__qualname__}"
@@ -189,9 +195,7 @@ def page_detail(request: HttpRequest, path: str) -> HttpResponse:
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    categories = pagecache.cached(
-        "categories", pagecache.version(), build=Category.objects.by_id
-    )
+    categories = site_categories()
     category = next((c for c in categories.values() if c.slug == slug), None)
     if category is None:
         raise Http404("No such category.")

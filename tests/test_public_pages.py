@@ -168,20 +168,20 @@ def test_broken_markdown_never_breaks_the_page(client):
 
 
 # Queries per page: counting, listing and prefetching tags, counting the listed
-# posts' comments (plus the category tree, the tag lookup, or the post's
-# neighbours, its related posts, its likes widget, its discussion, its comments'
-# likes and the discussion settings, one query on a cold cache), whatever the
-# number of posts.
+# posts' comments (plus the tag lookup, or the post's neighbours, its related
+# posts, its likes widget, its discussion, its comments' likes and the
+# discussion settings, one query on a cold cache), whatever the number of posts.
 # On a cold cache every page also reads the site identity, the menus' links
-# and (the Header menu being empty) the top-level categories; all three are
-# cached from then on.
+# and (the Header menu being empty) the category tree, which breadcrumbs and
+# category pages read from the same cached copy; all three are cached from
+# then on.
 CHROME_QUERIES = 3
 PAGE_QUERIES = {
     page: queries + CHROME_QUERIES
     for page, queries in {
         "home": 4,
-        "category": 5,
-        "post": 11,
+        "category": 4,
+        "post": 10,
         "tag": 5,
         "archive": 4,
     }.items()
