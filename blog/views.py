@@ -44,40 +44,62 @@ from blog.worker import RetryScheduled, worker_state
 RETRY_SCHEDULED = f"{RetryScheduled.__module__}.{RetryScheduled.__qualname__}"
 
 
-class ListingPaginator(Paginator):
-    """A paginator for a published listing the same for every reader: its
-    count (a query over the whole listing, the dearest part of a warm
-    listing page) is kept under the site version, as `listing` names it."""
+# A listing counts its posts COUNTED_PAGES pages at a time: on a big blog its
+# pages say "Page 2 of more than 50" rather than count every post of the
+# listing after each change to the site (every post of a category: the
+# dearest query of a cold listing page, and one that grew with the blog).
+COUNTED_PAGES = 50
 
-    def __init__(self, object_list, per_page, *, listing: tuple) -> None:
+
+class ListingPaginator(Paginator):
+    """A paginator for a published listing the same for every reader.
+
+    It counts posts only as far as the end of the run of COUNTED_PAGES
+    pages that holds page `number` (pages 1-50 count 50 pages' worth, pages
+    51-100 a hundred...), plus one post that tells whether there are more
+    (`more`), and keeps that count under the site version, as `listing`
+    names it. Counting never goes further than reaching the page does."""
+
+    def __init__(self, object_list, per_page, *, listing: tuple, number: int) -> None:
         super().__init__(object_list, per_page)
         self.listing = listing
+        self.counted_pages = COUNTED_PAGES * max(1, -(-number // COUNTED_PAGES))
 
     @cached_property
     def count(self) -> int:
+        limit = self.counted_pages * self.per_page + 1
         return pagecache.cached(
             "listing-count",
             *self.listing,
+            limit,
             pagecache.version(),
-            build=lambda: Paginator.count.func(self),
+            build=lambda: self.object_list[:limit].count(),
         )
+
+    @property
+    def more(self) -> bool:
+        """Whether there are posts past the pages counted."""
+        return self.count > self.counted_pages * self.per_page
 
 
 def paginate(request: HttpRequest, queryset, listing: tuple | None = None) -> ListPage:
     """The requested page of `queryset`; a bad page number is a 404, not a 500.
-    With `listing` (what names a listing of published posts), its count is
-    read once per site version (ListingPaginator)."""
+    With `listing` (what names a listing of published posts), its posts are
+    counted only as far as the page asked for needs, once per site version
+    (ListingPaginator)."""
     per_page = SiteIdentity.current().posts_per_page
-    if listing is None:
-        paginator = Paginator(queryset, per_page)
-    else:
-        paginator = ListingPaginator(queryset, per_page, listing=listing)
     number = request.GET.get("page") or 1
     try:
         number = int(number)
     except (TypeError, ValueError):
         raise Http404("No such page.") from None
-    if number < 1 or (number > paginator.num_pages):
+    if number < 1:
+        raise Http404("No such page.")
+    if listing is None:
+        paginator = Paginator(queryset, per_page)
+    else:
+        paginator = ListingPaginator(queryset, per_page, listing=listing, number=number)
+    if number > paginator.num_pages:
         raise Http404("No such page.")
     return paginator.page(number)
 

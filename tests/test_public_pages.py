@@ -134,6 +134,33 @@ def test_home_is_paginated(client, settings):
     assert client.get("/?page=x").status_code == 404
 
 
+def test_a_long_listing_counts_its_pages_only_as_far_as_the_reader_goes(client):
+    """Posts are counted fifty pages at a time, so a cold page of a big
+    listing does not count every post (blog.views.COUNTED_PAGES)."""
+    set_site_identity(posts_per_page=1)
+    author = make_user()
+    Post.objects.bulk_create(
+        Post(
+            title=f"Numbered {number}",
+            slug=f"numbered-{number}",
+            author=author,
+            body="Text.",
+            status=Post.Status.PUBLISHED,
+            published_at=timezone.now() - timedelta(hours=number + 1),
+        )
+        for number in range(52)
+    )
+    first = client.get("/").content.decode()
+    assert "Page 1 of more than 50" in first
+    assert "Numbered 0" in first
+    fiftieth = client.get("/?page=50").content.decode()
+    assert "Page 50 of more than 50" in fiftieth
+    assert 'rel="next" href="?page=51"' in fiftieth
+    assert "Page 51 of 52" in client.get("/?page=51").content.decode()
+    assert "Numbered 51" in client.get("/?page=52").content.decode()
+    assert client.get("/?page=53").status_code == 404
+
+
 def test_unknown_url_is_a_friendly_404(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404

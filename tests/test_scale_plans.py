@@ -86,3 +86,12 @@ def test_related_posts_are_ranked_among_a_bounded_set_of_candidates(client, sett
     steps = plan.split(" | ")
     assert steps[0] == "SEARCH blog_post USING INTEGER PRIMARY KEY (rowid=?)", plan
     assert not [step for step in steps if step.startswith("SCAN")], plan
+
+
+def test_a_listing_counts_no_more_posts_than_fifty_pages_hold(client, settings):
+    settings.INKWELL_PAGE_CACHE = False
+    make_post(category=make_category(slug="backs"), tags=("spine",))
+    for url in ("/", "/category/backs/", "/tag/spine/"):
+        counts = [sql for sql in page_queries(client, url) if "COUNT(" in sql]
+        assert len(counts) == 1
+        assert counts[0].endswith("LIMIT 501) subquery"), counts[0]
