@@ -2,17 +2,17 @@
 
 Links are absolute from settings.SITE_URL, never from the request's Host
 header. Each feed answers conditional requests (ETag and Last-Modified, then
-304) after one cheap aggregate query, before any post is rendered.
+304) after one cheap query over its newest posts, before any post is rendered.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.syndication.views import Feed
-from django.db.models import Count, Max, QuerySet
-from django.db.models.functions import Greatest
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -41,23 +41,36 @@ class FeedScope:
     _state: dict | None = field(default=None, repr=False)
 
     def state(self) -> dict:
-        """How many posts the feed holds and when it last changed (one query).
+        """What the feed shows, in one query over its FEED_LENGTH newest
+        posts (never the whole scope: its cost does not grow with the
+        blog): how many, which (`posts`, a digest of their ids) and when
+        the newest change among them was.
 
         A scheduled post becomes visible at its publish time without being
-        saved again, so that time counts as a change too. The count catches
-        deletions, which leave no newer timestamp behind.
+        saved again, so that time counts as a change too. Which posts are
+        shown catches a deletion, which leaves no newer timestamp behind.
         """
         if self._state is None:
             self._state = pagecache.cached(
                 "feed-state",
                 self.page_url,
                 pagecache.version(),
-                build=lambda: self.posts.aggregate(
-                    count=Count("pk", distinct=True),
-                    changed=Max(Greatest("updated_at", "published_at")),
-                ),
+                build=self._read_state,
             )
         return self._state
+
+    def _read_state(self) -> dict:
+        shown = list(
+            self.posts.order_by("-published_at", "-pk").values_list(
+                "pk", "updated_at", "published_at"
+            )[:FEED_LENGTH]
+        )
+        ids = ",".join(str(pk) for pk, *_ in shown)
+        return {
+            "count": len(shown),
+            "posts": zlib.crc32(ids.encode()),
+            "changed": max((max(times) for _, *times in shown), default=None),
+        }
 
 
 def feed_scope(
@@ -116,7 +129,7 @@ def feed_etag(request: HttpRequest, **kwargs) -> str:
     state = feed_scope(request, **kwargs).state()
     changed = state["changed"].timestamp() if state["changed"] else 0
     # The feed's words and dates follow the site's language and time zone.
-    return f'"{state["count"]}-{changed:.6f}-{get_language()}"'
+    return f'"{state["count"]}-{state["posts"]:x}-{changed:.6f}-{get_language()}"'
 
 
 def feed_last_modified(request: HttpRequest, **kwargs):

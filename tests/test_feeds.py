@@ -6,7 +6,7 @@ import feedparser
 import pytest
 from django.utils import timezone
 
-from blog import pagecache
+from blog import feeds, pagecache
 from blog.models import Post
 from tests.factories import make_category, make_post, make_user
 
@@ -119,6 +119,19 @@ def test_feeds_answer_conditional_requests_with_304(client):
     assert etag_with_older != etag
     Post.objects.filter(title="Older").delete()
     assert client.get("/feed/", HTTP_IF_NONE_MATCH=etag_with_older).status_code == 200
+
+
+def test_a_change_to_a_post_the_feed_does_not_show_leaves_it_current(client, settings):
+    old = make_post(title="Old", published_at=timezone.now() - timedelta(days=30))
+    for number in range(feeds.FEED_LENGTH):
+        make_post(title=f"New {number}")
+    etag = client.get("/feed/")["ETag"]
+    Post.objects.filter(pk=old.pk).update(title="Old, edited")
+    pagecache.forget_all_pages()
+    assert client.get("/feed/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    Post.objects.filter(title="New 0").delete()  # "Old" comes into the feed
+    pagecache.forget_all_pages()
+    assert client.get("/feed/", HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
 def test_a_feed_once_built_costs_no_query_until_the_site_changes(

@@ -88,6 +88,18 @@ def test_related_posts_are_ranked_among_a_bounded_set_of_candidates(client, sett
     assert not [step for step in steps if step.startswith("SCAN")], plan
 
 
+def test_a_feed_reads_only_the_posts_it_shows(client):
+    """Its ETag and Last-Modified come from its newest posts, not from a
+    count and a latest change of every post in its scope."""
+    category = make_category(slug="backs")
+    for _ in range(3):
+        make_post(category=category)
+    for url in ("/feed/", "/category/backs/feed/"):
+        for sql in page_queries(client, url):
+            assert "LIMIT" in sql, sql
+            assert "COUNT(" not in sql and "MAX(" not in sql, sql
+
+
 def test_a_listing_counts_no_more_posts_than_fifty_pages_hold(client, settings):
     settings.INKWELL_PAGE_CACHE = False
     make_post(category=make_category(slug="backs"), tags=("spine",))
