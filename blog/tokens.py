@@ -8,6 +8,8 @@ and the subscriptions' (blog/subscriptions/tokens.py) are built on these.
 """
 
 from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 
@@ -40,3 +42,13 @@ def email_hash(email: str) -> str:
 
 def same_email(email: str, hashed: str) -> bool:
     return constant_time_compare(email_hash(email), hashed)
+
+
+def invalid_link(
+    request: HttpRequest, *, template: str, expired: bool = False
+) -> HttpResponse:
+    """The page a link that does not work leads to: 410 for an expired one,
+    400 for one that never was (`template` says what to do next)."""
+    return render(
+        request, template, {"expired": expired}, status=410 if expired else 400
+    )

@@ -5,6 +5,8 @@ acts. Mail scanners and link previews fetch links, so a GET that confirmed a
 comment or stopped mail would act for whoever scanned it.
 """
 
+import functools
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -15,17 +17,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from blog import tokens as link_tokens
 from comments import moderation, notifications, tokens
 from comments.models import TARGET_MODELS, Comment, ModerationLog
 
-
-def invalid_link(request: HttpRequest, *, expired: bool = False) -> HttpResponse:
-    return render(
-        request,
-        "comments/email_link_invalid.html",
-        {"expired": expired},
-        status=410 if expired else 400,
-    )
+invalid_link = functools.partial(
+    link_tokens.invalid_link, template="comments/email_link_invalid.html"
+)
 
 
 @require_http_methods(["GET", "POST"])

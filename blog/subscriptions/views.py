@@ -10,6 +10,8 @@ is stop mail.
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -21,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from blog import tokens as link_tokens
 from blog.models import Category
 from blog.subscriptions import tokens
 from blog.subscriptions.forms import CategoriesForm, SubscribeForm
@@ -87,13 +90,9 @@ def subscribe_again(request: HttpRequest, *, sent_without_token: bool) -> HttpRe
     return form_page(request, form, problem=problem, status=403)
 
 
-def invalid_link(request: HttpRequest, *, expired: bool = False) -> HttpResponse:
-    return render(
-        request,
-        "blog/subscriptions/link_invalid.html",
-        {"expired": expired},
-        status=410 if expired else 400,
-    )
+invalid_link = functools.partial(
+    link_tokens.invalid_link, template="blog/subscriptions/link_invalid.html"
+)
 
 
 @require_http_methods(["GET", "POST"])
