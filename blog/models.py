@@ -169,18 +169,24 @@ class PublishedQuerySet(models.QuerySet):
         """Public items: private, draft and scheduled ones never are."""
         return self.filter(self.published_condition())
 
-    def published_among(self, ids) -> models.QuerySet:
-        """The public items among `ids` (a list or a subquery), looked up by
-        their primary key.
+    def published_by_other_index(self) -> models.QuerySet:
+        """published(), for a query that an index on another column should
+        answer (the primary key, a category): the publication condition goes
+        in as a CASE, which no index answers.
 
-        The publication condition goes in as a CASE, which no index
-        answers: SQLite, planning without statistics, takes the (status,
+        SQLite, planning without statistics, takes the (status,
         published_at) index for one that finds a handful of rows, and read
-        every published item to find a few ids."""
+        every published item to find a few ids or a category's first post.
+        """
         public = Case(
             When(self.published_condition(), then=Value(True)), default=Value(False)
         )
-        return self.filter(pk__in=ids).alias(public=public).filter(public=True)
+        return self.alias(public=public).filter(public=True)
+
+    def published_among(self, ids) -> models.QuerySet:
+        """The public items among `ids` (a list or a subquery), looked up by
+        their primary key."""
+        return self.published_by_other_index().filter(pk__in=ids)
 
     def visible_to(self, user) -> models.QuerySet:
         """What `user` may open on the public site: drafts and private items
@@ -210,9 +216,9 @@ class PostQuerySet(PublishedQuerySet):
         category, then the newest.
 
         Ranked among a bounded set of candidates, so that the cost does not
-        grow with the blog: the RELATED_CANDIDATES posts last tagged with
-        each of its tags and the RELATED_CANDIDATES last filed in its
-        category, each read from the end of an index. One query, none for a
+        grow with the blog: the RELATED_CANDIDATES last written posts with
+        each of its tags and in its category, each read from the end of an
+        index (taggit's tagged items by tag, migration 0023). One query, none for a
         post without tags or category; `tags` are the post's tags when the
         caller has them (the post page shows them), else they are read.
         """
@@ -222,7 +228,7 @@ class PostQuerySet(PublishedQuerySet):
         )
         sources = [
             tagged.filter(tag_id=tag_id)
-            .order_by("-pk")
+            .order_by("-object_id")
             .values("object_id")[:RELATED_CANDIDATES]
             for tag_id in tag_ids
         ]
@@ -528,6 +534,11 @@ class Post(Publishable):
             models.Index(
                 fields=["status", "sticky", "published_at", "id"],
                 name="blog_post_sticky_first_idx",
+            ),
+            # The sitemap's latest change of a post, read from its end.
+            models.Index(
+                fields=["status", "updated_at", "published_at"],
+                name="blog_post_latest_update_idx",
             ),
         ]
         constraints = [

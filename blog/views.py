@@ -73,7 +73,7 @@ class ListingPaginator(Paginator):
             *self.listing,
             limit,
             pagecache.version(),
-            build=lambda: self.object_list[:limit].count(),
+            build=lambda: self.object_list.order_by()[:limit].count(),
         )
 
     @property

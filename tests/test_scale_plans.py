@@ -107,3 +107,30 @@ def test_a_listing_counts_no_more_posts_than_fifty_pages_hold(client, settings):
         counts = [sql for sql in page_queries(client, url) if "COUNT(" in sql]
         assert len(counts) == 1
         assert counts[0].endswith("LIMIT 501) subquery"), counts[0]
+
+
+def test_the_sitemap_index_finds_latest_changes_and_filled_sections_by_index(
+    client,
+):
+    """Its latest change is the post last updated and the post last
+    published, each at the end of an index; the categories and tags it
+    counts are those whose first published post an index finds: not a
+    maximum, a DISTINCT or a count over every post."""
+    assert ["status", "updated_at", "published_at"] in indexed_columns("blog_post")
+    assert ["tag_id", "content_type_id", "object_id"] in indexed_columns(
+        "taggit_taggeditem"
+    )
+    if connection.vendor != "sqlite":
+        return
+    make_post(category=make_category(), tags=("spine",))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/sitemap.xml").status_code == 200
+    plans = {q["sql"]: sqlite_plan(q["sql"]) for q in queries.captured_queries}
+    latest = next(p for sql, p in plans.items() if 'ORDER BY U0."updated_at"' in sql)
+    assert "blog_post_latest_update_idx (status=?)" in latest, latest
+    tags = next(p for sql, p in plans.items() if 'FROM "taggit_tag"' in sql)
+    assert "blog_taggeditem_by_tag_idx (tag_id=? AND content_type_id=?)" in tags
+    categories = next(p for sql, p in plans.items() if "blog_post_categories" in sql)
+    assert "SEARCH U0 USING INDEX blog_post_category_id" in categories, categories
+    for plan in plans.values():
+        assert "SCAN blog_post " not in f"{plan} ", plan
