@@ -10,13 +10,20 @@ Locations are absolute from settings.SITE_URL, whatever host the request used
 (the index's from the Site, which every start points at SITE_URL: blog/apps.py).
 """
 
-from urllib.parse import urlsplit
+import datetime
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import x_robots_tag
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.http import RFC3986_SUBDELIMS, http_date
 from taggit.models import Tag, TaggedItem
 
 from blog.models import Category, Page, Post, site_categories
@@ -54,17 +61,36 @@ def latest_change(published: QuerySet):
 
 class PostSitemap(SiteUrlSitemap):
     def items(self) -> QuerySet:
+        """Rows, not posts: a page of the section holds 2,000 of them."""
         return (
             Post.objects.published()
-            .only("slug", "published_at", "created_at", "updated_at")
             .order_by("-published_at", "-pk")
+            .values_list("slug", "published_at", "updated_at", named=True)
         )
 
-    def lastmod(self, post: Post):
+    def location(self, post) -> str:
+        """What post.get_absolute_url() says, with one reverse() per month
+        of the page (2,000 of them were a quarter of its time)."""
+        when = timezone.localtime(post.published_at)
+        month = self._months.get((when.year, when.month))
+        if month is None:
+            month = reverse(
+                "blog:post",
+                kwargs={"year": when.year, "month": f"{when.month:02d}", "slug": "s"},
+            ).removesuffix("s/")
+            self._months[when.year, when.month] = month
+        # As reverse() escapes a slug (any alphabet) into a path.
+        return f"{month}{quote(post.slug, safe=RFC3986_SUBDELIMS + '/~:@')}/"
+
+    def lastmod(self, post):
         return max(post.updated_at, post.published_at)
 
     def get_latest_lastmod(self):
         return latest_change(self.items())
+
+    def get_urls(self, *args, **kwargs) -> list[dict]:
+        self._months = {}
+        return super().get_urls(*args, **kwargs)
 
 
 class PageSitemap(SiteUrlSitemap):
@@ -131,3 +157,43 @@ sitemaps = {
     "categories": CategorySitemap,
     "tags": TagSitemap,
 }
+
+URLSET = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{}</urlset>\n'
+)
+
+
+@x_robots_tag
+def section(request: HttpRequest, section: str) -> HttpResponse:
+    """A page of one section (`?p=`), as django.contrib.sitemaps' sitemap
+    view answers it (the same addresses and dates, headers and 404s), less
+    what our sections never have (priorities, change frequencies, other
+    languages), written in Python: a page of 2,000 addresses cost 110 ms
+    of CPU through the template, one template variable at a time."""
+    if section not in sitemaps:
+        raise Http404(f"No sitemap available for section: {section!r}")
+    site = sitemaps[section]()
+    try:
+        urls = site.get_urls(page=request.GET.get("p", 1))
+    except (EmptyPage, PageNotAnInteger):
+        raise Http404("No such page of the sitemap.") from None
+    entries = []
+    for url in urls:
+        lastmod = url["lastmod"]
+        when = f"<lastmod>{lastmod_date(lastmod)}</lastmod>" if lastmod else ""
+        entries.append(f"  <url><loc>{escape(url['location'])}</loc>{when}</url>\n")
+    response = HttpResponse(
+        URLSET.format("".join(entries)), content_type="application/xml"
+    )
+    latest = getattr(site, "latest_lastmod", None)
+    if latest is not None:
+        response.headers["Last-Modified"] = http_date(latest.timestamp())
+    return response
+
+
+def lastmod_date(when) -> str:
+    """The day of `when` where the site is, as the template's |date:"Y-m-d"."""
+    if isinstance(when, datetime.datetime) and timezone.is_aware(when):
+        when = timezone.localtime(when)
+    return when.strftime("%Y-%m-%d")

@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 import blog.converters  # noqa: F401  (registers id, username, mm and uslug)
 from blog import admin as blog_admin
 from blog import editor, feeds, locale, media, pagecache, views
+from blog.sitemaps import section as sitemap_section
 from blog.sitemaps import sitemaps
 from blog.subscriptions import views as subscriptions
 
@@ -25,8 +26,7 @@ blog_patterns = [
     ),
     path(
         "sitemap-<section>.xml",
-        pagecache.kept_response(sitemap_views.sitemap),
-        {"sitemaps": sitemaps},
+        pagecache.kept_response(sitemap_section),
         name="sitemap_section",
     ),
     path("robots.txt", views.robots_txt, name="robots_txt"),

@@ -124,3 +124,24 @@ def test_sitemap_pages_once_built_cost_no_query_until_the_site_changes(
     make_post(title="Second", slug="second")
     assert "/second/" in client.get("/sitemap-posts.xml").content.decode()
     assert client.get("/sitemap-posts.xml?p=9").status_code == 404  # never kept
+
+
+def test_posts_are_listed_at_their_addresses_whatever_their_slug(client):
+    posts = [
+        make_post(slug="plain"),
+        make_post(slug="背部痉挛"),
+        make_post(slug="über-rücken", published_at=timezone.now() - timedelta(days=40)),
+    ]
+    entries = sitemap_entries(client)
+    for post in posts:
+        assert f"{SITE_URL}{post.get_absolute_url()}" in entries
+
+
+def test_a_sitemap_page_past_the_last_or_not_a_number_is_not_found(client):
+    make_post()
+    assert client.get("/sitemap-posts.xml?p=2").status_code == 404
+    assert client.get("/sitemap-posts.xml?p=x").status_code == 404
+    assert client.get("/sitemap-nothing.xml").status_code == 404
+    response = client.get("/sitemap-posts.xml")
+    assert response["X-Robots-Tag"] == "noindex, noodp, noarchive"
+    assert response["Last-Modified"]
