@@ -6,6 +6,7 @@ import hashlib
 import re
 
 import pytest
+from django.conf import settings
 
 from blog import avatars, reading
 from blog.markup import markdownify
@@ -107,6 +108,35 @@ def test_pages_are_compressed_for_browsers_that_accept_gzip(client):
     # The page itself, whatever the CSRF token in it.
     text = gzip.decompress(packed.content).decode()
     assert post.title in text and len(packed.content) < len(plain.content) / 2
+
+
+def preloaded_fonts(client) -> list[str]:
+    page = client.get("/").content.decode()
+    return re.findall(r'<link rel="preload" href="([^"]+)" as="font"', page)
+
+
+def test_pages_preload_the_latin_files_of_the_faces_all_text_starts_with(client):
+    site_css = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
+    declared = {
+        file: weight
+        for weight, file in re.findall(
+            r'font-weight: (\d+);[^}]*url\("\.\./fonts/([^"]+)"', site_css
+        )
+    }
+    preloaded = [url.rsplit("/", 1)[-1] for url in preloaded_fonts(client)]
+    # Each names a file the stylesheet's @font-face rules fetch (else it is
+    # fetched twice): body text's regular and the headings' only weight.
+    assert preloaded == ["inkwell-serif-400-latin.woff2", "fraunces-600-latin.woff2"]
+    assert {name: declared.get(name) for name in preloaded} == {
+        "inkwell-serif-400-latin.woff2": "400",
+        "fraunces-600-latin.woff2": "600",
+    }
+
+
+@pytest.mark.parametrize("language", ["ar", "zh-hans"])
+def test_languages_with_faces_of_their_own_preload_no_font(client, language):
+    set_site_identity(language=language)
+    assert preloaded_fonts(client) == []
 
 
 def test_signed_in_likers_and_authors_have_faces(client):
