@@ -83,9 +83,12 @@ def full_text(query: str) -> bool:
     return connection.vendor == "postgresql" and not UNSEGMENTED.search(query)
 
 
-def matching_posts(query: str) -> QuerySet:
-    """Published posts that match `query`, best first."""
-    posts = Post.objects.published().select_related("author", "category")
+def matching_posts(query: str, posts: QuerySet | None = None) -> QuerySet:
+    """Published posts that match `query` (among `posts`, if given), best
+    first."""
+    if posts is None:
+        posts = Post.objects.published()
+    posts = posts.select_related("author", "category")
     if full_text(query):
         search_query = SearchQuery(query, search_type="websearch", config=CONFIG)
         return (
@@ -131,8 +134,11 @@ def ranked_matches(query: str) -> tuple[list[int], bool]:
                 : MAX_RESULTS + 1
             ]
         )
-        ranked = found.filter(pk__in=newest[:MAX_RESULTS])
-        return list(ranked.values_list("pk", flat=True)), len(newest) > MAX_RESULTS
+        # Ranked by primary key lookups: SQLite read every published post
+        # to find these when the publication condition led.
+        among = Post.objects.published_among(newest[:MAX_RESULTS])
+        ranked = matching_posts(query, among).values_list("pk", flat=True)
+        return list(ranked), len(newest) > MAX_RESULTS
 
     return pagecache.cached("search", query, pagecache.version(), build=build)
 
@@ -140,8 +146,12 @@ def ranked_matches(query: str) -> tuple[list[int], bool]:
 def posts_in_order(ids: Iterable[int]) -> list[Post]:
     """The published posts of `ids`, in that order (one query)."""
     ids = list(ids)
-    posts = Post.objects.published().select_related("author", "category")
-    found = posts.in_bulk(ids)
+    posts = (
+        Post.objects.published_among(ids)
+        .select_related("author", "category")
+        .defer(*Post.UNLISTED_FIELDS)
+    )
+    found = {post.pk: post for post in posts}
     return [found[pk] for pk in ids if pk in found]
 
 

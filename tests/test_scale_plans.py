@@ -134,3 +134,20 @@ def test_the_sitemap_index_finds_latest_changes_and_filled_sections_by_index(
     assert "SEARCH U0 USING INDEX blog_post_category_id" in categories, categories
     for plan in plans.values():
         assert "SCAN blog_post " not in f"{plan} ", plan
+
+
+def test_a_search_ranks_and_shows_its_matches_by_primary_key(client, settings):
+    """The newest matches are found in publication order, bounded (MAX_RESULTS);
+    ranking them and reading the page shown look them up by primary key, never
+    every published post again."""
+    settings.INKWELL_PAGE_CACHE = False
+    for _ in range(3):
+        make_post(title="Back spasm")
+    queries = page_queries(client, "/search/?q=spasm")
+    by_id = [sql for sql in queries if '"blog_post"."id" IN (' in sql]
+    assert len(by_id) == 2  # the ranking, the page of posts
+    if connection.vendor != "sqlite":
+        return
+    for sql in by_id:
+        plan = sqlite_plan(sql)
+        assert plan.startswith("SEARCH blog_post USING INTEGER PRIMARY KEY"), plan
