@@ -17,7 +17,8 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import x_robots_tag
-from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import Page as ListPage
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
@@ -29,8 +30,38 @@ from taggit.models import Tag, TaggedItem
 from blog.models import Category, Page, Post, site_categories
 
 
+class SectionPaginator(Paginator):
+    """Django's paginator, but a page is read without counting the section
+    first: only the index needs to know how many pages there are, and a
+    count reads every published post."""
+
+    def page(self, number) -> ListPage:
+        number = self.validate_number_in_part(number)
+        bottom = (number - 1) * self.per_page
+        items = list(self.object_list[bottom : bottom + self.per_page])
+        if not items and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        return self._get_page(items, number, self)
+
+    def validate_number_in_part(self, number) -> int:
+        """validate_number() short of comparing with the number of pages."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+
 class SiteUrlSitemap(Sitemap):
     limit = 2000  # addresses per page of a section
+
+    @property
+    def paginator(self) -> SectionPaginator:
+        return SectionPaginator(self._items(), self.limit)
 
     @property
     def protocol(self) -> str:

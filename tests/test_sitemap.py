@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from blog.models import Post
@@ -145,3 +147,14 @@ def test_a_sitemap_page_past_the_last_or_not_a_number_is_not_found(client):
     response = client.get("/sitemap-posts.xml")
     assert response["X-Robots-Tag"] == "noindex, noodp, noarchive"
     assert response["Last-Modified"]
+
+
+def test_a_page_of_a_section_reads_its_addresses_without_counting_them(client):
+    """Only the index needs the number of pages; a page of a section is
+    one query for its addresses (a count reads every published post)."""
+    make_post()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/sitemap-posts.xml").status_code == 200
+    posts = [q["sql"] for q in queries if 'FROM "blog_post"' in q["sql"]]
+    assert len(posts) == 1
+    assert "COUNT(" not in posts[0]
