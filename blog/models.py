@@ -403,6 +403,7 @@ class Post(Publishable):
         on_delete=models.PROTECT,
         related_name="posts",
         verbose_name=_("author"),
+        db_index=False,  # the (author, status, published_at) index below
     )
     category = models.ForeignKey(
         Category,
@@ -534,6 +535,13 @@ class Post(Publishable):
             models.Index(
                 fields=["status", "sticky", "published_at", "id"],
                 name="blog_post_sticky_first_idx",
+            ),
+            # An author's posts in publication order, whoever else writes:
+            # by the publication index alone, SQLite read every post of the
+            # blog to list an author of a few.
+            models.Index(
+                fields=["author", "status", "published_at"],
+                name="blog_post_by_author_idx",
             ),
             # The sitemap's latest change of a post, read from its end.
             models.Index(

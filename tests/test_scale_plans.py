@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import make_category, make_post
+from tests.factories import make_category, make_post, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +151,20 @@ def test_a_search_ranks_and_shows_its_matches_by_primary_key(client, settings):
     for sql in by_id:
         plan = sqlite_plan(sql)
         assert plan.startswith("SEARCH blog_post USING INTEGER PRIMARY KEY"), plan
+
+
+def test_an_author_of_a_few_posts_is_listed_from_their_own_index(client, settings):
+    """On a blog where someone else writes nearly everything, an author's
+    page and feed read that author's posts only, in publication order."""
+    assert ["author_id", "status", "published_at"] in indexed_columns("blog_post")
+    if connection.vendor != "sqlite":
+        return
+    settings.INKWELL_PAGE_CACHE = False
+    author = make_user(username="rare")
+    make_post(author=author)
+    make_post()
+    for url in ("/author/rare/", "/author/rare/feed/"):
+        for sql in page_queries(client, url):
+            plan = sqlite_plan(sql)
+            assert "(author_id=? AND status=? AND published_at<?)" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
