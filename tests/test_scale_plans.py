@@ -168,3 +168,25 @@ def test_an_author_of_a_few_posts_is_listed_from_their_own_index(client, setting
             plan = sqlite_plan(sql)
             assert "(author_id=? AND status=? AND published_at<?)" in plan, plan
             assert "TEMP B-TREE" not in plan, plan
+
+
+def test_a_tags_posts_are_joined_to_its_tagged_items_through_an_index(
+    client, settings
+):
+    """A tag's page walks the newest posts and looks each one's tagged item
+    up by an index, so ten posts cost ten lookups, not every item of the
+    tag: on PostgreSQL the join is on object_id::bigint (posts' ids are
+    bigints, taggit's object_id an integer), which needs an index of its own."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(
+                cursor, "taggit_taggeditem"
+            )
+        assert "blog_taggeditem_by_post_idx" in constraints
+        return
+    settings.INKWELL_PAGE_CACHE = False
+    make_post(tags=("spine",))
+    for sql in page_queries(client, "/tag/spine/"):
+        plan = sqlite_plan(sql)
+        assert "taggit_taggeditem USING COVERING INDEX" in plan, plan
+        assert "(content_type_id=? AND object_id=? AND tag_id=?)" in plan, plan
