@@ -167,22 +167,20 @@ def check(facts: Facts) -> Verdict:
 
 
 def remember(comment: Comment, verdict: Verdict | None) -> None:
-    """Keep the verdict beside the saved comment (its score for the queue
-    and the mail, its tokens for training). A failure here loses nothing
-    but the score, and is logged."""
+    """Keep the verdict beside the just saved comment (its score for the
+    queue and the mail, its tokens for training). A failure here loses
+    nothing but the score, and is logged."""
     if verdict is None:
         return
     try:
-        with transaction.atomic():
-            SpamFilterRecord.objects.update_or_create(
+        with transaction.atomic():  # its one savepoint in the comment's transaction
+            SpamFilterRecord.objects.create(
                 comment=comment,
-                defaults={
-                    "tokens": kept(verdict.tokens),
-                    "score": verdict.score,
-                    "may_spam": verdict.may_spam,
-                    "clues": [list(clue) for clue in verdict.clues[:CLUES_KEPT]],
-                    "scored_at": timezone.now(),
-                },
+                tokens=kept(verdict.tokens),
+                score=verdict.score,
+                may_spam=verdict.may_spam,
+                clues=[list(clue) for clue in verdict.clues[:CLUES_KEPT]],
+                scored_at=timezone.now(),
             )
     except Exception:
         logger.exception(

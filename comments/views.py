@@ -132,8 +132,9 @@ def _commented(comment: Comment, user) -> Post | Page:
 
 
 def save_in_thread(comment: Comment, parent: Comment | None) -> None:
-    """Save a new comment and its place in the thread, or nothing at all."""
-    with transaction.atomic():
+    """Save a new comment and its place in the thread, or nothing at all
+    (inside a transaction, it is part of that one: no savepoint of its own)."""
+    with transaction.atomic(savepoint=False):
         if parent is not None:
             # One writer per thread at a time (PostgreSQL; SQLite serialises
             # writers anyway), so two replies cannot take the same `order`.

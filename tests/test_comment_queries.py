@@ -6,15 +6,23 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.template import RequestContext, Template
+from django.test import Client
 from django.test.signals import template_rendered
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 from django.utils import timezone
 from django_comments.models import CommentFlag
 from django_comments_xtd.models import LIKEDIT_FLAG
+from django_tasks_db.models import DBTaskResult
 
-from comments.models import DiscussionSettings
-from tests.factories import make_comment, make_discussion, make_post, make_user
+from comments.models import Comment, DiscussionSettings
+from tests.factories import (
+    comment_form_data,
+    make_comment,
+    make_discussion,
+    make_post,
+    make_user,
+)
 from tests.test_public_pages import PAGE_QUERIES, PAGE_QUERIES_WARM
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +210,53 @@ def test_a_discussion_is_looked_up_by_its_post_in_one_index(client, settings):
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
             plan = " ".join(str(row[-1]) for row in cursor.fetchall())
             assert "(content_type_id=? AND object_pk=?)" in plan, plan
+
+
+# Posting a comment: a fixed number of queries too (make bench measures its
+# time under load), each comment after a reader's first (which reads what the
+# cache then holds: the discussion settings, the site identity, content
+# types), counted outside a test transaction, as a request makes them.
+POSTING_QUERIES = {
+    # As make bench posts it: the post; the same form or text sent before;
+    # bans, an approved comment from that address, the spam filter's counts;
+    # the comment's rows and its filter score (in its savepoint), in one
+    # transaction; the confirmation mail queued.
+    "anonymous": 22,
+    # A signed-in reader's first comments are held: their session, account
+    # and permissions, then as above, and the moderators' mail (who
+    # moderates; the post's author, read with the post, is one of them).
+    "signed in": 29,
+}
+
+
+def csrf_token(client: Client, post) -> str:
+    """The token static/js/csrf.js fetches once the reader starts writing."""
+    client.get(post.get_absolute_url())
+    return client.get("/csrf-token").json()["token"]
+
+
+def post_comment(client: Client, post, token: str, text: str) -> None:
+    data = comment_form_data(post, comment=text, seconds_ago=60)
+    data["csrfmiddlewaretoken"] = token
+    assert client.post("/comments/post/", data).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("reader", POSTING_QUERIES)
+def test_posting_a_comment_costs_a_fixed_number_of_queries(
+    reader, django_assert_num_queries, database_tasks, settings
+):
+    settings.INKWELL_COMMENT_RATE_LIMITS = []
+    client = Client(enforce_csrf_checks=True)
+    if reader == "signed in":
+        client.force_login(make_user())
+    post = make_post()
+    token = csrf_token(client, post)
+    post_comment(client, post, token, "First words.")
+    with django_assert_num_queries(POSTING_QUERIES[reader]):
+        post_comment(client, post, token, "Second words.")
+    comment = Comment.objects.get(comment="Second words.")
+    held = reader == "signed in"
+    assert comment.state == (Comment.State.HELD if held else Comment.State.UNCONFIRMED)
+    # A mail queued for each: the confirmation link, or the moderators' mail.
+    assert DBTaskResult.objects.count() == 2
