@@ -262,9 +262,10 @@ class CommentForm(XtdCommentForm):
         if user is not None:
             name = display_name(user)
             email = user.email
-        return Comment(
-            content_type=ContentType.objects.get_for_model(self.target_object),
-            object_pk=str(self.target_object.pk),
+        target = self.target_object
+        comment = Comment(
+            content_type=ContentType.objects.get_for_model(target),
+            object_pk=str(target.pk),
             site_id=settings.SITE_ID,
             user=user,
             user_name=name,
@@ -277,3 +278,6 @@ class CommentForm(XtdCommentForm):
             followup=data["followup"],
             submission_key=self.submission_key(),
         )
+        # The post in hand, so that the mail and receivers do not read it again.
+        Comment.content_object.set_cached_value(comment, target)
+        return comment

@@ -279,9 +279,11 @@ MODERATION_LINKS = ("approve", "spam", "trash")
 def spam_filter_context(comment: Comment) -> dict:
     """The spam filter's score of a held comment, its strongest clues and
     how often it has agreed with the moderators, for the mail."""
-    record = SpamFilterRecord.objects.filter(comment=comment, score__isnull=False)
-    record = record.first()
-    if record is None:
+    try:
+        record = comment.spam_filter  # in hand when the comment was just posted
+    except SpamFilterRecord.DoesNotExist:
+        return {}
+    if record.score is None:
         return {}
     return {
         "spam_score": spamfilter.shown(record.score),
