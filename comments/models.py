@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_comments_xtd.conf import settings as xtd_settings
-from django_comments_xtd.models import XtdComment, XtdCommentManager
+from django_comments_xtd.models import (
+    MaxThreadLevelExceededException,
+    XtdComment,
+    XtdCommentManager,
+    max_thread_level_for_content_type,
+)
 
 from blog import markup as markup_module
 from blog import pagecache
@@ -272,7 +277,28 @@ class Comment(XtdComment):
         self.user_name = plain_name(self.user_name)
         self.is_public = self.state == self.State.PUBLIC
         self.is_removed = self.state in {self.State.SPAM, self.State.TRASH}
-        super().save(*args, **kwargs)
+        if self.pk is not None:
+            super().save(*args, **kwargs)
+            return
+        # A new comment: XtdComment.save() less its second save. That one
+        # wrote every column of the three tables again, through xtd's
+        # pre_save receiver looking for replies to show or hide, which a new
+        # comment cannot have (six queries, and post_save twice): its place
+        # in the thread is one UPDATE. Saved whole or not at all.
+        with transaction.atomic(savepoint=False):
+            super(XtdComment, self).save(*args, **kwargs)
+            if not self.parent_id:
+                self.parent_id = self.thread_id = self.pk
+            elif max_thread_level_for_content_type(self.content_type):
+                self._calculate_thread_data()
+            else:
+                raise MaxThreadLevelExceededException(self)
+            XtdComment.norel_objects.filter(pk=self.pk).update(
+                thread_id=self.thread_id,
+                parent_id=self.parent_id,
+                level=self.level,
+                order=self.order,
+            )
 
     def set_state(self, new_state: str, reason: str = "", by=None) -> None:
         """Move the comment to `new_state` and tell the rest of the site."""
