@@ -147,24 +147,35 @@ def save_in_thread(comment: Comment, parent: Comment | None) -> None:
         comment.save()
 
 
-def _duplicate_of(comment: Comment) -> Comment | None:
-    """The same text sent again to the same post within a day, from the same
-    address or the same IP (a double click, a reload, a bot): the first one."""
+def _sent_before(comment: Comment) -> tuple[Comment | None, Comment | None]:
+    """What was saved already of this comment, in one query: the comment
+    this very form saved (a double click, a resent POST), and the first one
+    with the same text sent to the same post within a day from the same
+    address or the same IP (a reload, a bot), each if any."""
+    key = comment.submission_key
+    same_form = Q(submission_key=key) if key else Q(pk=None)
     sender = Q(user_email=comment.user_email) if comment.user_email else Q(pk=None)
     if comment.ip_address:
         sender |= Q(ip_address=comment.ip_address)
-    return (
-        Comment.objects.filter(
-            sender,
+    same_text = (
+        sender
+        & Q(
             content_type=comment.content_type,
             object_pk=comment.object_pk,
             comment=comment.comment,
             submit_date__gte=comment.submit_date - timedelta(days=1),
         )
-        .exclude(state__in=[Comment.State.SPAM, Comment.State.TRASH])
-        .order_by("pk")
-        .first()
+        & ~Q(state__in=[Comment.State.SPAM, Comment.State.TRASH])
     )
+    earlier = list(
+        Comment.objects.select_related(None)
+        .filter(same_form | same_text)
+        .order_by("pk")
+    )
+    first = next((c for c in earlier if key and c.submission_key == key), None)
+    # Without the form's own, every row found has the same text.
+    duplicate = earlier[0] if earlier and first is None else None
+    return first, duplicate
 
 
 def _landing(request: HttpRequest, comment: Comment, post: Post) -> HttpResponse:
@@ -219,7 +230,7 @@ def post_comment(request: HttpRequest) -> HttpResponse:
     comment = form.build_comment(request)
     # The same form again (a double click): the first sending's answer, and
     # no second count against the rate limits.
-    first = _first_sending(comment)
+    first, duplicate = _sent_before(comment)
     if first is not None:
         return _answer(request, form, first, post)
     try:
@@ -230,7 +241,7 @@ def post_comment(request: HttpRequest) -> HttpResponse:
         )
     comment.state, comment.reason = decision.state, decision.reason
 
-    duplicate = _duplicate_of(comment)
+    # The same text again: counted, then answered as the first one was.
     if duplicate is not None:
         return _answer(request, form, duplicate, post)
     try:
@@ -254,7 +265,7 @@ def post_comment(request: HttpRequest) -> HttpResponse:
     except IntegrityError:
         # Both sendings of a double click got past the checks above at once;
         # the database let the first one in (unique submission_key).
-        first = _first_sending(comment)
+        first = _sent_before(comment)[0]
         if first is None:
             raise
         return _answer(request, form, first, post)
@@ -284,13 +295,6 @@ def post_comment(request: HttpRequest) -> HttpResponse:
             source=Subscriber.Source.COMMENT,
         )
     return _answer(request, form, comment, post)
-
-
-def _first_sending(comment: Comment) -> Comment | None:
-    """The comment this very form saved already, if any."""
-    if not comment.submission_key:
-        return None
-    return Comment.objects.filter(submission_key=comment.submission_key).first()
 
 
 def _answer(
