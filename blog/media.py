@@ -1,42 +1,30 @@
 """Media (uploaded pictures): where they are kept, and the view that serves them.
 
 They are kept on the local disk (MEDIA_ROOT) by default, or in an
-S3-compatible bucket when MEDIA_STORAGE_URL is set (blog/settings.py), which
-app servers on several machines share. Either way they are served by the
-site itself at MEDIA_URL (/media/…): pages keep same-origin picture links
-(the CSP allows images from 'self' only, and public pages make no
-third-party requests), and a post's links stay good when the storage
-changes. A caching proxy in front takes the load off a busy site.
+S3-compatible bucket when MEDIA_STORAGE_URL is set (blog/settings.py,
+blog/bucket.py), which app servers on several machines share. Either way
+they are served by the site itself at MEDIA_URL (/media/…): pages keep
+same-origin picture links (the CSP allows images from 'self' only, and
+public pages make no third-party requests), and a post's links stay good
+when the storage changes. A caching proxy in front takes the load off a busy
+site.
 """
 
 from __future__ import annotations
 
 import logging
 import mimetypes
-from urllib.parse import quote
 
-from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
-from storages.backends.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
 
 
-class MediaStorage(S3Storage):
-    """An S3-compatible bucket whose files the site serves at MEDIA_URL.
-
-    Like FileSystemStorage, it never overwrites: a second file under a
-    taken name gets a name of its own.
-    """
-
-    file_overwrite = False
-
-    def url(self, name: str, parameters=None, expire=None, http_method=None) -> str:
-        return settings.MEDIA_URL + quote(name.replace("\\", "/"))
+class MediaUnavailable(Exception):
+    """The storage keeping the media did not answer (blog/bucket.py)."""
 
 
 @require_safe
@@ -47,7 +35,7 @@ def serve(request: HttpRequest, path: str) -> HttpResponse:
     except (OSError, SuspiciousOperation, ValueError):
         # Missing, a folder, or a path that leaves the media.
         raise Http404("No such file.") from None
-    except (BotoCoreError, ClientError) as error:
+    except MediaUnavailable as error:
         logger.warning("Media storage unavailable for %s: %s", path, error)
         return HttpResponse(
             "The picture cannot be fetched just now.",

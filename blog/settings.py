@@ -251,7 +251,7 @@ MEDIA_STORAGE_OPTIONS = ("endpoint_url", "region_name", "addressing_style")
 def media_storage(url: str) -> dict:
     """STORAGES["default"]: the local disk (MEDIA_ROOT) for an empty `url`,
     or `s3://BUCKET[/PREFIX][?endpoint_url=…&region_name=…&addressing_style=…]`
-    for an S3-compatible bucket that several machines share (blog/media.py).
+    for an S3-compatible bucket that several machines share (blog/bucket.py).
     Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or
     wherever boto3 finds them), never from the URL."""
     if not url:
@@ -266,7 +266,7 @@ def media_storage(url: str) -> dict:
             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)."
         )
     return {
-        "BACKEND": "blog.media.MediaStorage",
+        "BACKEND": "blog.bucket.MediaStorage",
         "OPTIONS": {
             "bucket_name": parts.hostname,
             "location": parts.path.strip("/"),

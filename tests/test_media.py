@@ -99,6 +99,30 @@ def test_missing_media_and_paths_out_of_it_are_not_found(client, request, storag
     assert client.post("/media/uploads/x.png").status_code == 405
 
 
+def test_a_bucket_that_does_not_answer_makes_a_picture_wait_not_fail(
+    client, settings, monkeypatch
+):
+    """Nothing listens where the bucket should be (the port, in this
+    project's range, cache_down's): the picture is a 503 to try again, not
+    a server error."""
+    from botocore.config import Config
+
+    for name, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    options = {
+        "bucket_name": "pictures",
+        "endpoint_url": "http://127.0.0.1:8199",
+        "client_config": Config(retries={"total_max_attempts": 1}),
+    }
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "blog.bucket.MediaStorage", "OPTIONS": options},
+    }
+    response = client.get("/media/uploads/2026/01/photo.png")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+
+
 def test_media_storage_url_is_read_or_refused_with_a_clear_message():
     assert media_storage("") == {
         "BACKEND": "django.core.files.storage.FileSystemStorage"
@@ -106,7 +130,7 @@ def test_media_storage_url_is_read_or_refused_with_a_clear_message():
     assert media_storage(
         "s3://pictures/blog?endpoint_url=https://s3.example.net&region_name=eu-1"
     ) == {
-        "BACKEND": "blog.media.MediaStorage",
+        "BACKEND": "blog.bucket.MediaStorage",
         "OPTIONS": {
             "bucket_name": "pictures",
             "location": "blog",
