@@ -1,4 +1,5 @@
-"""The cache on one machine: Django's FileBasedCache, culled now and then.
+"""The cache on one machine: Django's FileBasedCache, culled now and then,
+and replacing an entry without waiting for the disk.
 
 FileBasedCache lists its whole folder before every write, to cull it once it
 holds MAX_ENTRIES: with the 10,000 entries a running site soon keeps, that
@@ -8,10 +9,23 @@ listed on the first write of each process and then once every `CULL_EVERY`
 writes, so the cache may hold a few hundred entries past MAX_ENTRIES before
 it is culled as Django culls it. And each key's file name (a hash of the
 key) is worked out once per process: on a page-cache hit, which reads two
-content versions, it was half the cost of each read. Everything else (the
-file format, expiry, `add`, `touch`) is Django's.
+content versions, it was half the cost of each read.
+
+It writes each entry to a temporary file and renames that over the entry's
+file. Renamed over a file, a new file is written to disk first on ext4 (its
+`auto_da_alloc` guard against empty files after a crash): 0.2 to 3 ms of
+waiting for every entry that changes (a content version bumped, a rate
+limit counted), against 0.03 ms renamed to a free name. So the old file is
+removed first: a reader in between finds no entry, a miss, as it would a
+moment earlier or after an expiry. Everything else (the file format,
+expiry, `add`, `touch`) is Django's.
 """
 
+import contextlib
+import os
+import tempfile
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 
 
@@ -37,3 +51,21 @@ class FileCache(FileBasedCache):
         if self._writes % self.CULL_EVERY == 0:
             super()._cull()
         self._writes += 1
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
+        # FileBasedCache.set(), but for the rename.
+        self._createdir()
+        fname = self._key_to_file(key, version)
+        self._cull()
+        fd, tmp_path = tempfile.mkstemp(dir=self._dir)
+        renamed = False
+        try:
+            with open(fd, "wb") as f:
+                self._write_content(f, timeout, value)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(fname)
+            os.rename(tmp_path, fname)
+            renamed = True
+        finally:
+            if not renamed:
+                os.remove(tmp_path)
