@@ -37,12 +37,14 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django_comments.models import Comment as BaseComment
 
 from blog.models import Post
 from blog.ratelimit import within_limit
@@ -211,11 +213,18 @@ def is_banned(email: str, ip_address: str | None) -> bool:
 
 
 def has_approved_comment(email: str) -> bool:
+    """Whether an approved comment came from `email` (any case): its
+    comments looked up by the index on LOWER(user_email) (comments/0015),
+    then by id. Filtered on the address and the state at once, SQLite took
+    the index on the state and read every approved comment on the site."""
     if not email:
         return False
-    return Comment.objects.filter(
-        user_email__iexact=email.strip(), state=State.PUBLIC
-    ).exists()
+    same_address = (
+        BaseComment.objects.alias(address=Lower("user_email"))
+        .filter(address=Lower(Value(email.strip())))
+        .values("pk")
+    )
+    return Comment.objects.filter(pk__in=same_address, state=State.PUBLIC).exists()
 
 
 def seconds_since_form(request: HttpRequest) -> float | None:

@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views import csrf
 from django.views.decorators.http import require_POST
+from django_comments.models import Comment as BaseComment
 from django_comments_xtd.models import MaxThreadLevelExceededException
 
 from blog import postpass
@@ -148,34 +149,45 @@ def save_in_thread(comment: Comment, parent: Comment | None) -> None:
 
 
 def _sent_before(comment: Comment) -> tuple[Comment | None, Comment | None]:
-    """What was saved already of this comment, in one query: the comment
-    this very form saved (a double click, a resent POST), and the first one
-    with the same text sent to the same post within a day from the same
-    address or the same IP (a reload, a bot), each if any."""
+    """What was saved already of this comment: the comment this very form
+    saved (a double click, a resent POST), and the first one with the same
+    text sent to the same post within a day from the same address or the
+    same IP (a reload, a bot), each if any.
+
+    One query, each part looked up by an index (the post's discussion; the
+    form's key), then by id: one condition across the comment's tables read
+    every comment on the site. The comment itself is read only when found."""
     key = comment.submission_key
-    same_form = Q(submission_key=key) if key else Q(pk=None)
     sender = Q(user_email=comment.user_email) if comment.user_email else Q(pk=None)
     if comment.ip_address:
         sender |= Q(ip_address=comment.ip_address)
-    same_text = (
-        sender
-        & Q(
-            content_type=comment.content_type,
-            object_pk=comment.object_pk,
-            comment=comment.comment,
-            submit_date__gte=comment.submit_date - timedelta(days=1),
+    same_text = BaseComment.objects.filter(
+        sender,
+        content_type=comment.content_type,
+        object_pk=comment.object_pk,
+        comment=comment.comment,
+        submit_date__gte=comment.submit_date - timedelta(days=1),
+    )
+    found = Q(pk__in=same_text.values("pk")) & ~Q(
+        state__in=[Comment.State.SPAM, Comment.State.TRASH]
+    )
+    if key:
+        # Not "" either: the condition of the unique index on the key, which
+        # SQLite uses only when the query says so.
+        same_form = Comment.objects.filter(submission_key=key).exclude(
+            submission_key=""
         )
-        & ~Q(state__in=[Comment.State.SPAM, Comment.State.TRASH])
-    )
+        found |= Q(pk__in=same_form.values("pk"))
     earlier = list(
-        Comment.objects.select_related(None)
-        .filter(same_form | same_text)
-        .order_by("pk")
+        Comment.objects.filter(found).order_by("pk").values_list("pk", "submission_key")
     )
-    first = next((c for c in earlier if key and c.submission_key == key), None)
+    first = next((pk for pk, sent_key in earlier if key and sent_key == key), None)
+    if first is not None:
+        return Comment.objects.get(pk=first), None
     # Without the form's own, every row found has the same text.
-    duplicate = earlier[0] if earlier and first is None else None
-    return first, duplicate
+    if earlier:
+        return None, Comment.objects.get(pk=earlier[0][0])
+    return None, None
 
 
 def _landing(request: HttpRequest, comment: Comment, post: Post) -> HttpResponse:

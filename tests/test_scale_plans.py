@@ -1,5 +1,6 @@
-"""Public pages read what they show through indexes, so their cost does not
-grow with the size of the blog (bench/scale.py measures it at 20,000 posts).
+"""Public pages read what they show through indexes, and so does posting a
+comment, so their cost does not grow with the size of the blog
+(bench/scale.py measures pages at 20,000 posts).
 
 SQLite plans without statistics, the same on a test table of a few rows as
 on a blog of twenty thousand posts, so its plans are checked here; on
@@ -8,9 +9,10 @@ indexes the plans need are checked instead."""
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import make_category, make_post, make_user
+from tests.factories import comment_form_data, make_category, make_post, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -170,9 +172,7 @@ def test_an_author_of_a_few_posts_is_listed_from_their_own_index(client, setting
             assert "TEMP B-TREE" not in plan, plan
 
 
-def test_a_tags_posts_are_joined_to_its_tagged_items_through_an_index(
-    client, settings
-):
+def test_a_tags_posts_are_joined_to_its_tagged_items_through_an_index(client, settings):
     """A tag's page walks the newest posts and looks each one's tagged item
     up by an index, so ten posts cost ten lookups, not every item of the
     tag: on PostgreSQL the join is on object_id::bigint (posts' ids are
@@ -190,3 +190,42 @@ def test_a_tags_posts_are_joined_to_its_tagged_items_through_an_index(
         plan = sqlite_plan(sql)
         assert "taggit_taggeditem USING COVERING INDEX" in plan, plan
         assert "(content_type_id=? AND object_id=? AND tag_id=?)" in plan, plan
+
+
+COMMENT_TABLES = (
+    "django_comments",
+    "django_comments_xtd_xtdcomment",
+    "comments_comment",
+)
+
+
+def test_posting_a_comment_reads_no_table_of_comments_whole(settings):
+    """The same form or text sent before, an approved comment from the
+    address: each looked up by an index (the form's key, the post's
+    discussion, the address), not by reading every comment on the site."""
+    assert any(
+        name == "comments_address_idx"
+        for name in connection.introspection.get_constraints(
+            connection.cursor(), "django_comments"
+        )
+    )
+    if connection.vendor != "sqlite":
+        return
+    settings.INKWELL_COMMENT_RATE_LIMITS = []
+    client = Client(enforce_csrf_checks=True)
+    post = make_post()
+    client.get(post.get_absolute_url())
+    data = comment_form_data(post, seconds_ago=60)
+    data["csrfmiddlewaretoken"] = client.get("/csrf-token").json()["token"]
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post("/comments/post/", data).status_code == 302
+    reads = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith("SELECT")
+        and any(f'"{table}"' in query["sql"] for table in COMMENT_TABLES)
+    ]
+    assert len(reads) >= 2
+    for sql in reads:
+        plan = sqlite_plan(sql)
+        assert not any(f"SCAN {table}" in plan for table in COMMENT_TABLES), plan
