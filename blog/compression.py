@@ -10,7 +10,7 @@ Lighthouse's performance score, notice first.
 """
 
 from django.http import HttpRequest, HttpResponse
-from django.middleware.gzip import GZipMiddleware
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils.text import compress_string
 
 COMPRESSED_TYPES = (
@@ -27,7 +27,7 @@ def compressible(response: HttpResponse) -> bool:
 
 
 def accepts_gzip(request: HttpRequest) -> bool:
-    return "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+    return bool(re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
 
 
 def gzipped(content: bytes) -> bytes | None:

@@ -24,7 +24,7 @@ from taggit.models import Tag
 
 from blog import markup, pagecache
 from blog.links import absolute
-from blog.models import Post, SiteIdentity, display_name, site_categories
+from blog.models import Post, SiteIdentity, category_by_slug, display_name
 
 FEED_LENGTH = 20
 
@@ -82,8 +82,7 @@ def feed_scope(
     site_name = SiteIdentity.current().title
     posts = Post.objects.published()
     if kind == "category":
-        categories = site_categories()
-        category = next((c for c in categories.values() if c.slug == slug), None)
+        category, categories = category_by_slug(slug)
         if category is None:
             raise Http404("No such category.")
         scope = FeedScope(

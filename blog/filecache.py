@@ -16,14 +16,13 @@ file. Renamed over a file, a new file is written to disk first on ext4 (its
 `auto_da_alloc` guard against empty files after a crash): 0.2 to 3 ms of
 waiting for every entry that changes (a content version bumped, a rate
 limit counted), against 0.03 ms renamed to a free name. So the old file is
-removed first: a reader in between finds no entry, a miss, as it would a
-moment earlier or after an expiry. Everything else (the file format,
-expiry, `add`, `touch`) is Django's.
+removed first: a reader in between (while the new one is written) finds no
+entry, a miss, as it would a moment earlier or after an expiry. Everything
+else (the file format, expiry, `add`, `touch`) is Django's.
 """
 
 import contextlib
 import os
-import tempfile
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
@@ -53,19 +52,7 @@ class FileCache(FileBasedCache):
         self._writes += 1
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None) -> None:
-        # FileBasedCache.set(), but for the rename.
-        self._createdir()
-        fname = self._key_to_file(key, version)
-        self._cull()
-        fd, tmp_path = tempfile.mkstemp(dir=self._dir)
-        renamed = False
-        try:
-            with open(fd, "wb") as f:
-                self._write_content(f, timeout, value)
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(fname)
-            os.rename(tmp_path, fname)
-            renamed = True
-        finally:
-            if not renamed:
-                os.remove(tmp_path)
+        # Django's set() renames its temporary file to the free name.
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self._key_to_file(key, version))
+        super().set(key, value, timeout, version)

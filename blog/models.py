@@ -65,6 +65,14 @@ def site_categories() -> dict[int, Category]:
     )
 
 
+def category_by_slug(slug: str) -> tuple[Category | None, dict[int, Category]]:
+    """The category at `slug` (None if there is none) and every category by
+    id, from site_categories()."""
+    categories = site_categories()
+    found = next((c for c in categories.values() if c.slug == slug), None)
+    return found, categories
+
+
 class Category(models.Model):
     name = models.CharField(
         _("name"), max_length=200, help_text=_("Shown in menus and breadcrumbs.")
@@ -631,10 +639,9 @@ class Post(Publishable):
         return markup.plain_summary(self.body)
 
     def breadcrumb(self) -> list[Category]:
-        """The categories from the top level down to the post's.
-
-        One query, with or without a category, so the page's count is fixed.
-        """
+        """The categories from the top level down to the post's (the
+        category tree of site_categories(), with or without a category, so
+        the page's count is fixed)."""
         return self.category.ancestors(site_categories()) if self.category else []
 
     def neighbour(self, *, newer: bool) -> Post | None:

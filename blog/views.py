@@ -36,8 +36,8 @@ from blog.models import (
     Page,
     Post,
     SiteIdentity,
+    category_by_slug,
     display_name,
-    site_categories,
 )
 from blog.worker import RetryScheduled, worker_state
 
@@ -217,8 +217,7 @@ def page_detail(request: HttpRequest, path: str) -> HttpResponse:
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    categories = site_categories()
-    category = next((c for c in categories.values() if c.slug == slug), None)
+    category, categories = category_by_slug(slug)
     if category is None:
         raise Http404("No such category.")
     posts = Post.objects.published().in_category(category, categories)
