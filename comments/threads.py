@@ -41,41 +41,38 @@ MODERATE_PERMISSION = "django_comments.can_moderate"
 # The markup of one comment, in three parts around the reader's actions. Every
 # value put in is escaped (or is markup we made: the sanitised comment text).
 COMMENT_HEAD = (
-    '<li id="c{ref}" class="comment{classes}">\n'
-    '  <article class="comment__body" aria-labelledby="c{ref}-author">\n'
-    '    <footer class="comment__meta">\n'
-    "      {avatar}\n"
-    '      <span class="comment__who"><span class="comment__author" '
-    'id="c{ref}-author">{author}</span>{badge}</span>\n'
-    '      <span class="comment__when"><a class="comment__permalink" '
+    '<li id="c{ref}" class="comment{classes}">'
+    '<article class="comment__body" aria-labelledby="c{ref}-author">'
+    '<footer class="comment__meta">{avatar}'
+    '<span class="comment__who"><span class="comment__author" '
+    'id="c{ref}-author">{author}</span>{badge}</span>'
+    '<span class="comment__when"><a class="comment__permalink" '
     'href="{permalink}"><time datetime="{iso}">{when}</time></a>'
 )
 # ...then, for moderators, MODERATE...
-COMMENT_BODY = (
-    "</span>\n    </footer>\n"
-    '    <div class="comment__content" dir="auto">{html}</div>\n'
-)
+COMMENT_BODY = '</span></footer><div class="comment__content" dir="auto">{html}</div>'
 # ...then REPLY where the reader may reply, LIKE_FORM or LIKE_LINE, and:
-COMMENT_END = "  </article>\n{after}\n"
+COMMENT_END = "</article>{after}\n"
 AUTHOR_LINK = '<a href="{url}" rel="nofollow ugc noopener">{name}</a>'
 BADGE = ' <span class="comment__badge">{label}</span>'
 # The words in the markup below are the site language's, put in escaped
 # (`Words`): "{moderate}" is "Moderate<span…> the comment by {name}</span>".
-MODERATE = '\n      <a class="comment__moderate" href="{url}">{moderate}</a>'
+MODERATE = ' <a class="comment__moderate" href="{url}">{moderate}</a>'
+# static/js/comments.js finds the comment and its author's name from the
+# link's place in the thread: no data attributes repeat them.
 REPLY = (
-    '    <p class="comment__actions"><a class="comment__reply" href="{url}" '
-    'data-reply-to="{ref}" data-reply-name="{name}" aria-label="{label}">'
-    "{reply}</a></p>\n"
+    '<p class="comment__actions"><a class="comment__reply" href="{url}" '
+    'aria-label="{label}">{reply}</a></p>'
 )
 LIKE_FORM = (
-    '    <form class="comment-like" method="post" action="{url}" data-likes '
+    '<form class="comment-like" method="post" action="{url}" data-likes '
     'data-likes-widget><input type="hidden" name="csrfmiddlewaretoken" '
     'value="{token}"><button class="likes__button comment-like__button" '
     'type="submit" name="intent" value="{intent}" aria-pressed="{pressed}">'
     "{like}</button> "
     '<span class="comment-like__line" data-likes-line>{line}</span> '
     '<span class="comment-like__status" role="status" data-likes-status></span>'
-    "</form>\n"
+    "</form>"
 )
 HIDDEN = '<span class="visually-hidden">{}</span>'
 
@@ -120,22 +117,22 @@ class Words:
         )
 
 
-LIKE_LINE = '    <p class="comment-like__line">{line}</p>\n'
+LIKE_LINE = '<p class="comment-like__line">{line}</p>'
 OPEN_REPLIES = '<ol class="comment-list comment-list--replies">'
 EDITED = ' <span class="comment__edited">({label})</span>'
 # A comment its author deleted while it had replies: it keeps their place.
 DELETED_HEAD = (
-    '<li id="c{ref}" class="comment comment--deleted">\n'
-    '  <article class="comment__body" aria-labelledby="c{ref}-author">\n'
-    '    <p class="comment__deleted" id="c{ref}-author">{text}</p>\n'
+    '<li id="c{ref}" class="comment comment--deleted">'
+    '<article class="comment__body" aria-labelledby="c{ref}-author">'
+    '<p class="comment__deleted" id="c{ref}-author">{text}</p>'
 )
 # The reader's own comment, while they may change it (signed-in readers; for
 # the others static/js/comment-edit.js writes the same in place).
 OWN_LINKS = (
-    '    <p class="comment__own" data-own="{ref}"><a class="comment__edit" '
+    '<p class="comment__own" data-own="{ref}"><a class="comment__edit" '
     'href="{edit_url}">{edit}<span class="visually-hidden">{yours}</span></a> '
     '<a class="comment__delete" href="{delete_url}">{delete}<span '
-    'class="visually-hidden">{yours}</span></a></p>\n'
+    'class="visually-hidden">{yours}</span></a></p>'
 )
 
 # What is read of each comment of the page.
@@ -428,8 +425,6 @@ def render(
             parts.append(
                 REPLY.format(
                     url=reply_url.format(ref),
-                    ref=ref,
-                    name=name,
                     label=words.reply_label.format(name=name),
                     reply=words.reply,
                 )

@@ -487,8 +487,8 @@ def test_reply_link_is_not_offered_at_the_maximum_depth(client):
             "nested as deep"
             in client.get(f"/comments/reply/{deepest.pk}/").content.decode()
         )
-    assert f'data-reply-to="{top.pk}"' in page
-    assert f'data-reply-to="{deepest.pk}"' not in page
+    assert f'href="/comments/reply/{top.pk}/"' in page
+    assert f'href="/comments/reply/{deepest.pk}/"' not in page
 
 
 def test_replies_are_nested_under_their_parent_in_reading_order(client):

@@ -397,8 +397,8 @@ def test_the_maximum_depth_is_the_discussion_setting(client, no_confirmation):
     assert response.status_code == 400
     assert "nested as deep as it can go" in response.content.decode()
     page = client.get(post.get_absolute_url()).content.decode()
-    assert f'data-reply-to="{top.pk}"' in page
-    assert f'data-reply-to="{reply.pk}"' not in page
+    assert f'href="/comments/reply/{top.pk}/"' in page
+    assert f'href="/comments/reply/{reply.pk}/"' not in page
 
 
 def test_comments_per_page_is_the_discussion_setting(client):

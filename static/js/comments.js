@@ -27,22 +27,21 @@
   home.id = "respond-home";
   respond.parentNode.insertBefore(home, respond);
 
+  // The Reply link names neither the comment nor its author: the comment is
+  // the item the link is in (id "c<id>"), the name is its author's.
   document.addEventListener("click", function (event) {
-    var link = event.target.closest("a.comment__reply[data-reply-to]");
-    if (!link) {
-      return;
-    }
-    var item = document.getElementById("c" + link.dataset.replyTo);
+    var link = event.target.closest("a.comment__reply");
+    var item = link && link.closest("li.comment");
     if (!item) {
       return;
     }
     event.preventDefault();
     var body = item.querySelector(".comment__body");
     body.parentNode.insertBefore(respond, body.nextSibling);
-    replyTo.value = link.dataset.replyTo;
+    replyTo.value = item.id.slice(1);
     title.textContent = interpolate(
       gettext("Leave a Reply to %(name)s"),
-      { name: link.dataset.replyName },
+      { name: body.querySelector(".comment__author").textContent },
       true
     );
     cancel.hidden = false;
