@@ -98,6 +98,9 @@ MIDDLEWARE = [
     # django.contrib.redirects' middleware, but the old address of a draft or
     # private post stays a 404 (blog/redirects.py).
     "blog.redirects.RedirectFallbackMiddleware",
+    # A post's thread joined into the page's bytes after rendering, rather than
+    # copied through every level of the template (blog/splice.py).
+    "blog.splice.SpliceMiddleware",
     # django-axes: turns a locked-out login into the lockout page; keep it last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -158,6 +161,7 @@ def redis_cache(url: str, timeout: float = 0.5) -> dict:
         "LOCATION": url,
         "KEY_PREFIX": "inkwell",
         "OPTIONS": {
+            "CLIENT_CLASS": "blog.cache.Client",
             "IGNORE_EXCEPTIONS": True,
             "SOCKET_CONNECT_TIMEOUT": timeout,
             "SOCKET_TIMEOUT": timeout,

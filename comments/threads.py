@@ -29,7 +29,7 @@ from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
 
-from blog import avatars, markup, pagecache
+from blog import avatars, markup, pagecache, splice
 from blog.links import url_pattern
 from blog.models import Post, name_from_parts
 from comments import editing, likes
@@ -530,12 +530,14 @@ class Discussion:
         if user.is_authenticated:
             discussion = cls.of(post, page)
             likes.attach_comment_likes(post, discussion.comments, request)
-            discussion.html = render(
-                discussion.comments,
-                # The link leads to the admin, which is for staff only.
-                can_moderate=user.is_staff and user.has_perm(MODERATE_PERMISSION),
-                csrf_token=get_token(request),
-                own=own_changeable(discussion.comments, user),
+            discussion.html = splice.deferred(
+                render(
+                    discussion.comments,
+                    # The link leads to the admin, which is for staff only.
+                    can_moderate=user.is_staff and user.has_perm(MODERATE_PERMISSION),
+                    csrf_token=get_token(request),
+                    own=own_changeable(discussion.comments, user),
+                )
             )
             return discussion
 
@@ -558,16 +560,17 @@ class Discussion:
         # Clamped before it reaches a key: ?cpage=1000 is the last page's.
         number = min(_page_number(page), outline.num_pages)
 
-        def build() -> tuple[int, int, int, str]:
+        def build() -> tuple[int, int, int, bytes]:
             discussion = cls.of(post, number, outline)
             likes.attach_comment_likes(post, discussion.comments, request)
-            html = render(discussion.comments)
+            # Kept in UTF-8: the page takes it as bytes (blog/splice.py).
+            html = render(discussion.comments).encode()
             return discussion.count, discussion.number, discussion.num_pages, html
 
         count, number, num_pages, html = pagecache.cached(
             "thread", *vary_on, build=build, slot=(model_name, post.pk, number)
         )
-        return cls(post, count, number, num_pages, [], mark_safe(html))
+        return cls(post, count, number, num_pages, [], splice.deferred(html))
 
 
 def _page_number(page: object) -> int:
