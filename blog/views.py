@@ -58,22 +58,36 @@ class ListingPaginator(Paginator):
     pages that holds page `number` (pages 1-50 count 50 pages' worth, pages
     51-100 a hundred...), plus one post that tells whether there are more
     (`more`), and keeps that count under the site version, as `listing`
-    names it. Counting never goes further than reaching the page does."""
+    names it. Counting never goes further than reaching the page does.
 
-    def __init__(self, object_list, per_page, *, listing: tuple, number: int) -> None:
+    `few` is the same posts found through the listing's own index (a
+    category's, a tag's: PublishedQuerySet.published_by_other_index()). The
+    posts are counted through it, and a listing of no more posts than that
+    count reaches is read through it too: its ids sorted, then the page's
+    posts by id. The listing's queryset walks the publication index from
+    the newest post until it has a page: the right way for a listing with
+    posts all through the blog, but for a category of three old posts on a
+    blog of 20,000 it read the whole index (32 ms, and 16 ms to count them,
+    against 0.4 and 0.1 ms through the category's index)."""
+
+    def __init__(
+        self, object_list, per_page, *, listing: tuple, number: int, few=None
+    ) -> None:
         super().__init__(object_list, per_page)
         self.listing = listing
         self.counted_pages = COUNTED_PAGES * max(1, -(-number // COUNTED_PAGES))
+        self.few = few
 
     @cached_property
     def count(self) -> int:
         limit = self.counted_pages * self.per_page + 1
+        posts = self.object_list if self.few is None else self.few
         return pagecache.cached(
             "listing-count",
             *self.listing,
             limit,
             pagecache.version(),
-            build=lambda: self.object_list.order_by()[:limit].count(),
+            build=lambda: posts.order_by()[:limit].count(),
         )
 
     @property
@@ -81,11 +95,25 @@ class ListingPaginator(Paginator):
         """Whether there are posts past the pages counted."""
         return self.count > self.counted_pages * self.per_page
 
+    def page(self, number) -> ListPage:
+        if self.few is None or self.more:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = self.few.order_by("-published_at", "-pk").values("pk")
+        posts = self.few.model.objects.published_among(
+            ids[bottom : bottom + self.per_page]
+        )
+        return self._get_page(posts.for_listing(), number, self)
 
-def paginate(request: HttpRequest, queryset, listing: tuple | None = None) -> ListPage:
+
+def paginate(
+    request: HttpRequest, queryset, listing: tuple | None = None, few=None
+) -> ListPage:
     """The requested page of `queryset`; a bad page number is a 404, not a 500.
     With `listing` (what names a listing of published posts), its posts are
-    counted only as far as the page asked for needs, once per site version
+    counted only as far as the page asked for needs, once per site version,
+    and with `few`, read through the listing's own index when they are few
     (ListingPaginator)."""
     per_page = SiteIdentity.current().posts_per_page
     number = request.GET.get("page") or 1
@@ -98,7 +126,9 @@ def paginate(request: HttpRequest, queryset, listing: tuple | None = None) -> Li
     if listing is None:
         paginator = Paginator(queryset, per_page)
     else:
-        paginator = ListingPaginator(queryset, per_page, listing=listing, number=number)
+        paginator = ListingPaginator(
+            queryset, per_page, listing=listing, number=number, few=few
+        )
     if number > paginator.num_pages:
         raise Http404("No such page.")
     return paginator.page(number)
@@ -221,8 +251,9 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if category is None:
         raise Http404("No such category.")
     posts = Post.objects.published().in_category(category, categories)
+    few = Post.objects.published_by_other_index().in_category(category, categories)
     breadcrumb = category.ancestors(categories)
-    page = paginate(request, posts.for_listing(), ("category", category.pk))
+    page = paginate(request, posts.for_listing(), ("category", category.pk), few)
     if not page.paginator.count:  # only drafts there: not even its name
         raise Http404("Nothing is published in this category yet.")
     return render(
@@ -250,7 +281,8 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     posts = Post.objects.published().filter(tags__in=[tag]).for_listing()
-    page = paginate(request, posts, ("tag", tag.pk))
+    few = Post.objects.published_by_other_index().filter(tags__in=[tag])
+    page = paginate(request, posts, ("tag", tag.pk), few)
     if not page.paginator.count:  # only drafts there: not even its name
         raise Http404("Nothing is published under this tag yet.")
     meta = seo.listing_meta(

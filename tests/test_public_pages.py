@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from blog import views
 from blog.models import Post
 from tests.factories import make_category, make_post, make_user, set_site_identity
 
@@ -159,6 +160,49 @@ def test_a_long_listing_counts_its_pages_only_as_far_as_the_reader_goes(client):
     assert "Page 51 of 52" in client.get("/?page=51").content.decode()
     assert "Numbered 51" in client.get("/?page=52").content.decode()
     assert client.get("/?page=53").status_code == 404
+
+
+@pytest.mark.parametrize("counted_pages", [1, 50])
+def test_a_category_and_a_tag_list_their_posts_newest_first_page_by_page(
+    client, settings, monkeypatch, counted_pages
+):
+    """The same pages whether the listing holds more posts than its pages
+    count (read by walking the newest posts) or fewer (read through its
+    own index: blog.views.ListingPaginator's `few`): its subcategories' and
+    its also-listed posts in, drafts and scheduled posts out."""
+    settings.INKWELL_PAGE_CACHE = False
+    monkeypatch.setattr(views, "COUNTED_PAGES", counted_pages)
+    set_site_identity(posts_per_page=2)
+    parent = make_category(slug="parent")
+    child = make_category(slug="child", parent=parent)
+    now = timezone.now()
+    for hours, category in ((1, parent), (2, child), (4, None), (5, parent)):
+        post = make_post(
+            title=f"{hours} hours ago",
+            category=category,
+            tags=("spine",),
+            published_at=now - timedelta(hours=hours),
+        )
+        if category is None:
+            post.categories.add(child)
+    make_post(title="Draft", category=parent, status=Post.Status.DRAFT, tags=("spine",))
+    make_post(
+        title="Scheduled",
+        category=parent,
+        tags=("spine",),
+        published_at=now + timedelta(hours=1),
+    )
+    make_post(title="Elsewhere", published_at=now - timedelta(hours=3))
+    for url in ("/category/parent/", "/tag/spine/"):
+        pages = [client.get(f"{url}?page={n}").content.decode() for n in (1, 2)]
+        shown = [
+            [hours for hours in (1, 2, 4, 5) if f">{hours} hours ago<" in page]
+            for page in pages
+        ]
+        assert shown == [[1, 2], [4, 5]], url
+        assert "Draft" not in "".join(pages) and "Scheduled" not in "".join(pages)
+        assert "Elsewhere" not in "".join(pages)
+        assert client.get(f"{url}?page=3").status_code == 404
 
 
 def test_unknown_url_is_a_friendly_404(client):
