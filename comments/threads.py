@@ -27,7 +27,7 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 
 from blog import avatars, markup, pagecache, splice
 from blog.links import url_pattern
@@ -244,6 +244,8 @@ class Moments:
 
     def __init__(self, tz: datetime.tzinfo, words: Words) -> None:
         self.tz = tz
+        # What the moments' text depends on besides the moment.
+        self.locale = (get_language(), str(tz))
         self.template = words.when
         self.by_minute = not set("suU") & set(formats.get_format("TIME_FORMAT"))
         self.dates: dict[datetime.date, str] = {}
@@ -263,10 +265,32 @@ class Moments:
         return when.isoformat(timespec="seconds"), shown  # no microseconds: valid HTML
 
 
-def _item(
+@dataclass(frozen=True, slots=True)
+class Markup:
+    """A comment's markup but its face, which blog/avatars.py draws (the
+    face goes between `before_face` and `after_face`)."""
+
+    name: str
+    email: str
+    before_face: str = ""
+    after_face: str = ""
+    body: str = ""
+    deleted: bool = False
+
+
+# Each comment's Markup as this process last made it, keyed on everything it
+# is made from: its row, the post's author (the badge), the language and the
+# time zone. A thread rebuilt (after a new comment, a like, any change to the
+# site) formats only the comments that changed; the others cost a look-up.
+# Emptied when full.
+_markups: dict[tuple, Markup] = {}
+MARKUPS_KEPT = 2048
+
+
+def _markup(
     row: dict, post: Post, permalink: str, moments: Moments, words: Words
-) -> Item:
-    """An `Item` from a row of FIELDS: the comment's markup, ready to join."""
+) -> Markup:
+    """The Markup of a row of FIELDS."""
     name = row["user_name"]
     if row["user_id"]:
         # As django_comments' userinfo: the full name, else the name given,
@@ -278,15 +302,9 @@ def _item(
         )
     ref = str(row["pk"])  # a string: no number localisation
     if row.get("deleted_at"):
-        return Item(
-            row["pk"],
-            row["parent_id"],
-            row["level"],
-            name,
-            head=DELETED_HEAD.format(
-                ref=ref, text=escape(gettext("This comment was deleted by its author."))
-            ),
-            deleted=True,
+        text = escape(gettext("This comment was deleted by its author."))
+        return Markup(
+            name, "", before_face=DELETED_HEAD.format(ref=ref, text=text), deleted=True
         )
     safe_name = escape(name)
     # Imported comments may hold any URL; only web links become links.
@@ -299,27 +317,58 @@ def _item(
     iso, when = moments(row["submit_date"])
     # A registered commenter's face is their account's, as in bylines.
     email = (row["user__email"] if row["user_id"] else row["user_email"]) or ""
-    head = COMMENT_HEAD.format(
+    before_face, after_face = COMMENT_HEAD.format(
         ref=ref,
-        avatar=avatars.avatar(email, name),
+        avatar="\0",
         classes=" comment--by-author" if by_author else "",
         author=author,
         badge=BADGE.format(label=words.author) if by_author else "",
         permalink=permalink.format(ref),
         iso=iso,
         when=when,
-    )
+    ).split("\0")
     if row.get("edited_at"):
-        head += EDITED.format(label=escape(gettext("edited")))
+        after_face += EDITED.format(label=escape(gettext("edited")))
     html = markup.render_comment(row["comment"], row["markup"])
-    body = COMMENT_BODY.format(html=html)
+    return Markup(name, email, before_face, after_face, COMMENT_BODY.format(html=html))
+
+
+def _item(
+    row: dict,
+    post: Post,
+    permalink: str,
+    moments: Moments,
+    words: Words,
+    faces: dict[tuple[str, str], str],
+) -> Item:
+    """An `Item` from a row of FIELDS: the comment's markup, ready to join.
+    `faces`: the faces drawn for this thread, by address and name."""
+    key = (*(row[column] for column in FIELDS), post.author_id, moments.locale)
+    made = _markups.get(key)
+    if made is None:
+        made = _markup(row, post, permalink, moments, words)
+        if len(_markups) >= MARKUPS_KEPT:
+            _markups.clear()
+        _markups[key] = made
+    if made.deleted:
+        return Item(
+            row["pk"],
+            row["parent_id"],
+            row["level"],
+            made.name,
+            head=made.before_face,
+            deleted=True,
+        )
+    face = faces.get((made.email, made.name))
+    if face is None:
+        face = faces[made.email, made.name] = avatars.avatar(made.email, made.name)
     return Item(
         row["pk"],
         row["parent_id"],
         row["level"],
-        name,
-        head=head,
-        body=body,
+        made.name,
+        head=made.before_face + face + made.after_face,
+        body=made.body,
         user_id=row["user_id"],
         submitted=row["submit_date"],
     )
@@ -331,7 +380,10 @@ def arrange(rows: list[dict], threads: list[int], post: Post) -> list[Item]:
     permalink = url_pattern("comments:permalink", "comment_id")
     words = Words.current()
     moments = Moments(timezone.get_current_timezone(), words)
-    items = {row["pk"]: _item(row, post, permalink, moments, words) for row in rows}
+    faces: dict[tuple[str, str], str] = {}
+    items = {
+        row["pk"]: _item(row, post, permalink, moments, words, faces) for row in rows
+    }
     children: dict[int, list[Item]] = {}
     for item in items.values():
         if item.parent_id != item.pk and item.parent_id in items:

@@ -491,6 +491,27 @@ def test_reply_link_is_not_offered_at_the_maximum_depth(client):
     assert f'href="/comments/reply/{deepest.pk}/"' not in page
 
 
+def test_a_rebuilt_thread_shows_each_comment_as_it_is_now(client):
+    # Comments' markup is kept across rebuilds of the thread (comments.threads
+    # Markup): what it was made from changing must show.
+    post = make_post()
+    commenter = make_user(first_name="Ada")
+    first = make_comment(post=post, user=commenter, body="First.")
+    reply = make_comment(parent=first, user=post.author, body="Second.")
+    page = discussion_html(client.get(post.get_absolute_url()))
+    assert f'id="c{first.pk}-author">Ada<' in page
+    mine = page.split(f'id="c{reply.pk}"')[1].split("</footer>")[0]
+    assert "comment__badge" in mine
+
+    commenter.first_name = "Grace"
+    commenter.save()
+    post.author = make_user()
+    post.save()
+    page = discussion_html(client.get(post.get_absolute_url()))
+    assert f'id="c{first.pk}-author">Grace<' in page
+    assert "comment__badge" not in page
+
+
 def test_replies_are_nested_under_their_parent_in_reading_order(client):
     post = make_post()
     first = make_comment(post=post, body="first")
