@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.syndication.views import Feed
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -167,7 +167,8 @@ class PostFeed(Feed):
         return scope.feed_url
 
     def items(self, scope: FeedScope) -> QuerySet:
-        return scope.posts.for_listing().prefetch_related("categories")[:FEED_LENGTH]
+        also_in = Prefetch("categories", to_attr="other_categories")
+        return scope.posts.for_listing().prefetch_related(also_in)[:FEED_LENGTH]
 
     def item_title(self, post: Post) -> str:
         return post.title
@@ -198,8 +199,8 @@ class PostFeed(Feed):
     def item_categories(self, post: Post) -> list[str]:
         """The primary category first, then the others, then the tags."""
         names = [post.category.name] if post.category else []
-        names += [c.name for c in post.categories.all() if c.pk != post.category_id]
-        return names + [tag.name for tag in post.tags.all()]
+        names += [c.name for c in post.other_categories if c.pk != post.category_id]
+        return names + [tag.name for tag in post.listed_tags]
 
 
 class AtomPostFeed(PostFeed):

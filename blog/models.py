@@ -15,7 +15,17 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -289,6 +299,35 @@ class PostQuerySet(PublishedQuerySet):
         also_in = Post.categories.through.objects.filter(category_id__in=ids)
         return self.filter(Q(category__in=ids) | Q(pk__in=also_in.values("post_id")))
 
+    def published_in_category(
+        self,
+        category: Category,
+        by_id: dict[int, Category] | None = None,
+        most: int | None = None,
+    ) -> PostQuerySet:
+        """published().in_category(), found through the categories' own
+        indexes (for a category of a few posts on a big blog): the ids of
+        published posts filed there and of those also listed there, at most
+        `most` of each, one union, then each post by its id. An OR of the
+        two answered no index on PostgreSQL, which read every post."""
+        ids = category.descendant_ids(by_id)
+        published = Post.objects.published_by_other_index().order_by()
+        filed = published.filter(category__in=ids).values("pk")[:most]
+        also_in = (
+            Post.categories.through.objects.filter(
+                Exists(published.filter(pk=OuterRef("post_id"))),
+                category_id__in=ids,
+            )
+            .order_by()
+            .values("post_id")[:most]
+        )
+        return self.published_among(
+            Post.objects.order_by()
+            .filter(pk__in=filed)
+            .values("pk")
+            .union(Post.objects.order_by().filter(pk__in=also_in).values("pk"))
+        )
+
     def sticky_first(self) -> PostQuerySet:
         """Sticky posts first (newest first), then the rest, newest first.
 
@@ -305,10 +344,13 @@ class PostQuerySet(PublishedQuerySet):
     def for_listing(self) -> PostQuerySet:
         """What a list of summaries shows, fetched in a fixed number of
         queries, without the columns no list shows (the search vector, what
-        an import kept)."""
+        an import kept). Each post's tags are a list, `listed_tags`: kept
+        as `post.tags.all()`, Django builds a queryset of taggit's for each
+        post to hold them (0.13 ms a post, half the cost of the page's
+        queries)."""
         return (
             self.select_related("author", "category")
-            .prefetch_related("tags")
+            .prefetch_related(Prefetch("tags", to_attr="listed_tags"))
             .defer(*self.model.UNLISTED_FIELDS)
             .order_by("-published_at", "-pk")
         )
