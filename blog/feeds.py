@@ -8,6 +8,7 @@ header. Each feed answers conditional requests (ETag and Last-Modified, then
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -27,6 +28,11 @@ from blog.links import absolute
 from blog.models import Post, SiteIdentity, category_by_slug, display_name
 
 FEED_LENGTH = 20
+# A scope of no more posts than this (a category or tag of a few posts) is
+# read through its own index, as a listing of few posts is
+# (blog.views.ListingPaginator): walked from the newest post of the blog,
+# the publication index was read whole to find them.
+FEW = 500
 
 
 @dataclass
@@ -37,6 +43,9 @@ class FeedScope:
     description: str
     page_url: str
     posts: QuerySet = field(repr=False)
+    # The same posts through the scope's own index, looking no further than
+    # `most` of them (a function of `most`), for a category or a tag.
+    few: Callable[[int], QuerySet] | None = field(default=None, repr=False)
     feed_url: str = ""
     _state: dict | None = field(default=None, repr=False)
 
@@ -60,15 +69,21 @@ class FeedScope:
         return self._state
 
     def _read_state(self) -> dict:
+        posts = self.posts
+        if self.few is not None:
+            few = self.few(FEW + 1)
+            if few.order_by()[: FEW + 1].count() <= FEW:
+                posts = few
         shown = list(
-            self.posts.order_by("-published_at", "-pk").values_list(
+            posts.order_by("-published_at", "-pk").values_list(
                 "pk", "updated_at", "published_at"
             )[:FEED_LENGTH]
         )
-        ids = ",".join(str(pk) for pk, *_ in shown)
+        ids = [pk for pk, *_ in shown]
         return {
             "count": len(shown),
-            "posts": zlib.crc32(ids.encode()),
+            "ids": ids,
+            "posts": zlib.crc32(",".join(map(str, ids)).encode()),
             "changed": max((max(times) for _, *times in shown), default=None),
         }
 
@@ -91,6 +106,9 @@ def feed_scope(
             % {"name": category.name},
             page_url=category.get_absolute_url(),
             posts=posts.in_category(category, categories),
+            few=lambda most: Post.objects.published_in_category(
+                category, categories, most
+            ),
         )
     elif kind == "tag":
         tag = get_object_or_404(Tag, slug=slug)
@@ -99,6 +117,10 @@ def feed_scope(
             description=_("New posts tagged “%(name)s”.") % {"name": tag.name},
             page_url=reverse("blog:tag", args=[tag.slug]),
             posts=posts.filter(tags__in=[tag]),
+            # Joined from the tag's items, so a count stops after `most`.
+            few=lambda most: Post.objects.published_by_other_index().filter(
+                tags__in=[tag]
+            ),
         )
     elif kind == "author":
         author = get_object_or_404(get_user_model(), username=username, is_active=True)
@@ -167,8 +189,10 @@ class PostFeed(Feed):
         return scope.feed_url
 
     def items(self, scope: FeedScope) -> QuerySet:
+        """The posts the state found, by id."""
         also_in = Prefetch("categories", to_attr="other_categories")
-        return scope.posts.for_listing().prefetch_related(also_in)[:FEED_LENGTH]
+        posts = Post.objects.published_among(scope.state()["ids"])
+        return posts.for_listing().prefetch_related(also_in)
 
     def item_title(self, post: Post) -> str:
         return post.title
