@@ -234,15 +234,9 @@ def python_snippet(text: str, words: list[str]) -> SafeString:
     first = next((i for i, token in enumerate(tokens) if pattern.search(token)), 0)
     start = max(0, first - SNIPPET_WORDS // 3)
     window = " ".join(tokens[start : start + SNIPPET_WORDS])
-    marked, end = [], 0
-    for match in pattern.finditer(window):
-        marked += [escape(window[end : match.start()]), "<mark>"]
-        marked += [escape(match.group()), "</mark>"]
-        end = match.end()
-    marked.append(escape(window[end:]))
     prefix = "… " if start > 0 else ""
     suffix = " …" if start + SNIPPET_WORDS < len(tokens) else ""
-    return mark_safe(prefix + "".join(marked) + suffix)  # every piece escaped
+    return marked(window, pattern, prefix, suffix)
 
 
 def characters_snippet(text: str, pattern: re.Pattern) -> SafeString:
@@ -252,12 +246,18 @@ def characters_snippet(text: str, pattern: re.Pattern) -> SafeString:
     first = pattern.search(text)
     start = max(0, first.start() - SNIPPET_CHARS // 3) if first else 0
     window = text[start : start + SNIPPET_CHARS]
-    marked, end = [], 0
-    for match in pattern.finditer(window):
-        marked += [escape(window[end : match.start()]), "<mark>"]
-        marked += [escape(match.group()), "</mark>"]
-        end = match.end()
-    marked.append(escape(window[end:]))
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + SNIPPET_CHARS < len(text) else ""
-    return mark_safe(prefix + "".join(marked) + suffix)  # every piece escaped
+    return marked(window, pattern, prefix, suffix)
+
+
+def marked(window: str, pattern: re.Pattern, prefix: str, suffix: str) -> SafeString:
+    """`window` escaped, each match of `pattern` in <mark>, between `prefix`
+    and `suffix` (ellipses: safe as they are)."""
+    pieces, end = [], 0
+    for match in pattern.finditer(window):
+        pieces += [escape(window[end : match.start()]), "<mark>"]
+        pieces += [escape(match.group()), "</mark>"]
+        end = match.end()
+    pieces.append(escape(window[end:]))
+    return mark_safe(prefix + "".join(pieces) + suffix)  # every piece escaped

@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, Max, Q, Value, When, Window
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
@@ -316,6 +316,14 @@ def _liked_from(network: str, post: Post | Page) -> bool:
 INTENTS = {"like": True, "unlike": False}
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """fetch() from static/js/likes.js asks for JSON; a plain form, a page."""
+    return (
+        request.get_preferred_type(["text/html", "application/json"])
+        == "application/json"
+    )
+
+
 @require_POST
 def like_post(request: HttpRequest, pk: int) -> HttpResponse:
     """A post's Like button: a plain form post, or fetch() asking for JSON."""
@@ -329,10 +337,7 @@ def like_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def like(request: HttpRequest, post: Post | Page) -> HttpResponse:
-    wants_json = (
-        request.get_preferred_type(["text/html", "application/json"])
-        == "application/json"
-    )
+    wants_json = _wants_json(request)
     if over_rate_limit(request):
         message = gettext(TOO_MANY_LIKES)
         if wants_json:
@@ -394,7 +399,7 @@ class CommentLike:
             "Liked by %(count)s person", "Liked by %(count)s people", self.count
         ) % {"count": number_format(self.count, force_grouping=True)}
 
-    # Ready-made attribute values: the thread template has no tags per comment.
+    # Ready-made attribute values for the thread's markup (comments/threads.py).
     @property
     def pressed(self) -> str:
         return "true" if self.liked else "false"
@@ -473,10 +478,7 @@ def like_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
     )
     model = TARGET_MODELS[comment.content_type.model]
     get_object_or_404(model.objects.published(), pk=comment.object_pk)
-    wants_json = (
-        request.get_preferred_type(["text/html", "application/json"])
-        == "application/json"
-    )
+    wants_json = _wants_json(request)
     back = reverse("comments:permalink", args=[comment.pk])
 
     def refused(message: str, status: int) -> HttpResponse:
@@ -501,10 +503,3 @@ def like_comment(request: HttpRequest, comment_id: int) -> HttpResponse:
         return JsonResponse({**data, "message": message})
     messages.success(request, message)
     return redirect(back)
-
-
-app_name = "likes"
-urlpatterns = [
-    path("posts/<int:pk>/like/", like_post, name="like_post"),
-    path("comments/<int:comment_id>/like/", like_comment, name="like_comment"),
-]

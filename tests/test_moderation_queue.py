@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.messages import get_messages
 from django.test import Client
 
 from comments.models import Ban, Comment, ModerationLog
@@ -349,7 +350,7 @@ def row(client, comment, action: str, back: str = f"{QUEUE}?state=held"):
 
 
 def messages_of(response) -> list[str]:
-    return [str(message) for message in response.wsgi_request._messages]
+    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def test_each_row_has_the_buttons_its_state_allows(admin_client):

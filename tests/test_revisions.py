@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -181,7 +182,7 @@ def test_restoring_a_revision_gives_the_old_text_back_as_a_new_revision(
     assert newest.user == author
     assert replaced.body == "New body"  # the text it replaced stays
     assert oldest == old
-    messages = [str(m) for m in response.wsgi_request._messages]
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert any("Restored" in message for message in messages)
 
 

@@ -23,9 +23,6 @@ def normalized(email: str) -> str:
 
 
 class SubscriberQuerySet(models.QuerySet):
-    def for_email(self, email: str) -> SubscriberQuerySet:
-        return self.filter(email=normalized(email))
-
     def receiving(self, post: Post) -> SubscriberQuerySet:
         """Confirmed subscribers who get `post`: those of every post, and
         those of one of its categories or of a category above one."""
