@@ -7,17 +7,11 @@ cache call. This connection class (settings.CACHES, CONNECTION_POOL_KWARGS)
 is a circuit breaker shared by every connection of the process: once a
 connection fails, every connection refuses at once for `RETRY_AFTER` seconds,
 then one call tries again.
-
-`Client` works around django-redis 7.0's `touch()`, which lets connection
-errors through where every other call turns them into the
-ConnectionInterrupted that IGNORE_EXCEPTIONS catches.
 """
 
 import logging
 import time
 
-from django_redis.client import DefaultClient
-from django_redis.exceptions import ConnectionInterrupted
 from redis.connection import Connection
 from redis.exceptions import ConnectionError, TimeoutError
 
@@ -65,11 +59,3 @@ class CircuitBreakerConnection(Connection):
         except _FAILURES as error:
             self.trip(error)
             raise
-
-
-class Client(DefaultClient):
-    def touch(self, *args, **kwargs):
-        try:
-            return super().touch(*args, **kwargs)
-        except _FAILURES as error:
-            raise ConnectionInterrupted(connection=None) from error

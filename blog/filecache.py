@@ -17,12 +17,19 @@ file. Renamed over a file, a new file is written to disk first on ext4 (its
 waiting for every entry that changes (a content version bumped, a rate
 limit counted), against 0.03 ms renamed to a free name. So the old file is
 removed first: a reader in between (while the new one is written) finds no
-entry, a miss, as it would a moment earlier or after an expiry. Everything
-else (the file format, expiry, `add`, `touch`) is Django's.
+entry, a miss, as it would a moment earlier or after an expiry.
+
+Django's incr() writes the new value with the default timeout (300 s): a
+content version that should never expire, or a rate limit's hour, went
+after five minutes. Here incr() keeps the entry's expiry, as Redis and
+Django's memory cache do. Everything else (the file format, `add`, `touch`)
+is Django's.
 """
 
 import contextlib
 import os
+import pickle
+import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
@@ -56,3 +63,18 @@ class FileCache(FileBasedCache):
         with contextlib.suppress(FileNotFoundError):
             os.remove(self._key_to_file(key, version))
         super().set(key, value, timeout, version)
+
+    def incr(self, key, delta=1, version=None):
+        value = self.get(key, self._missing_key, version)
+        try:
+            with open(self._key_to_file(key, version), "rb") as f:
+                # The expiry (a time, or None for never) is what Django's
+                # file format holds first, as its _is_expired() reads it.
+                expiry = pickle.load(f)
+        except (FileNotFoundError, EOFError):
+            value = self._missing_key
+        if value is self._missing_key:
+            raise ValueError(f"Key '{key}' not found")
+        timeout = None if expiry is None else expiry - time.time()
+        self.set(key, value + delta, timeout, version)
+        return value + delta

@@ -188,10 +188,6 @@ def _bump(scopes: Iterable[str]) -> None:
         key = VERSION_PREFIX + scope
         try:
             landed = cache.incr(key) is not None  # django-redis: None when down
-            if landed:
-                # Django's FileBasedCache.incr() stores the new value with
-                # the default timeout; a version must outlive its pages.
-                cache.touch(key, None)
         except ValueError:  # not there: any fresh value is past the old ones
             cache.set(key, time.time_ns(), timeout=None)
             landed = True

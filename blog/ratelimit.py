@@ -65,14 +65,11 @@ def within_limit(
 
 
 def _increment(key: str, lifetime: int) -> int | None:
-    """The slice's count with this action, or None if the cache did not answer."""
+    """The slice's count with this action, or None if the cache did not answer
+    (django-redis with IGNORE_EXCEPTIONS: Redis is away)."""
     cache.add(key, 0, timeout=lifetime)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # expired between add() and incr()
         cache.set(key, 1, timeout=lifetime)
-        count = 1
-    if count is None:  # django-redis with IGNORE_EXCEPTIONS: Redis is away
-        return None
-    cache.touch(key, lifetime)  # the file cache's incr() resets the timeout
-    return count
+        return 1

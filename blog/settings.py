@@ -161,7 +161,6 @@ def redis_cache(url: str, timeout: float = 0.5) -> dict:
         "LOCATION": url,
         "KEY_PREFIX": "inkwell",
         "OPTIONS": {
-            "CLIENT_CLASS": "blog.cache.Client",
             "IGNORE_EXCEPTIONS": True,
             "SOCKET_CONNECT_TIMEOUT": timeout,
             "SOCKET_TIMEOUT": timeout,

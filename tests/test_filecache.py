@@ -1,10 +1,15 @@
 """The cache on one machine (blog/filecache.py): Django's file cache, its
 folder listed once every CULL_EVERY writes, still bounded past MAX_ENTRIES,
-an entry replaced without renaming a file over another."""
+an entry replaced without renaming a file over another, a count's expiry
+kept when it is incremented."""
 
 import os
+import time
 from unittest import mock
 
+import pytest
+
+from blog import ratelimit
 from blog.filecache import FileCache
 
 
@@ -65,3 +70,45 @@ def test_an_entry_is_replaced_without_renaming_a_file_over_its_file(
     assert over_a_file == [False, False]
     assert cache.get("count") == 3
     assert len(list(tmp_path.iterdir())) == 1  # no temporary file left
+
+
+def later(seconds: float):
+    return mock.patch("time.time", return_value=time.time() + seconds)
+
+
+def test_an_incremented_entry_keeps_its_expiry(tmp_path):
+    """Django's incr() wrote the count back with the default timeout."""
+    cache = file_cache(tmp_path, 10_000)
+    cache.set("forever", 1, timeout=None)
+    cache.set("an-hour", 1, timeout=3600)
+    cache.set("a-minute", 1, timeout=60)
+    for key in ("forever", "an-hour", "a-minute"):
+        assert cache.incr(key) == 2
+    assert cache.decr("an-hour") == 1
+    with later(400):  # past the default timeout, 300 s
+        assert cache.get_many(["forever", "an-hour", "a-minute"]) == {
+            "forever": 2,
+            "an-hour": 1,
+        }
+    with later(3601):
+        assert cache.get("forever") == 2
+        assert cache.get("an-hour") is None
+
+
+def test_a_missing_or_expired_entry_cannot_be_incremented(tmp_path):
+    cache = file_cache(tmp_path, 10_000)
+    cache.set("a-minute", 1, timeout=60)
+    with pytest.raises(ValueError):
+        cache.incr("never-set")
+    with later(61), pytest.raises(ValueError):
+        cache.incr("a-minute")
+
+
+def test_on_the_file_cache_a_rate_limit_holds_for_its_whole_window(settings, tmp_path):
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "blog.filecache.FileCache", "LOCATION": str(tmp_path)},
+    }
+    assert ratelimit.within_limit("test", "192.0.2.1", 1, 3600)
+    with later(400):
+        assert not ratelimit.within_limit("test", "192.0.2.1", 1, 3600)

@@ -147,6 +147,23 @@ def test_signed_in_likers_and_authors_have_faces(client):
     assert avatars.identicon_url(author.email, "Ada Lovelace") in byline
 
 
+@pytest.mark.parametrize(
+    ("fields", "name"),
+    [({"first_name": "Ada", "last_name": "Lovelace"}, "Ada Lovelace"), ({}, "ada")],
+)
+def test_an_author_is_called_by_their_full_name_else_their_username(
+    client, fields, name
+):
+    post = make_post(author=make_user(username="ada", **fields))
+    page = client.get(post.get_absolute_url()).content.decode()
+    byline = page.split('class="post-meta"')[1].split("</p>")[0]
+    assert f'<a href="/author/ada/">{name}</a>' in byline
+    assert f'rel="author">{name}</a>' in page  # the author box
+    listing = client.get("/author/ada/").content.decode()
+    assert f"<h1>Posts by {name}</h1>" in listing
+    assert f"<title>Posts by {name} · " in listing
+
+
 GRAVATAR = "https://secure.gravatar.com"
 
 

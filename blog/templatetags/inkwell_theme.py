@@ -1,6 +1,6 @@
-"""Template helpers of the theme: faces (blog/avatars.py), pictures in
-several sizes (blog/pictures.py), reading time and the table of contents
-(blog/reading.py)."""
+"""Template helpers of the theme: what a person is called (blog.models.display_name),
+faces (blog/avatars.py), pictures in several sizes (blog/pictures.py), reading
+time and the table of contents (blog/reading.py)."""
 
 import datetime
 
@@ -11,6 +11,8 @@ from blog import avatars, pictures, reading
 from blog.models import display_name
 
 register = template.Library()
+
+register.filter("display_name", display_name)
 
 
 @register.simple_tag
