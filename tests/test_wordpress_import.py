@@ -167,6 +167,30 @@ def test_second_import_creates_nothing_and_updates_an_edited_title(tmp_path):
     assert rows["menu items"] == ["0", "0", "70", "0"]
 
 
+def test_a_second_import_gives_a_post_exactly_its_new_tags_and_categories(export):
+    run_import(export(wxr(item_xml())))
+    django = (
+        '<category domain="post_tag" nicename="django"><![CDATA[Django]]></category>'
+    )
+    health = (
+        '<category domain="category" nicename="health"><![CDATA[Health]]></category>'
+    )
+    spine = '<category domain="post_tag" nicename="spine"><![CDATA[Spine]]></category>'
+    retagged = wxr(item_xml(extra=health + spine)).replace(django, "")
+
+    def posts_row(report: str) -> list[str]:
+        return next(r for r in report.splitlines() if r.startswith("posts")).split()
+
+    report = run_import(export(retagged, "retagged.xml"))
+    assert posts_row(report)[1:] == ["0", "1", "0", "0"]  # updated
+    post = Post.objects.get()
+    assert [tag.slug for tag in post.tags.all()] == ["spine"]
+    assert post.category.slug == "news"
+    assert [category.slug for category in post.categories.all()] == ["health"]
+    report = run_import(export(retagged, "again.xml"))
+    assert posts_row(report)[1:] == ["0", "0", "1", "0"]  # unchanged
+
+
 # Small hand-made exports -------------------------------------------------------
 
 

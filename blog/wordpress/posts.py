@@ -26,7 +26,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.redirects.models import Redirect
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.dispatch import Signal
 from django.urls import Resolver404, resolve
 from django.utils import timezone
@@ -981,7 +981,22 @@ class WordPressImport:
         Post.objects.bulk_create(new_posts)
         Post.objects.bulk_update(changed_posts, [*fields, "updated_at"])
         new_ids = {p.pk for p in new_posts}
-        retagged = self._set_tags(plans, new_ids) | self._set_categories(plans, new_ids)
+        retagged = _set_links(
+            plans,
+            new_ids,
+            TaggedItem,
+            "object_id",
+            "tag_id",
+            "tag_ids",
+            content_type=self.post_type,
+        ) | _set_links(  # WordPress's second and later categories
+            plans,
+            new_ids,
+            Post.categories.through,
+            "post_id",
+            "category_id",
+            "category_ids",
+        )
         changed = {p.pk for p in changed_posts} | retagged
         for plan in plans:
             if plan.item.wp_id in existing:
@@ -1280,57 +1295,6 @@ class WordPressImport:
         self.used_slugs.add(candidate)
         return candidate
 
-    def _set_tags(self, plans: list[Plan], new_ids: set[int]) -> set[int]:
-        """Give each post exactly its tags; return the existing posts retagged."""
-        old_ids = [plan.post.pk for plan in plans if plan.post.pk not in new_ids]
-        current: dict[int, dict[int, int]] = defaultdict(dict)
-        rows = TaggedItem.objects.filter(
-            content_type=self.post_type, object_id__in=old_ids
-        ).values_list("pk", "object_id", "tag_id")
-        for pk, object_id, tag_id in rows:
-            current[object_id][tag_id] = pk
-        to_add, to_remove, retagged = [], [], set()
-        for plan in plans:
-            post, tag_ids = plan.post, plan.tag_ids
-            have = current.get(post.pk, {})
-            missing = [t for t in tag_ids if t not in have]
-            extra = [pk for t, pk in have.items() if t not in tag_ids]
-            to_add += [
-                TaggedItem(content_type=self.post_type, object_id=post.pk, tag_id=t)
-                for t in missing
-            ]
-            to_remove += extra
-            if (missing or extra) and post.pk not in new_ids:
-                retagged.add(post.pk)
-        TaggedItem.objects.bulk_create(to_add)
-        TaggedItem.objects.filter(pk__in=to_remove).delete()
-        return retagged
-
-    def _set_categories(self, plans: list[Plan], new_ids: set[int]) -> set[int]:
-        """Give each post exactly its other categories (WordPress's second and
-        later ones); return the existing posts whose categories changed."""
-        Through = Post.categories.through
-        old_ids = [plan.post.pk for plan in plans if plan.post.pk not in new_ids]
-        current: dict[int, dict[int, int]] = defaultdict(dict)
-        rows = Through.objects.filter(post_id__in=old_ids).values_list(
-            "pk", "post_id", "category_id"
-        )
-        for pk, post_id, category_id in rows:
-            current[post_id][category_id] = pk
-        to_add, to_remove, changed = [], [], set()
-        for plan in plans:
-            post, wanted = plan.post, plan.category_ids
-            have = current.get(post.pk, {})
-            missing = [c for c in wanted if c not in have]
-            extra = [pk for c, pk in have.items() if c not in wanted]
-            to_add += [Through(post_id=post.pk, category_id=c) for c in missing]
-            to_remove += extra
-            if (missing or extra) and post.pk not in new_ids:
-                changed.add(post.pk)
-        Through.objects.bulk_create(to_add)
-        Through.objects.filter(pk__in=to_remove).delete()
-        return changed
-
     def _record_redirects(self, plans: list[Plan], moved: dict[str, Post]) -> None:
         """From the post's old permalink, its `?p=ID` and its former slugs
         (`_wp_old_slug`, which WordPress redirects) to where it is now."""
@@ -1394,3 +1358,38 @@ class WordPressImport:
                     gettext("comments skipped: the comments app is not installed"),
                     plain(item.title) or f"#{item.wp_id}",
                 )
+
+
+def _set_links(
+    plans: list[Plan],
+    new_ids: set[int],
+    through: type[models.Model],
+    post_column: str,
+    other_column: str,
+    wanted: str,
+    **fixed,
+) -> set[int]:
+    """Give each post exactly the rows of `through` (its tags, its other
+    categories) that its plan's `wanted` ids name; return the existing posts
+    whose rows changed."""
+    old_ids = [plan.post.pk for plan in plans if plan.post.pk not in new_ids]
+    current: dict[int, dict[int, int]] = defaultdict(dict)
+    rows = through.objects.filter(**fixed, **{f"{post_column}__in": old_ids})
+    for pk, post_id, other_id in rows.values_list("pk", post_column, other_column):
+        current[post_id][other_id] = pk
+    to_add, to_remove, changed = [], [], set()
+    for plan in plans:
+        post, ids = plan.post, getattr(plan, wanted)
+        have = current.get(post.pk, {})
+        missing = [other for other in ids if other not in have]
+        extra = [pk for other, pk in have.items() if other not in ids]
+        to_add += [
+            through(**fixed, **{post_column: post.pk, other_column: other})
+            for other in missing
+        ]
+        to_remove += extra
+        if (missing or extra) and post.pk not in new_ids:
+            changed.add(post.pk)
+    through.objects.bulk_create(to_add)
+    through.objects.filter(pk__in=to_remove).delete()
+    return changed
