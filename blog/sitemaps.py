@@ -73,6 +73,16 @@ class SiteUrlSitemap(Sitemap):
     def get_domain(self, site=None) -> str:
         return urlsplit(settings.SITE_URL).netloc
 
+    def entries(self, page) -> list[str]:
+        """The <url> elements of page `page` of the section (EmptyPage or
+        PageNotAnInteger past its end), from Django's get_urls()."""
+        entries = []
+        for url in self.get_urls(page=page):
+            lastmod = url["lastmod"]
+            when = f"<lastmod>{lastmod_date(lastmod)}</lastmod>" if lastmod else ""
+            entries.append(f"  <url><loc>{escape(url['location'])}</loc>{when}</url>\n")
+        return entries
+
 
 def latest_change(published: QuerySet):
     """The newest lastmod of a section, in one query: that of the item last
@@ -100,18 +110,20 @@ class PostSitemap(SiteUrlSitemap):
         )
 
     def location(self, post) -> str:
+        return self._location(post.slug, timezone.localtime(post.published_at), {})
+
+    def _location(self, slug: str, when: datetime.datetime, months: dict) -> str:
         """What post.get_absolute_url() says, with one reverse() per month
         of the page (2,000 of them were a quarter of its time)."""
-        when = timezone.localtime(post.published_at)
-        month = self._months.get((when.year, when.month))
+        month = months.get((when.year, when.month))
         if month is None:
             month = reverse(
                 "blog:post",
                 kwargs={"year": when.year, "month": f"{when.month:02d}", "slug": "s"},
             ).removesuffix("s/")
-            self._months[when.year, when.month] = month
+            months[when.year, when.month] = month
         # As reverse() escapes a slug (any alphabet) into a path.
-        return f"{month}{quote(post.slug, safe=RFC3986_SUBDELIMS + '/~:@')}/"
+        return f"{month}{quote(slug, safe=RFC3986_SUBDELIMS + '/~:@')}/"
 
     def lastmod(self, post):
         return max(post.updated_at, post.published_at)
@@ -119,9 +131,28 @@ class PostSitemap(SiteUrlSitemap):
     def get_latest_lastmod(self):
         return latest_change(self.items())
 
-    def get_urls(self, *args, **kwargs) -> list[dict]:
-        self._months = {}
-        return super().get_urls(*args, **kwargs)
+    def entries(self, page) -> list[str]:
+        """What get_urls() gives, written straight from the rows: through
+        Django's Sitemap, each address cost four dynamic look-ups, a dict
+        and two time zone conversions (13.7 µs of 2,000 a page)."""
+        rows = self.paginator.page(page).object_list
+        zone = timezone.get_current_timezone()
+        start = f"{self.get_protocol()}://{self.get_domain()}"
+        months: dict = {}
+        entries = []
+        latest = None
+        for slug, published_at, updated_at in rows:
+            lastmod = max(updated_at, published_at)
+            if latest is None or lastmod > latest:
+                latest = lastmod
+            location = self._location(slug, published_at.astimezone(zone), months)
+            day = lastmod.astimezone(zone).strftime("%Y-%m-%d")
+            entries.append(
+                f"  <url><loc>{escape(start + location)}</loc>"
+                f"<lastmod>{day}</lastmod></url>\n"
+            )
+        self.latest_lastmod = latest
+        return entries
 
 
 class PageSitemap(SiteUrlSitemap):
@@ -206,14 +237,9 @@ def section(request: HttpRequest, section: str) -> HttpResponse:
         raise Http404(f"No sitemap available for section: {section!r}")
     site = sitemaps[section]()
     try:
-        urls = site.get_urls(page=request.GET.get("p", 1))
+        entries = site.entries(request.GET.get("p", 1))
     except (EmptyPage, PageNotAnInteger):
         raise Http404("No such page of the sitemap.") from None
-    entries = []
-    for url in urls:
-        lastmod = url["lastmod"]
-        when = f"<lastmod>{lastmod_date(lastmod)}</lastmod>" if lastmod else ""
-        entries.append(f"  <url><loc>{escape(url['location'])}</loc>{when}</url>\n")
     response = HttpResponse(
         URLSET.format("".join(entries)), content_type="application/xml"
     )
