@@ -31,8 +31,10 @@ FEED_LENGTH = 20
 # A scope of no more posts than this (a category or tag of a few posts) is
 # read through its own index, as a listing of few posts is
 # (blog.views.ListingPaginator): walked from the newest post of the blog,
-# the publication index was read whole to find them.
-FEW = 500
+# the publication index was read whole to find them. Fewer than a listing
+# counts: asking whether a category of 5,000 holds more than 500 cost its
+# cold feed 3 ms (of 16), more than 100 0.6 ms.
+FEW = 100
 
 
 @dataclass
