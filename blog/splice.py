@@ -32,8 +32,8 @@ from contextvars import ContextVar
 from django.utils.safestring import SafeString, mark_safe
 
 _TOKEN = secrets.token_hex(8)
-_MARKER = re.compile(rb"<!--" + _TOKEN.encode() + rb":(\d+)-->")
 _TOKEN_BYTES = _TOKEN.encode()
+_MARKER = re.compile(rb"<!--" + _TOKEN_BYTES + rb":(\d+)-->")
 _numbers = itertools.count()
 _pending: ContextVar[dict[bytes, bytes] | None] = ContextVar(
     "inkwell_spliced_html", default=None
@@ -46,9 +46,9 @@ def deferred(html: str | bytes) -> SafeString:
     pending = _pending.get()
     if pending is None or not html:
         return mark_safe(html.decode() if isinstance(html, bytes) else html)
-    number = str(next(_numbers)).encode()
-    pending[number] = html if isinstance(html, bytes) else html.encode()
-    return mark_safe(f"<!--{_TOKEN}:{number.decode()}-->")
+    number = next(_numbers)
+    pending[b"%d" % number] = html if isinstance(html, bytes) else html.encode()
+    return mark_safe(f"<!--{_TOKEN}:{number}-->")
 
 
 class SpliceMiddleware:
