@@ -31,3 +31,12 @@ errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus "%(f)s" "%(a)s"'
 # X-Forwarded-Proto is trusted from these addresses only (the proxy in front).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def post_worker_init(worker):
+    """Each worker's loop runs with room on the frame stack (blog/framestack.py):
+    otherwise CPython 3.11 maps and unmaps memory a hundred times a page."""
+    from blog.framestack import with_room
+
+    run = worker.run
+    worker.run = lambda: with_room(run)
