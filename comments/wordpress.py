@@ -23,7 +23,7 @@ from django_comments_xtd.models import XtdComment, max_thread_level_for_content_
 from blog.models import Page, Post
 from blog.wordpress.content import plain
 from blog.wordpress.export import comment_element
-from blog.wordpress.posts import gmt_datetime, local_datetime
+from blog.wordpress.posts import wordpress_date
 from blog.wordpress.wxr import Item, WPComment
 from comments import spamfilter
 from comments.models import Comment
@@ -213,7 +213,7 @@ def _comment_values(
             ),
             label,
         )
-    submit_date = gmt_datetime(wp.date_gmt) or local_datetime(wp.date)
+    submit_date = wordpress_date(wp.date_gmt, wp.date)
     if submit_date is None and known is not None:
         submit_date = known["submit_date"]
     if submit_date is None:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.redirects.models import Redirect
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from taggit.models import Tag
@@ -31,27 +30,20 @@ from blog.models import Category, Menu, MenuItem, Page, Post, address_taken
 from blog.redirects import normalise_path
 from blog.wordpress.content import convert_content, plain
 from blog.wordpress.posts import (
+    SKIPPED_STATUSES,
+    STATUSES,
     _path,
-    _rfc822,
     clean_slug,
-    gmt_datetime,
-    local_datetime,
     posts_written,
     record_redirects,
+    redirect_old,
+    wordpress_date,
 )
 from blog.wordpress.wxr import Item, as_int
 
 if TYPE_CHECKING:
     from blog.wordpress.posts import Scan, WordPressImport
 
-SKIPPED_STATUSES = {"trash", "auto-draft", "inherit"}
-STATUSES = {
-    "publish": Page.Status.PUBLISHED,
-    "future": Page.Status.PUBLISHED,  # a publish time ahead: scheduled
-    "private": Page.Status.PRIVATE,
-    "draft": Page.Status.DRAFT,
-    "pending": Page.Status.DRAFT,
-}
 FRONT_PAGE_NOTE = gettext_noop(
     "WordPress's “static front page” and “posts page” (Settings › Reading) are "
     "not in the export: the home page lists the posts; link a page from the "
@@ -74,7 +66,6 @@ def write_pages(run: WordPressImport, items: list[Item], scan: Scan) -> dict[int
     pages: dict[int, Page] = {}
     written: list[tuple[Item, Page]] = []
     redirects: dict[str, str] = {}
-    limit = Redirect._meta.get_field("old_path").max_length
     for item in _parents_first(run, wanted):
         page = existing.get(item.wp_id) or Page(wordpress_id=item.wp_id)
         created = page.pk is None
@@ -95,20 +86,9 @@ def write_pages(run: WordPressImport, items: list[Item], scan: Scan) -> dict[int
         url = page.get_absolute_url()
         redirects[f"/?page_id={item.wp_id}"] = url
         old = normalise_path(_path(item.link)) if item.link else "/"
-        if len(old) > limit:
-            run.report.count("redirects", "skipped")
-            run.report.note(
-                gettext("old addresses longer than %(limit)s characters not redirected")
-                % {"limit": limit},
-                old,
-            )
-        elif old not in {"/", normalise_path(url)} and not address_taken(old):
-            # (An address another route answers never reaches a redirect.)
-            redirects[old] = url
-    created, updated, unchanged = record_redirects(redirects)
-    run.report.count("redirects", "created", created)
-    run.report.count("redirects", "updated", updated)
-    run.report.count("redirects", "unchanged", unchanged)
+        # (An address another route answers never reaches a redirect.)
+        redirect_old(run.report, redirects, old, normalise_path(url), address_taken)
+    record_redirects(redirects, run.report)
     if written:
         posts_written.send(
             sender=type(run),
@@ -200,11 +180,7 @@ def _page_values(run: WordPressImport, item: Item, scan: Scan) -> dict:
             ),
             label,
         )
-    published_at = (
-        gmt_datetime(item.date_gmt)
-        or local_datetime(item.date)
-        or _rfc822(item.pub_date)
-    )
+    published_at = wordpress_date(item.date_gmt, item.date, item.pub_date)
     if published_at is None and status != Page.Status.DRAFT:
         published_at = timezone.now()
         run.report.note(

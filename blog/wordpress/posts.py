@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import email.utils
+import itertools
 import posixpath
 import re
 import zipfile
 import zoneinfo
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -61,6 +62,20 @@ from blog.wordpress.wxr import (
 
 BATCH_SIZE = 500
 EXAMPLES_PER_NOTE = 5
+# The kinds of things counted, in the order the report shows them.
+KINDS = (
+    "authors", "categories", "tags", "posts", "pages", "comments", "redirects",
+    "menus", "menu items", "media files",
+)  # fmt: skip
+# WordPress's post statuses (for posts and pages alike); the others: skipped.
+STATUSES = {
+    "publish": Post.Status.PUBLISHED,
+    "future": Post.Status.PUBLISHED,  # a publish time ahead: scheduled
+    "private": Post.Status.PRIVATE,
+    "draft": Post.Status.DRAFT,
+    "pending": Post.Status.DRAFT,
+}
+SKIPPED_STATUSES = {"trash", "auto-draft", "inherit"}
 
 
 class Report:
@@ -81,32 +96,16 @@ class Report:
         if example and len(self.notes[reason]) < EXAMPLES_PER_NOTE:
             self.notes[reason].append(example)
 
-    def kinds(self) -> list[str]:
-        """The kinds of things counted, in the order the report shows them."""
-        kinds = [
-            "authors",
-            "categories",
-            "tags",
-            "posts",
-            "pages",
-            "comments",
-            "redirects",
-            "menus",
-            "menu items",
-            "media files",
-        ]
-        return kinds + sorted(set(self.counts) - set(kinds))
+    def rows(self) -> list[tuple[str, list[int]]]:
+        """Each kind counted (`KINDS` first) with its number per column."""
+        kinds = [*KINDS, *sorted(set(self.counts) - set(KINDS))]
+        return [(k, [self.counts[k][c] for c in self.COLUMNS]) for k in kinds]
 
     def as_dict(self) -> dict:
-        """The report as JSON can hold it (the admin keeps it with the import):
-        `counts`, rows of a kind and its number per column, and `notes`,
-        each reason with its number and up to five examples."""
+        """The report as JSON holds it (the admin keeps it with the import)."""
         return {
             "columns": list(self.COLUMNS),
-            "counts": [
-                [kind, [self.counts.get(kind, Counter())[c] for c in self.COLUMNS]]
-                for kind in self.kinds()
-            ],
+            "counts": [[kind, numbers] for kind, numbers in self.rows()],
             "notes": [
                 [reason, number, self.notes.get(reason, [])]
                 for reason, number in sorted(self.note_counts.items())
@@ -115,19 +114,13 @@ class Report:
 
     def lines(self) -> list[str]:
         rows = [f"{'':14}" + "".join(f"{column:>11}" for column in self.COLUMNS)]
-        for kind in self.kinds():
-            counts = self.counts.get(kind, Counter())
-            rows.append(
-                f"{kind:14}" + "".join(f"{counts[c]:>11}" for c in self.COLUMNS)
-            )
+        for kind, numbers in self.rows():
+            rows.append(f"{kind:14}" + "".join(f"{n:>11}" for n in numbers))
         if self.note_counts:
-            rows.append("")
-            rows.append("Skipped or changed, and why:")
-            for reason, number in sorted(self.note_counts.items()):
+            rows += ["", "Skipped or changed, and why:"]
+            for reason, number, examples in self.as_dict()["notes"]:
                 rows.append(f"  {number:>6}  {reason}")
-                examples = self.notes.get(reason, [])
-                for example in examples:
-                    rows.append(f"          - {example}")
+                rows += [f"          - {example}" for example in examples]
                 if number > len(examples) > 0:
                     rows.append(f"          … and {number - len(examples)} more")
         return rows
@@ -137,72 +130,56 @@ LOGIN_INVALID = re.compile(r"[^\w .@+-]")
 
 
 def clean_login(login: str) -> str:
-    """A login as WordPress's importer reads it (`sanitize_user(..., strict)`).
-
-    Exports contain strays such as `>themereviewteam`: WordPress strips what a
-    login cannot hold and finds the author; so do we.
-    """
+    """A login as WordPress's importer reads it (`sanitize_user(..., strict)`):
+    strays such as `>themereviewteam` stripped."""
     return LOGIN_INVALID.sub("", strip_tags(login or "")).strip()
 
 
-def gmt_datetime(value: str) -> datetime.datetime | None:
-    if not value or value.startswith("0000-00-00"):
-        return None
+def wordpress_date(gmt: str, local: str = "", rfc822: str = ""):
+    """The first valid of a WordPress GMT date, its local date (the site's
+    time zone) and an RFC 822 date (`pubDate`), else None."""
+    for value, zone in (
+        (gmt, datetime.UTC),
+        (local, zoneinfo.ZoneInfo(settings.TIME_ZONE)),
+    ):
+        if value and not value.startswith("0000-00-00"):
+            try:
+                return datetime.datetime.fromisoformat(value).replace(tzinfo=zone)
+            except ValueError:
+                pass
     try:
-        return datetime.datetime.fromisoformat(value).replace(tzinfo=datetime.UTC)
-    except ValueError:
-        return None
-
-
-def local_datetime(value: str) -> datetime.datetime | None:
-    if not value or value.startswith("0000-00-00"):
-        return None
-    try:
-        naive = datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return naive.replace(tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
-
-
-def _rfc822(value: str) -> datetime.datetime | None:
-    try:
-        return email.utils.parsedate_to_datetime(value) if value else None
+        return email.utils.parsedate_to_datetime(rfc822) if rfc822 else None
     except (TypeError, ValueError):
         return None
 
 
 def clean_slug(raw: str, fallback: str, max_length: int = 200) -> str:
-    """A slug from a WordPress one, kept in the alphabet it was written in.
-
-    WordPress stores non-Latin slugs %-encoded (`%e7%bd%91%e7%bb%9c`): they
-    are decoded to the Unicode they encode (`网络`), which Inkwell's slugs
-    accept. `max_length` counts the characters of the escaped form, as an
-    address holds it (a redirect's path has room for 200).
-    """
+    """A slug from a WordPress one, in the alphabet it was written in
+    (`%e7%bd%91` decoded to `网`); `max_length` counts the escaped form, as an
+    address holds it (a redirect's path has room for 200)."""
     slug = slugify(unquote(raw or ""), allow_unicode=True).strip("-")
     while len(quote(slug)) > max_length:
         slug = slug[:-1]
     return slug.strip("-") or fallback
 
 
+def numbered(text: str, room: int, suffix: str = "-{}") -> Iterator[str]:
+    """`text`, then `text-2`, `text-3`... each cut to `room` characters."""
+    yield text
+    for number in itertools.count(2):
+        end = suffix.format(number)
+        yield text[: room - len(end)] + end
+
+
 def free_slug(slug: str, taken, max_length: int = 200) -> str:
     """`slug`, or `slug-2`, `slug-3`... whichever `taken` does not hold."""
-    candidate, number = slug, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{slug[: max_length - 1 - len(str(number))]}-{number}"
-    return candidate
+    return next(s for s in numbered(slug, max_length) if s not in taken)
 
 
 def free_name(name: str, taken, max_length: int = 100) -> str:
-    """`name`, or `name (2)`, `name (3)`... whichever `taken` (casefolded
-    names) does not hold."""
-    candidate, number = name, 1
-    while candidate.casefold() in taken:
-        number += 1
-        suffix = f" ({number})"
-        candidate = name[: max_length - len(suffix)] + suffix
-    return candidate
+    """`name`, or `name (2)`... whichever `taken` (casefolded) does not hold."""
+    names = numbered(name, max_length, " ({})")
+    return next(n for n in names if n.casefold() not in taken)
 
 
 def _path(url: str) -> str:
@@ -212,14 +189,27 @@ def _path(url: str) -> str:
     return f"{path}?{parts.query}" if parts.query else path
 
 
-def record_redirects(pairs: dict[str, str]) -> tuple[int, int, int]:
-    """`blog.redirects.add_redirect` for many pairs at once, same guarantees.
+def redirect_old(
+    report: Report, pairs: dict[str, str], old: str, url: str, taken=None
+) -> None:
+    """Add `old` → `url` to `pairs`, unless `old` is the site's root, `url`
+    or `taken(old)`, or too long for a redirect (skipped, noted)."""
+    limit = Redirect._meta.get_field("old_path").max_length
+    if len(old) > limit:
+        report.count("redirects", "skipped")
+        report.note(
+            gettext("old addresses longer than %(limit)s characters not redirected")
+            % {"limit": limit},
+            old,
+        )
+    elif old not in {"/", url} and not (taken and taken(old)):
+        pairs[old] = url
 
-    A page that is live again stops redirecting (no loops), redirects that
-    ended at an old path follow it to the new one (no chains). Returns the
-    numbers created, updated and unchanged; takes a handful of queries
-    however many pairs there are, where `add_redirect` costs four per pair.
-    """
+
+def record_redirects(pairs: dict[str, str], report: Report) -> None:
+    """`blog.redirects.add_redirect` for many pairs at once, in a handful of
+    queries, with its guarantees: a page live again stops redirecting (no
+    loops), redirects to an old path follow it to the new one (no chains)."""
     limit = Redirect._meta.get_field("old_path").max_length
     pairs = {normalise_path(old): normalise_path(new) for old, new in pairs.items()}
     pairs = {
@@ -228,7 +218,7 @@ def record_redirects(pairs: dict[str, str]) -> tuple[int, int, int]:
         if old != new and len(old) <= limit and len(new) <= limit
     }
     if not pairs:
-        return 0, 0, 0
+        return
     site_redirects = Redirect.objects.filter(site_id=settings.SITE_ID)
     site_redirects.filter(old_path__in=set(pairs.values())).delete()
     for redirect in site_redirects.filter(new_path__in=list(pairs)):
@@ -246,8 +236,9 @@ def record_redirects(pairs: dict[str, str]) -> tuple[int, int, int]:
         for old, new in pairs.items()
         if old not in existing
     )
-    created = len(pairs) - len(existing)
-    return created, len(changed), len(existing) - len(changed)
+    report.count("redirects", "created", len(pairs) - len(existing))
+    report.count("redirects", "updated", len(changed))
+    report.count("redirects", "unchanged", len(existing) - len(changed))
 
 
 def uploads_path(url: str) -> str | None:
@@ -455,16 +446,13 @@ def _same_term(
 ) -> Category | None:
     """The category here that an imported one is: the same name at its slug,
     or at the slug with a number that an earlier import gave it."""
-    candidate, number = slug, 1
-    while candidate in by_slug:
-        category = by_slug[candidate]
-        if category.name.casefold() == name.casefold() and (
-            wp_id is None or category.wordpress_id in (None, wp_id)
+    for candidate in numbered(slug, 200):
+        category = by_slug.get(candidate)
+        if category is None or (
+            category.name.casefold() == name.casefold()
+            and (wp_id is None or category.wordpress_id in (None, wp_id))
         ):
             return category
-        number += 1
-        candidate = f"{slug[: 199 - len(str(number))]}-{number}"
-    return None
 
 
 class WordPressImport:
@@ -545,30 +533,25 @@ class WordPressImport:
                     ),
                     ", ".join(sorted(self.repairs.prefixes)),
                 )
-            if self.repairs.misencoded_bytes:
-                self.report.note(
+            for number, reason in (
+                (
+                    self.repairs.misencoded_bytes,
                     gettext(
                         "bytes that are not UTF-8 read as Windows-1252 (é, ü, “…”)"
                     ),
-                    ngettext(
-                        "%(count)s character",
-                        "%(count)s characters",
-                        self.repairs.misencoded_bytes,
-                    )
-                    % {"count": self.repairs.misencoded_bytes},
-                )
-            if self.repairs.control_characters:
-                self.report.note(
+                ),
+                (
+                    self.repairs.control_characters,
                     gettext(
                         "control characters that XML forbids removed from the file"
                     ),
-                    ngettext(
-                        "%(count)s character",
-                        "%(count)s characters",
-                        self.repairs.control_characters,
+                ),
+            ):
+                if number:
+                    characters = ngettext(
+                        "%(count)s character", "%(count)s characters", number
                     )
-                    % {"count": self.repairs.control_characters},
-                )
+                    self.report.note(reason, characters % {"count": number})
             return scan
         raise ExportError(
             gettext("The file uses too many undeclared namespace prefixes.")
@@ -1051,7 +1034,7 @@ class WordPressImport:
         """The post's fields from `item` (`post`: the one imported before)."""
         label = plain(item.title) or f"#{item.wp_id}"
         status = item.status
-        if status in {"trash", "auto-draft", "inherit"}:
+        if status in SKIPPED_STATUSES:
             self.report.count("posts", "skipped")
             self.report.note(
                 gettext("posts with status %(status)s skipped")
@@ -1067,16 +1050,10 @@ class WordPressImport:
                     % {"count": len(item.comments), "title": label},
                 )
             return None
-        if status in {"publish", "future"}:
-            new_status = Post.Status.PUBLISHED
-        elif status == "private":
-            new_status = Post.Status.PRIVATE
-        elif status in {"draft", "pending"}:
-            new_status = Post.Status.DRAFT
-            if status != "draft":
-                self.report.note(gettext("pending posts imported as drafts"), label)
-        else:
-            new_status = Post.Status.DRAFT
+        new_status = STATUSES.get(status, Post.Status.DRAFT)
+        if status == "pending":
+            self.report.note(gettext("pending posts imported as drafts"), label)
+        elif status not in STATUSES:
             self.report.note(
                 gettext("posts with unknown status %(status)s imported as drafts")
                 % {"status": repr(status)},
@@ -1092,11 +1069,7 @@ class WordPressImport:
                 ),
                 label,
             )
-        published_at = (
-            gmt_datetime(item.date_gmt)
-            or local_datetime(item.date)
-            or _rfc822(item.pub_date)
-        )
+        published_at = wordpress_date(item.date_gmt, item.date, item.pub_date)
         if published_at is None and post is not None:
             published_at = post.published_at  # dated when first imported
         if published_at is None and new_status in Post.DATED_STATUSES:
@@ -1253,30 +1226,34 @@ class WordPressImport:
         fallback = clean_slug(plain(item.title), f"post-{item.wp_id}", max_length=190)
         return clean_slug(item.name, fallback, max_length=190)
 
-    def _free_slug(self, item: Item, taken: set[str]) -> str:
-        """The post's WordPress slug, URL-safe and not used by another post.
+    def _unused_slug(self, slug: str, used: Callable[[str], bool]) -> str:
+        """`slug`, or `slug-2`, `slug-3`... the first this import and `used`
+        do not hold."""
+        numbers = (f"{slug[:180]}-{number}" for number in itertools.count(2))
+        candidates = itertools.chain([slug], numbers)
+        found = next(c for c in candidates if c not in self.used_slugs and not used(c))
+        self.used_slugs.add(found)
+        return found
 
-        `taken`: the slugs of this batch that other posts already use.
-        """
+    def _free_slug(self, item: Item, taken: set[str]) -> str:
+        """The post's WordPress slug, URL-safe and not used by another post
+        (`taken`: the slugs of this batch that other posts already use)."""
         slug = self._wanted_slug(item)
         if item.name and slug != unquote(item.name):
             self.report.note(
                 gettext("post slugs made URL-safe"), f"{item.name} → {slug}"
             )
-        candidate, number = slug, 1
-        while (
-            candidate in self.used_slugs
-            or candidate in taken
-            or (candidate != slug and Post.objects.filter(slug=candidate).exists())
-        ):
-            number += 1
-            candidate = f"{slug[:180]}-{number}"
+        candidate = self._unused_slug(
+            slug,
+            lambda c: (
+                c in taken or (c != slug and Post.objects.filter(slug=c).exists())
+            ),
+        )
         if candidate != slug:
             self.report.note(
                 gettext("slugs already used by another post: a number added"),
                 f"{slug} → {candidate}",
             )
-        self.used_slugs.add(candidate)
         return candidate
 
     def _renamed_slug(self, item: Item, post: Post) -> str:
@@ -1288,18 +1265,12 @@ class WordPressImport:
             self.used_slugs.add(post.slug)
             return post.slug
         others = Post.objects.exclude(pk=post.pk)
-        candidate, number = wanted, 1
-        while candidate in self.used_slugs or others.filter(slug=candidate).exists():
-            number += 1
-            candidate = f"{wanted[:180]}-{number}"
-        self.used_slugs.add(candidate)
-        return candidate
+        return self._unused_slug(wanted, lambda c: others.filter(slug=c).exists())
 
     def _record_redirects(self, plans: list[Plan], moved: dict[str, Post]) -> None:
         """From the post's old permalink, its `?p=ID` and its former slugs
         (`_wp_old_slug`, which WordPress redirects) to where it is now."""
         pairs = {old_url: post.get_absolute_url() for old_url, post in moved.items()}
-        limit = Redirect._meta.get_field("old_path").max_length
         for plan in plans:
             item, url = plan.item, plan.post.get_absolute_url()
             if item.wp_id:
@@ -1307,22 +1278,8 @@ class WordPressImport:
             old_paths = [_path(item.link)] if item.link else []
             old_paths += self._former_paths(item)
             for old in map(normalise_path, old_paths):
-                if len(old) > limit:
-                    self.report.count("redirects", "skipped")
-                    self.report.note(
-                        gettext(
-                            "old addresses longer than %(limit)s characters not "
-                            "redirected"
-                        )
-                        % {"limit": limit},
-                        old,
-                    )
-                elif old not in {"/", url}:
-                    pairs[old] = url
-        created, updated, unchanged = record_redirects(pairs)
-        self.report.count("redirects", "created", created)
-        self.report.count("redirects", "updated", updated)
-        self.report.count("redirects", "unchanged", unchanged)
+                redirect_old(self.report, pairs, old, url)
+        record_redirects(pairs, self.report)
 
     def _former_paths(self, item: Item) -> list[str]:
         """The post's old addresses under its former slugs: its permalink
