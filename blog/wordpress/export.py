@@ -80,6 +80,10 @@ def element(name: str, value, *, raw: bool = False) -> str:
     return f"<{name}>{value if raw else escape(value)}</{name}>"
 
 
+def text(name: str, value: str) -> str:
+    return element(name, cdata(value), raw=True)
+
+
 def _html_block(html: str) -> str:
     return f"<!-- wp:html -->\n{html}\n<!-- /wp:html -->" if html else ""
 
@@ -133,8 +137,8 @@ class Exporter:
             out.write(
                 "\t<wp:tag>"
                 + element("wp:term_id", tag.pk)
-                + element("wp:tag_slug", cdata(wordpress_slug(tag.slug)), raw=True)
-                + element("wp:tag_name", cdata(tag.name), raw=True)
+                + text("wp:tag_slug", wordpress_slug(tag.slug))
+                + text("wp:tag_name", tag.name)
                 + "</wp:tag>\n"
             )
             counts["tags"] += 1
@@ -169,11 +173,11 @@ class Exporter:
         return (
             "\t<wp:author>"
             + element("wp:author_id", user.pk)
-            + element("wp:author_login", cdata(user.get_username()), raw=True)
-            + element("wp:author_email", cdata(user.email), raw=True)
-            + element("wp:author_display_name", cdata(display_name(user)), raw=True)
-            + element("wp:author_first_name", cdata(user.first_name), raw=True)
-            + element("wp:author_last_name", cdata(user.last_name), raw=True)
+            + text("wp:author_login", user.get_username())
+            + text("wp:author_email", user.email)
+            + text("wp:author_display_name", display_name(user))
+            + text("wp:author_first_name", user.first_name)
+            + text("wp:author_last_name", user.last_name)
             + "</wp:author>\n"
         )
 
@@ -198,16 +202,10 @@ class Exporter:
         return (
             "\t<wp:category>"
             + element("wp:term_id", category.pk)
-            + element(
-                "wp:category_nicename", cdata(wordpress_slug(category.slug)), raw=True
-            )
-            + element(
-                "wp:category_parent",
-                cdata(wordpress_slug(parent.slug) if parent else ""),
-                raw=True,
-            )
-            + element("wp:cat_name", cdata(category.name), raw=True)
-            + element("wp:category_description", cdata(category.description), raw=True)
+            + text("wp:category_nicename", wordpress_slug(category.slug))
+            + text("wp:category_parent", wordpress_slug(parent.slug) if parent else "")
+            + text("wp:cat_name", category.name)
+            + text("wp:category_description", category.description)
             + "</wp:category>\n"
         )
 
@@ -239,7 +237,6 @@ class Exporter:
         old_slugs = self._old_slugs(posts)
         comments = self._comments(posts, ids)
         for post in posts:
-            status = wordpress_status(post)
             terms = []
             for category_id in [post.category_id, *others[post.pk]]:
                 category = self.categories.get(category_id)
@@ -255,17 +252,10 @@ class Exporter:
             meta = [("_wp_old_slug", slug) for slug in old_slugs.get(post.pk, [])]
             meta += [tuple(pair) for pair in data.get("custom_fields", [])]
             yield self._item(
-                wp_id=ids[post.pk],
-                post_type="post",
-                title=post.title,
-                url=post.get_absolute_url(),
-                author=post.author,
-                when=post.published_at,
-                body=post.body_html,
+                post,
+                ids[post.pk],
+                "post",
                 excerpt=post.excerpt,
-                slug=post.slug,
-                status=status,
-                comment_status="open" if post.allow_comments else "closed",
                 password=post.password,
                 sticky=post.sticky,
                 terms=terms,
@@ -276,19 +266,10 @@ class Exporter:
     def _page_items(self, pages: list[Page], ids, offset, authors) -> Iterable[str]:
         comments = self._comments(pages, ids)
         for page in pages:
-            status = wordpress_status(page)
             yield self._item(
-                wp_id=ids[page.pk],
-                post_type="page",
-                title=page.title,
-                url=page.get_absolute_url(),
-                author=page.author,
-                when=page.published_at,
-                body=page.body_html,
-                excerpt="",
-                slug=page.slug,
-                status=status,
-                comment_status="open" if page.allow_comments else "closed",
+                page,
+                ids[page.pk],
+                "page",
                 parent=offset + page.parent_id if page.parent_id else 0,
                 menu_order=page.menu_order,
                 comments=comments.get(page.pk, []),
@@ -315,18 +296,11 @@ class Exporter:
 
     def _item(
         self,
-        *,
+        item: Post | Page,
         wp_id: int,
         post_type: str,
-        title: str,
-        url: str,
-        author,
-        when,
-        body: str,
-        excerpt: str,
-        slug: str,
-        status: str,
-        comment_status: str,
+        *,
+        excerpt: str = "",
         password: str = "",
         sticky: bool = False,
         parent: int = 0,
@@ -335,27 +309,28 @@ class Exporter:
         meta: list[tuple[str, str]] = (),
         comments: list[str] = (),
     ) -> str:
-        local, gmt = dates(when)
+        local, gmt = dates(item.published_at)
+        comment_status = "open" if item.allow_comments else "closed"
         parts = [
-            element("title", title),
-            element("link", absolute(url)),
-            element("pubDate", rfc822(when)),
-            element("dc:creator", cdata(author.get_username()), raw=True),
+            element("title", item.title),
+            element("link", absolute(item.get_absolute_url())),
+            element("pubDate", rfc822(item.published_at)),
+            text("dc:creator", item.author.get_username()),
             f'<guid isPermaLink="false">{escape(absolute(f"/?p={wp_id}"))}</guid>',
             "<description></description>",
-            element("content:encoded", cdata(_html_block(body)), raw=True),
-            element("excerpt:encoded", cdata(excerpt), raw=True),
+            text("content:encoded", _html_block(item.body_html)),
+            text("excerpt:encoded", excerpt),
             element("wp:post_id", wp_id),
-            element("wp:post_date", cdata(local), raw=True),
-            element("wp:post_date_gmt", cdata(gmt), raw=True),
-            element("wp:comment_status", cdata(comment_status), raw=True),
-            element("wp:ping_status", cdata("closed"), raw=True),
-            element("wp:post_name", cdata(wordpress_slug(slug)), raw=True),
-            element("wp:status", cdata(status), raw=True),
+            text("wp:post_date", local),
+            text("wp:post_date_gmt", gmt),
+            text("wp:comment_status", comment_status),
+            text("wp:ping_status", "closed"),
+            text("wp:post_name", wordpress_slug(item.slug)),
+            text("wp:status", wordpress_status(item)),
             element("wp:post_parent", parent),
             element("wp:menu_order", menu_order),
-            element("wp:post_type", cdata(post_type), raw=True),
-            element("wp:post_password", cdata(password), raw=True),
+            text("wp:post_type", post_type),
+            text("wp:post_password", password),
             element("wp:is_sticky", 1 if sticky else 0),
         ]
         parts += [
@@ -365,8 +340,8 @@ class Exporter:
         ]
         parts += [
             "<wp:postmeta>"
-            + element("wp:meta_key", cdata(key), raw=True)
-            + element("wp:meta_value", cdata(value), raw=True)
+            + text("wp:meta_key", key)
+            + text("wp:meta_value", value)
             + "</wp:postmeta>"
             for key, value in meta
         ]
@@ -409,22 +384,22 @@ def comment_element(
     local, gmt = dates(when)
     parts = [
         element("wp:comment_id", wp_id),
-        element("wp:comment_author", cdata(author), raw=True),
-        element("wp:comment_author_email", cdata(email), raw=True),
+        text("wp:comment_author", author),
+        text("wp:comment_author_email", email),
         element("wp:comment_author_url", escape(url), raw=True),
-        element("wp:comment_author_IP", cdata(ip), raw=True),
-        element("wp:comment_date", cdata(local), raw=True),
-        element("wp:comment_date_gmt", cdata(gmt), raw=True),
-        element("wp:comment_content", cdata(content), raw=True),
-        element("wp:comment_approved", cdata(approved), raw=True),
-        element("wp:comment_type", cdata(kind), raw=True),
+        text("wp:comment_author_IP", ip),
+        text("wp:comment_date", local),
+        text("wp:comment_date_gmt", gmt),
+        text("wp:comment_content", content),
+        text("wp:comment_approved", approved),
+        text("wp:comment_type", kind),
         element("wp:comment_parent", parent),
         element("wp:comment_user_id", user_id),
     ]
     parts += [
         "<wp:commentmeta>"
-        + element("wp:meta_key", cdata(key), raw=True)
-        + element("wp:meta_value", cdata(value), raw=True)
+        + text("wp:meta_key", key)
+        + text("wp:meta_value", value)
         + "</wp:commentmeta>"
         for key, value in (meta or {}).items()
     ]
