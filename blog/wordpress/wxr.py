@@ -323,35 +323,31 @@ def _parse_author(element) -> Author:
     )
 
 
-def _parse_term(element, taxonomy: str) -> Term:
-    values = _texts(element)
-    if taxonomy == "category":
-        return Term(
-            taxonomy="category",
-            nicename=values.get("wp:category_nicename", "").strip(),
-            name=values.get("wp:cat_name", "").strip(),
-            parent=values.get("wp:category_parent", "").strip(),
-            description=values.get("wp:category_description", "").strip(),
-            wp_id=as_int(values.get("wp:term_id")) or None,
-        )
-    return Term(
-        taxonomy="post_tag",
-        nicename=values.get("wp:tag_slug", "").strip(),
-        name=values.get("wp:tag_name", "").strip(),
-        description=values.get("wp:tag_description", "").strip(),
-        wp_id=as_int(values.get("wp:term_id")) or None,
-    )
+# Each term element's taxonomy (None: its own <wp:term_taxonomy>), then the
+# children holding its slug, name, parent and description.
+TERM_ELEMENTS = {
+    "wp:category": (
+        "category", "wp:category_nicename", "wp:cat_name", "wp:category_parent",
+        "wp:category_description",
+    ),
+    "wp:tag": ("post_tag", "wp:tag_slug", "wp:tag_name", "", "wp:tag_description"),
+    "wp:term": (  # any other taxonomy (menus: "nav_menu")
+        None, "wp:term_slug", "wp:term_name", "wp:term_parent",
+        "wp:term_description",
+    ),
+}  # fmt: skip
 
 
-def _parse_other_term(element) -> Term:
-    """A <wp:term>: a term of any other taxonomy (menus: "nav_menu")."""
+def _parse_term(element, kind: str) -> Term:
     values = _texts(element)
+    taxonomy, *keys = TERM_ELEMENTS[kind]
+    slug, name, parent, description = (values.get(k, "").strip() for k in keys)
     return Term(
-        taxonomy=values.get("wp:term_taxonomy", "").strip(),
-        nicename=values.get("wp:term_slug", "").strip(),
-        name=values.get("wp:term_name", "").strip(),
-        parent=values.get("wp:term_parent", "").strip(),
-        description=values.get("wp:term_description", "").strip(),
+        taxonomy=taxonomy or values.get("wp:term_taxonomy", "").strip(),
+        nicename=slug,
+        name=name,
+        parent=parent,
+        description=description,
         wp_id=as_int(values.get("wp:term_id")) or None,
     )
 
@@ -440,14 +436,9 @@ def read_export(
     characters dropped into `repairs`.
     """
     repairs = repairs if repairs is not None else Repairs()
+    source = None
     try:
         source = _RepairingReader(path, repairs, count_repairs)
-    except OSError as error:
-        raise ExportError(
-            gettext("Cannot read %(path)s: %(error)s")
-            % {"path": path, "error": error.strerror or error}
-        ) from None
-    try:
         events = SafeET.iterparse(source, events=("start", "end"), forbid_dtd=True)
         depth, channel, version = 0, None, None
         for event, element in events:
@@ -492,14 +483,10 @@ def read_export(
                     raise _missing_version()
                 if name == "wp:author":
                     yield _parse_author(element)
-                elif name == "wp:category":
-                    yield _parse_term(element, "category")
-                elif name == "wp:tag":
-                    yield _parse_term(element, "post_tag")
-                elif name == "wp:term":
-                    yield _parse_other_term(element)
-                else:
+                elif name == "item":
                     yield _parse_item(element, with_comments)
+                else:
+                    yield _parse_term(element, name)
             # Keep only what is being built: the channel's title and link
             # are read from its first children when the version arrives.
             if version is not None:
@@ -560,7 +547,8 @@ def read_export(
             % {"path": path, "error": error.strerror or error}
         ) from None
     finally:
-        source.close()
+        if source is not None:
+            source.close()
 
 
 def _declared_on_root(path: Path | str) -> set[str]:
