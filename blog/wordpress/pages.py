@@ -1,19 +1,9 @@
-"""Writing a WordPress export's pages and menus into Inkwell.
+"""Writing a WordPress export's pages and menus into Inkwell, inside the
+import's transaction once the posts are written (blog/wordpress/posts.py).
 
-`write_pages()` makes the export's pages, parents before children, with
-their order, status, dates and author; their old addresses (`<link>` and
-`/?page_id=N`) answer with a 301, and their comments are written by the
-comments app through `posts_written`, as posts' are. `write_menus()` turns
-the `nav_menu` terms and their `nav_menu_item` posts into menus whose links
-point to the pages, posts, categories and tags imported (or to any address),
-in their order and under their parents.
-
-Both run inside the import's transaction (blog/wordpress/posts.py calls them
-once the posts are written). Pages and menus are few, so each is saved one
-by one, through the models' own checks.
-
-What WXR does not hold is said in the report: where a theme shows each menu,
-and the "static front page" and "posts page" settings.
+Pages (parents first) get redirects from `<link>` and `/?page_id=N`, and
+their comments through `posts_written`, as posts do; menus link to what the
+import wrote. Both are few: each is saved one by one, through the models.
 """
 
 from __future__ import annotations
@@ -142,20 +132,19 @@ def _parents_first(run: WordPressImport, wanted: dict[int, Item]) -> list[Item]:
     return ordered
 
 
+PAGE_FIELDS = (
+    "title", "slug", "parent_id", "menu_order", "author_id", "body", "status",
+    "published_at", "allow_comments", "seo_description", "featured_image_alt",
+)  # fmt: skip
+LINK_FIELDS = (
+    "menu_id", "label", "order", "page_id", "post_id", "category_id", "tag_id",
+    "url", "parent_id",
+)  # fmt: skip
+
+
 def _fields(page: Page) -> list:
-    return [
-        page.title,
-        page.slug,
-        page.parent_id,
-        page.menu_order,
-        page.author_id,
-        page.body,
-        page.status,
-        page.published_at,
-        page.allow_comments,
-        page.seo_description,
-        str(page.featured_image or ""),
-        page.featured_image_alt,
+    return [getattr(page, name) for name in PAGE_FIELDS] + [
+        str(page.featured_image or "")
     ]
 
 
@@ -338,20 +327,8 @@ def _write_menu_terms(
     return menus
 
 
-def _link_fields(link: MenuItem) -> tuple | None:
-    if link.pk is None:
-        return None
-    return (
-        link.menu_id,
-        link.label,
-        link.order,
-        link.page_id,
-        link.post_id,
-        link.category_id,
-        link.tag_id,
-        link.url,
-        link.parent_id,
-    )
+def _link_fields(link: MenuItem) -> list | None:
+    return [getattr(link, name) for name in LINK_FIELDS] if link.pk else None
 
 
 def _top_level_parent(
