@@ -869,26 +869,17 @@ class WordPressImport:
         # pages.py): menus link to both, and a blog has few of either.
         from blog.wordpress import pages
 
-        batch: list[Item] = []
-        page_items: list[Item] = []
-        menu_items: list[Item] = []
-        done = 0
-        for record in read_export(self.path, repairs=self.repairs):
-            if not isinstance(record, Item):
-                continue
-            done += 1
+        kept: dict[str, list[Item]] = {"post": [], "page": [], "nav_menu_item": []}
+        records = read_export(self.path, repairs=self.repairs)
+        items = (record for record in records if isinstance(record, Item))
+        for done, record in enumerate(items, start=1):
             if self.progress and (done % 100 == 0 or done == scan.items):
                 self.progress(done, scan.items)
-            if record.post_type == "post":
-                batch.append(record)
-                if len(batch) >= BATCH_SIZE:
-                    self._import_posts(batch, scan)
-                    batch = []
-                continue
-            if record.post_type in {"page", "nav_menu_item"}:
-                (page_items if record.post_type == "page" else menu_items).append(
-                    record
-                )
+            if record.post_type in kept:
+                kept[record.post_type].append(record)
+                if len(kept["post"]) >= BATCH_SIZE:
+                    self._import_posts(kept["post"], scan)
+                    kept["post"] = []
                 continue
             if record.post_type in SKIPPED_TYPES:
                 kind, reason = SKIPPED_TYPES[record.post_type]
@@ -911,10 +902,10 @@ class WordPressImport:
                             "title": plain(record.title) or record.wp_id,
                         },
                     )
-        if batch:
-            self._import_posts(batch, scan)
-        written = pages.write_pages(self, page_items, scan)
-        pages.write_menus(self, menu_items, scan, written)
+        if kept["post"]:
+            self._import_posts(kept["post"], scan)
+        written = pages.write_pages(self, kept["page"], scan)
+        pages.write_menus(self, kept["nav_menu_item"], scan, written)
         if self.progress:
             self.progress(scan.items, scan.items)
 
