@@ -13,7 +13,6 @@ The comments app writes the comments (`comments/wordpress.py`), through the
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from blog.wordpress.export import exporting_items, write_export
@@ -30,27 +29,12 @@ __all__ = [
 ]
 
 
-def import_wordpress(
-    path: Path | str,
-    *,
-    dry_run: bool = False,
-    author_map: dict[str, str] | None = None,
-    default_author: str | None = None,
-    skip_pings: bool = False,
-    media_dir: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> Report:
-    """Import the export at `path` (all of it, or nothing: `ExportError`)."""
+def import_wordpress(path: Path | str, *, dry_run: bool = False, **options) -> Report:
+    """Import the export at `path` (all of it, or nothing: `ExportError`);
+    `options` are `WordPressImport`'s."""
     from blog import pagecache
 
-    report = WordPressImport(
-        path,
-        author_map=author_map,
-        default_author=default_author,
-        skip_pings=skip_pings,
-        media_dir=media_dir,
-        progress=progress,
-    ).run(dry_run=dry_run)
+    report = WordPressImport(path, **options).run(dry_run=dry_run)
     if not dry_run:
         # Bulk writes send no signals: drop every cached page ourselves.
         pagecache.forget_all_pages()

@@ -121,12 +121,35 @@ def wpautop(text: str) -> str:
     return text
 
 
-SHORTCODE = re.compile(
-    r"\[(\[?)(caption|wp_caption|gallery)(?![\w-])"  # [[escaped, the name
-    r"([^\]/]*(?:/(?!\])[^\]/]*)*?)"  # attributes
-    r"(?:(/)\]|\](?:([^\[]*(?:\[(?!/\2\])[^\[]*)*)\[/\2\])?)"  # self-closed or body
-    r"(\]?)"
-)
+def shortcode_pattern(names: str, flags: int = re.I) -> re.Pattern:
+    """WordPress's `get_shortcode_regex()` for the names in `names` (a regex
+    alternation): groups are [[ escape, name, attributes, self-closing /,
+    body, ]] escape."""
+    return re.compile(
+        rf"\[(\[?)({names})(?![\w-])"
+        r"([^\]/]*(?:/(?!\])[^\]/]*)*?)"
+        r"(?:(/)\]|\](?:([^\[]*(?:\[(?!/\2\])[^\[]*)*)\[/\2\])?)"
+        r"(\]?)",
+        flags,
+    )
+
+
+def substitute(pattern: re.Pattern, text: str, expand) -> str:
+    """`pattern`'s shortcodes in `text` replaced by `expand(match)` (None:
+    left as written); `[[name]]`, WordPress's escape, shows as `[name]`."""
+
+    def replace(match: re.Match) -> str:
+        if match.group(1) == "[" and match.group(6) == "]":
+            return match.group(0)[1:-1]
+        html_ = expand(match)
+        if html_ is None:
+            return match.group(0)
+        return match.group(1) + html_ + match.group(6)
+
+    return pattern.sub(replace, text)
+
+
+SHORTCODE = shortcode_pattern("caption|wp_caption|gallery", 0)
 SHORTCODE_ATTRIBUTE = re.compile(
     r"""([\w-]+)\s*=\s*"([^"]*)"(?:\s|$)|([\w-]+)\s*=\s*'([^']*)'(?:\s|$)"""
     r"""|([\w-]+)\s*=\s*([^\s'"]+)(?:\s|$)|"([^"]*)"(?:\s|$)|'([^']*)'(?:\s|$)"""
@@ -204,38 +227,17 @@ def _gallery(
 def expand_shortcodes(
     text: str, post_id: int = 0, attachments: dict[int, Attachment] | None = None
 ) -> str:
-    """`[caption]` becomes a figure, `[gallery]` a list of images.
-
-    Other shortcodes stay as written, so nothing the author wrote disappears;
-    `[[gallery]]` (WordPress's escape) shows as `[gallery]`.
-    """
+    """`[caption]` becomes a figure, `[gallery]` a list of images; other
+    shortcodes stay as written, so nothing the author wrote disappears."""
     attachments = attachments or {}
 
-    def replace(match: re.Match) -> str:
-        if match.group(1) == "[" and match.group(6) == "]":
-            return match.group(0)[1:-1]
+    def expand(match: re.Match) -> str:
         attributes = shortcode_attributes(match.group(3))
-        body = match.group(5) or ""
         if match.group(2) == "gallery":
-            html_ = _gallery(attributes, post_id, attachments)
-        else:
-            html_ = _caption(attributes, body)
-        return match.group(1) + html_ + match.group(6)
+            return _gallery(attributes, post_id, attachments)
+        return _caption(attributes, match.group(5) or "")
 
-    return SHORTCODE.sub(replace, text)
-
-
-def shortcode_pattern(names: str) -> re.Pattern:
-    """WordPress's `get_shortcode_regex()` for the names in `names` (a regex
-    alternation): groups are [[ escape, name, attributes, self-closing /,
-    body, ]] escape, as in `SHORTCODE`."""
-    return re.compile(
-        rf"\[(\[?)({names})(?![\w-])"
-        r"([^\]/]*(?:/(?!\])[^\]/]*)*?)"
-        r"(?:(/)\]|\](?:([^\[]*(?:\[(?!/\2\])[^\[]*)*)\[/\2\])?)"
-        r"(\]?)",
-        re.I,
-    )
+    return substitute(SHORTCODE, text, expand)
 
 
 # SyntaxHighlighter Evolved's shortcodes (the plugin WordPress.com runs as
@@ -360,24 +362,17 @@ def convert_content(
     # rewriting) until the end.
     code_blocks: list[str] = []
 
-    def keep_code(match: re.Match) -> str:
-        if match.group(1) == "[" and match.group(6) == "]":
-            return match.group(0)[1:-1]
+    def keep_code(match: re.Match) -> str | None:
         if match.group(5) is None:  # no body: not a code block
-            return match.group(0)
+            return None
         code_blocks.append(_code_block(match))
-        number = len(code_blocks) - 1
-        return f"{match.group(1)}<pre wp-code-{number}></pre>{match.group(6)}"
+        return f"<pre wp-code-{len(code_blocks) - 1}></pre>"
 
-    text = CODE_SHORTCODE.sub(keep_code, text)
+    text = substitute(CODE_SHORTCODE, text, keep_code)
     text = expand_shortcodes(text, post_id, attachments)
-
-    def media(match: re.Match) -> str:
-        if match.group(1) == "[" and match.group(6) == "]":
-            return match.group(0)[1:-1]
-        return match.group(1) + _media(match, rewrite_url, note) + match.group(6)
-
-    text = MEDIA_SHORTCODE.sub(media, text)
+    text = substitute(
+        MEDIA_SHORTCODE, text, lambda match: _media(match, rewrite_url, note)
+    )
     if note is not None:
         _count_unknown_shortcodes(CODE_PLACEHOLDER.sub("", text), note)
     # A URL alone on its line is an embed in WordPress (a video, a tweet);
