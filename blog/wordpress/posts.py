@@ -182,6 +182,14 @@ def free_name(name: str, taken, max_length: int = 100) -> str:
     return next(n for n in names if n.casefold() not in taken)
 
 
+def set_fields(obj, **values) -> bool:
+    """Give `obj` `values`; whether that changed any."""
+    changed = any(getattr(obj, name) != value for name, value in values.items())
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return changed
+
+
 def _path(url: str) -> str:
     """The site-relative part of an absolute WordPress URL."""
     parts = urlsplit(url)
@@ -747,7 +755,11 @@ class WordPressImport:
                     term.nicename,
                 )
             name = plain(term.name)[:200] or slug
-            description = term.description
+            values = {
+                "name": name,
+                "description": term.description,
+                "parent_id": parent_id,
+            }
             category = by_wp_id.get(term.wp_id) if term.wp_id else None
             if category is None:
                 category = _same_term(by_slug, slug, name, term.wp_id)
@@ -762,23 +774,13 @@ class WordPressImport:
                         f"{name}: {slug} → {free}",
                     )
                 category = Category.objects.create(
-                    name=name,
-                    slug=free,
-                    description=description,
-                    parent_id=parent_id,
-                    wordpress_id=term.wp_id,
+                    slug=free, wordpress_id=term.wp_id, **values
                 )
                 by_slug[category.slug] = category
                 self.report.count("categories", "created")
-            elif (
-                category.name,
-                category.description,
-                category.parent_id,
-                category.wordpress_id,
-            ) != (name, description, parent_id, term.wp_id or category.wordpress_id):
-                category.name, category.description = name, description
-                category.parent_id = parent_id
-                category.wordpress_id = term.wp_id or category.wordpress_id
+            elif set_fields(
+                category, wordpress_id=term.wp_id or category.wordpress_id, **values
+            ):
                 category.save()
                 self.report.count("categories", "updated")
             else:
@@ -942,11 +944,8 @@ class WordPressImport:
                 self.report.count("posts", "created")
             else:
                 old_url = post.get_absolute_url()
-                before = [getattr(post, f) for f in fields]
-                for name, value in values.items():
-                    setattr(post, name, value)
-                post.slug = self._renamed_slug(item, post)
-                if before != [getattr(post, f) for f in fields]:
+                slug = self._renamed_slug(item, post)
+                if set_fields(post, slug=slug, **values):
                     post.updated_at = now
                     changed_posts.append(post)
                     if post.get_absolute_url() != old_url:
