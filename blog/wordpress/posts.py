@@ -295,7 +295,7 @@ class MediaFiles:
     def __init__(self, root: Path, report: Report) -> None:
         self.root = Path(root).resolve()
         self.report = report
-        self.wanted: dict[str, Path | zipfile.ZipInfo] = {}
+        self.wanted: dict[str, tuple[int, Callable]] = {}  # name: size, opener
         self.missing: set[str] = set()
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, zipfile.ZipInfo] = {}
@@ -330,11 +330,9 @@ class MediaFiles:
     def name_for(self, url: str) -> str | None:
         """The storage name the file behind `url` is copied to, if we have it."""
         relative = uploads_path(url)
-        if not relative:
-            return None
-        source = self._find(relative)
-        if source is None:
-            if url not in self.missing:
+        found = self._find(relative) if relative else None
+        if found is None:
+            if relative and url not in self.missing:
                 self.missing.add(url)
                 self.report.note(
                     gettext(
@@ -345,35 +343,32 @@ class MediaFiles:
                 )
                 self.report.count("media files", "skipped")
             return None
-        if isinstance(source, zipfile.ZipInfo):
-            name = f"wordpress/{uploads_member(relative)}"
-        else:
-            name = f"wordpress/{source.relative_to(self.root).as_posix()}"
-        self.wanted[name] = source
+        member, size, opener = found
+        name = f"wordpress/{member}"
+        self.wanted[name] = size, opener
         alt = self.attachment_alts.get(original_upload(relative))
         if alt:
             self.descriptions[name] = alt
         return name
 
-    def _find(self, relative: str) -> Path | zipfile.ZipInfo | None:
+    def _find(self, relative: str) -> tuple[str, int, Callable] | None:
+        """The file's name inside the uploads, its size and its opener."""
         if self.zip is not None:
             member = uploads_member(relative)
-            return self.members.get(member) if member else None
+            info = self.members.get(member) if member else None
+            return info and (member, info.file_size, lambda: self.zip.open(info))
         source = (self.root / relative).resolve()
         if not source.is_relative_to(self.root) or not source.is_file():
             return None
-        return source
+        name = source.relative_to(self.root).as_posix()
+        return name, source.stat().st_size, lambda: source.open("rb")
 
     def close(self) -> None:
         if self.zip is not None:
             self.zip.close()
 
     def copy(self) -> None:
-        for name, source in sorted(self.wanted.items()):
-            if isinstance(source, zipfile.ZipInfo):
-                size, opener = source.file_size, lambda s=source: self.zip.open(s)
-            else:
-                size, opener = source.stat().st_size, lambda s=source: s.open("rb")
+        for name, (size, opener) in sorted(self.wanted.items()):
             if default_storage.exists(name):
                 if default_storage.size(name) == size:
                     self.report.count("media files", "unchanged")
