@@ -1,12 +1,9 @@
 """The WordPress import as the admin runs it: upload, dry run, confirm, import.
 
-The admin's screens (`ImportJobAdmin` in blog/admin.py) take the export (and
-optionally a zip of its wp-content/uploads), read it once to refuse a broken
-file on the form, and keep both in the default storage, where any worker can
-read them. The task worker then does a dry run (`check_import`), whose report
-waits for the administrator's confirmation, and the import (`run_import`).
-Both call `blog.wordpress.import_wordpress()`, as `manage.py import_wordpress`
-does: one way in. The files are removed once the import is over.
+The form (`ImportJobAdmin` in blog/admin.py) refuses a broken export and keeps
+it (and a zip of its uploads) in the default storage, for any worker; tasks
+do the dry run (`check_import`), whose report waits for confirmation, and the
+import (`run_import`), both through `blog.wordpress.import_wordpress()`.
 """
 
 from __future__ import annotations
@@ -369,15 +366,10 @@ def expire_unconfirmed(job_id: int) -> str:
 
 
 class Progress:
-    """Where an import has got to, written at most once a second.
-
-    The import writes in one transaction, which other processes cannot see
-    into. So the row is updated on a connection of its own (another thread),
-    which commits at once: any app server reads it. SQLite lets one writer at
-    a time, and the import is that writer: there, as in a task run inside
-    a transaction (tests), the cache carries it, which all the processes of
-    one machine share (and an SQLite site is one machine).
-    """
+    """Where an import has got to, written at most once a second: on a
+    connection of its own (another thread), as the import's transaction is
+    unseen by others; on SQLite (one writer) or inside a transaction, in the
+    cache, which one machine's processes share."""
 
     def __init__(self, job_id: int) -> None:
         self.job_id = job_id

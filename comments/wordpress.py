@@ -47,13 +47,9 @@ def write_comments(
     content_type: ContentType | None = None,
     **kwargs,
 ) -> None:
-    """Create or update each post's (or page's) comments, then renumber its
-    threads. `content_type`: the pages' when the batch is pages
-    (blog/wordpress/pages.py), else the posts'.
-
-    Comments already here are recognised by their WordPress id; those of
-    imports older than that id, by post, date and author name.
-    """
+    """Create or update the posts' (or with `content_type`, the pages')
+    comments, found by WordPress id (from imports older than that id, by
+    post, date and author name), then renumber their threads."""
     content_type = content_type or run.post_type
     max_level = max_thread_level_for_content_type(content_type)
     # The WordPress ids met so far in this import (on the run: it has many
@@ -271,13 +267,9 @@ def _insert_comments(post_type, rows: list[dict]) -> None:
 
 
 def _insert_thread_rows(rows: list[dict]) -> None:
-    """The XtdComment and Inkwell Comment rows of new comments.
-
-    Django's `bulk_create()` refuses models with parents (multi-table
-    inheritance) and `save()` costs queries per comment and per table, so each
-    child table gets its rows as `bulk_create()` would insert them: through
-    the model's own fields, in batches the database accepts.
-    """
+    """The XtdComment and Inkwell Comment rows of new comments, inserted as
+    `bulk_create()` would (it refuses models with parents; `save()` costs
+    queries per comment and table)."""
     _insert_own_rows(
         XtdComment,
         [

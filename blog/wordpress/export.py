@@ -1,15 +1,9 @@
 """Writing what Inkwell holds as a WordPress export (WXR 1.2), to move out.
 
-`write_export()` streams authors, categories, tags, posts (with their other
-categories, sticky flag, password, former slugs as `_wp_old_slug`, post
-format and custom fields) and pages, in the layout WordPress's exporter
-(wp-admin/includes/export.php) writes, so that WordPress's importer, and
-ours, read it. Bodies are exported as the HTML readers see, inside a Custom
-HTML block, so that neither WordPress nor Inkwell adds paragraphs again.
-
-The comments are written by whoever answers `exporting_items` (the comments
-app does, `comments/wordpress.py`): the blog app never imports the comments
-app.
+`write_export()` streams authors, terms, posts and pages in the layout of
+WordPress's exporter (wp-admin/includes/export.php); bodies as the HTML
+readers see, in a Custom HTML block, so no importer adds paragraphs again.
+Comments come from whoever answers `exporting_items` (comments/wordpress.py).
 """
 
 from __future__ import annotations

@@ -261,12 +261,9 @@ def uploads_path(url: str) -> str | None:
 
 
 def uploads_member(name: str) -> str | None:
-    """Where a file in a zip of the uploads folder lives inside it.
-
-    The zip may hold `wp-content/uploads/2019/05/a.jpg` (under any folder),
-    `uploads/2019/05/a.jpg` or `2019/05/a.jpg`; a name that climbs out
-    (`../`) or is absolute is not a file of the uploads.
-    """
+    """Where a file in a zip of the uploads (`x/wp-content/uploads/2019/a.jpg`,
+    `uploads/2019/a.jpg`, `2019/a.jpg`) lives in them; None for a name that
+    is absolute or climbs out (`../`)."""
     if "/wp-content/uploads/" in f"/{name}":
         name = f"/{name}".split("/wp-content/uploads/", 1)[1]
     elif name.startswith("uploads/"):
@@ -284,13 +281,9 @@ def original_upload(relative: str) -> str:
 
 
 class MediaFiles:
-    """Copies the uploads that posts use from `--media-dir` into our storage.
-
-    `root` is a copy of wp-content/uploads: a folder, or a zip of one (what the
-    admin's import takes). URLs are rewritten while posts are converted; the
-    files are copied only once the database transaction has committed, so a
-    failed or dry run leaves no stray files behind.
-    """
+    """Copies the uploads that posts use from `--media-dir` (a folder or a
+    zip of wp-content/uploads) into our storage, once the transaction has
+    committed: a failed or dry run leaves no stray files."""
 
     def __init__(self, root: Path, report: Report) -> None:
         self.root = Path(root).resolve()
@@ -434,14 +427,10 @@ class Plan:
 
 
 posts_written = Signal()
-"""Sent for each batch of posts written, inside the import's transaction.
-
-Arguments: `run` (the `WordPressImport`, with its `report`, `users_by_wp_id`
-and options) and `posts`, a list of (`Item`, saved `Post`) pairs; for pages
-(blog/wordpress/pages.py), (`Item`, saved `Page`) pairs and `content_type`,
-the pages'. The comments app writes the items' comments; an exception rolls
-the whole import back.
-"""
+"""Sent for each batch of posts written, inside the import's transaction,
+with `run` (the `WordPressImport`) and `posts`, (`Item`, saved `Post`) pairs;
+for pages, (`Item`, `Page`) pairs and the pages' `content_type`. An exception
+rolls the whole import back."""
 
 
 def _same_term(
@@ -514,11 +503,8 @@ class WordPressImport:
     # The first pass -----------------------------------------------------------
 
     def scan(self) -> Scan:
-        """Read the whole file once: fail on bad XML before writing anything.
-
-        A namespace prefix used undeclared is bound and the file read again
-        (`wxr.Repairs`), as often as there are such prefixes.
-        """
+        """Read the whole file once, failing on bad XML before writing
+        anything; read it again for each fault `wxr.Repairs` mends."""
         for _ in range(100):
             try:
                 scan = self._scan()
@@ -710,11 +696,8 @@ class WordPressImport:
         return username
 
     def _import_categories(self, scan: Scan) -> None:
-        """Each category found by its WordPress id, else by its slug and name.
-
-        Two different names are never merged: a category here that has the
-        slug with another name keeps it, and the imported one gets a number.
-        """
+        """Each category found by its WordPress id, else by its slug and name
+        (never merged with another name: the imported one gets a number)."""
         terms = [t for (taxonomy, _), t in scan.terms.items() if taxonomy == "category"]
         slugs = {t.nicename: clean_slug(t.nicename, "category") for t in terms}
         for term in terms:
@@ -785,13 +768,8 @@ class WordPressImport:
             self.categories[term.nicename] = category.pk
 
     def _import_tags(self, scan: Scan) -> None:
-        """Each tag found by its WordPress id, else by its name (a tag made
-        here, or imported before ids were kept), which it then keeps.
-
-        Two WordPress tags are never merged: a tag here that is already
-        another WordPress tag keeps its name, and the imported one gets a
-        number; a slug another tag uses gets one too.
-        """
+        """Each tag found by its WordPress id, else by its name; two WordPress
+        tags are never merged (the imported one's name and slug get numbers)."""
         terms = [t for (taxonomy, _), t in scan.terms.items() if taxonomy == "post_tag"]
         by_slug = {tag.slug: tag for tag in Tag.objects.all()}
         by_name = {tag.name.casefold(): tag for tag in by_slug.values()}

@@ -1,17 +1,11 @@
 """Reading WordPress exports (WXR 1.0 to 1.2) into plain records.
 
-`read_export()` streams the file with defusedxml, one channel child at a time,
-so memory stays flat however big the export is, and yields a `Channel`, then
-`Author`, `Term` and `Item` records in file order. The `wp` namespace may be
-spelled http:// or https://. DTDs are refused: WordPress never writes one, and
-they carry the XXE and entity-bomb attacks.
-
-Three faults of real exports are repaired as the file streams in, as
-WordPress's own importer tolerates them (`Repairs`): namespace prefixes used
-without a declaration (WordPress.com's `<atom:link>`), bound on the root
-element; control characters that XML 1.0 forbids, dropped; bytes that are
-not UTF-8 in a UTF-8 file, read as Windows-1252. Anything else that is not
-well-formed is refused.
+`read_export()` streams the file with defusedxml (DTDs refused: they carry
+XXE and entity bombs) in flat memory, `wp` namespace http:// or https://.
+Three faults of real exports are repaired as WordPress's importer tolerates
+them (`Repairs`): undeclared namespace prefixes (WordPress.com's
+`<atom:link>`) bound on the root, control characters XML 1.0 forbids
+dropped, non-UTF-8 bytes in a UTF-8 file read as Windows-1252.
 """
 
 from __future__ import annotations
@@ -427,14 +421,10 @@ def read_export(
     repairs: Repairs | None = None,
     count_repairs: bool = False,
 ) -> Iterator:
-    """Yield a `Channel`, then `Author`, `Term` and `Item` records in file order.
-
-    Each channel child is dropped as soon as it is read. Raises `ExportError`
-    for anything that is not a well-formed WXR 1.0-1.2 file, `UnboundPrefix`
-    (with the prefixes) when a namespace prefix is used undeclared: add them
-    to `repairs.prefixes` and read again. `count_repairs`: count the control
-    characters dropped into `repairs`.
-    """
+    """Yield a `Channel`, then `Author`, `Term` and `Item` records in file
+    order; `ExportError` for what is not well-formed WXR 1.0-1.2 (subclasses
+    for what `Repairs` can mend on a second read). `count_repairs`: count the
+    characters repaired into `repairs`."""
     repairs = repairs if repairs is not None else Repairs()
     source = None
     try:
