@@ -8,6 +8,7 @@ import wrote. Both are few: each is saved one by one, through the models.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -350,6 +351,13 @@ def _top_level_parent(
     return found
 
 
+# The link field of each kind of `nav_menu_item` target (type, object).
+TARGET_FIELDS = {
+    ("post_type", "page"): "page", ("post_type", "post"): "post",
+    ("taxonomy", "category"): "category", ("taxonomy", "post_tag"): "tag",
+}  # fmt: skip
+
+
 class _Targets:
     """What each `nav_menu_item` links to, among what the import wrote."""
 
@@ -362,24 +370,18 @@ class _Targets:
     ) -> None:
         self.run = run
         self.site = (scan.channel.link if scan.channel else "").rstrip("/")
-        wanted: dict[str, list[int]] = {}
+        wanted: dict[str, list[int]] = defaultdict(list)
         for item in items:
-            kind = item.meta.get("_menu_item_object", "")
-            wanted.setdefault(kind, []).append(
+            wanted[item.meta.get("_menu_item_object", "")].append(
                 as_int(item.meta.get("_menu_item_object_id"))
             )
-        self.posts = Post.objects.in_bulk(
-            wanted.get("post", []), field_name="wordpress_id"
-        )
-        self.pages = {
-            **Page.objects.in_bulk(wanted.get("page", []), field_name="wordpress_id"),
-            **pages,
+        self.found = {
+            kind: model.objects.in_bulk(wanted[kind], field_name="wordpress_id")
+            for kind, model in (("post", Post), ("page", Page), ("category", Category))
         }
-        self.categories = Category.objects.in_bulk(
-            wanted.get("category", []), field_name="wordpress_id"
-        )
-        self.tags = {
-            term.wp_id: run.tags[term.nicename]
+        self.found["page"].update(pages)
+        self.found["tag"] = {
+            term.wp_id: Tag(pk=run.tags[term.nicename])
             for (taxonomy, _), term in scan.terms.items()
             if taxonomy == "post_tag" and term.wp_id and term.nicename in run.tags
         }
@@ -388,32 +390,23 @@ class _Targets:
         """The link's fields for its target (None, noted, if there is none)."""
         kind = item.meta.get("_menu_item_type", "")
         target = item.meta.get("_menu_item_object", "")
-        object_id = as_int(item.meta.get("_menu_item_object_id"))
-        note = self.run.report.note
         if kind == "custom":
             return self._url(item.meta.get("_menu_item_url", ""), label)
-        if kind == "post_type" and target == "page":
-            found = {"page": self.pages.get(object_id)}
-        elif kind == "post_type" and target == "post":
-            found = {"post": self.posts.get(object_id)}
-        elif kind == "taxonomy" and target == "category":
-            found = {"category": self.categories.get(object_id)}
-        elif kind == "taxonomy" and target == "post_tag":
-            tag_id = self.tags.get(object_id)
-            found = {"tag": Tag(pk=tag_id) if tag_id else None}
-        else:
-            note(
+        field = TARGET_FIELDS.get((kind, target))
+        if field is None:
+            self.run.report.note(
                 gettext("menu links to what Inkwell does not have skipped"),
                 f"{label} ({target or kind or '—'})",
             )
             return None
-        if None in found.values():
-            note(
+        found = self.found[field].get(as_int(item.meta.get("_menu_item_object_id")))
+        if found is None:
+            self.run.report.note(
                 gettext("menu links to something the import did not bring skipped"),
                 label,
             )
             return None
-        return found
+        return {field: found}
 
     def _url(self, url: str, label: str) -> dict | None:
         url = url.strip()
