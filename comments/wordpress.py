@@ -80,8 +80,7 @@ def write_comments(
             else:
                 by_key[(row["submit_date"], row["user_name"])].append(row)
         native = {id(row) for row in rows if not row["wordpress_id"]}
-        wp_rows: dict[int, dict] = {}
-        wp_parents: dict[int, int] = {}
+        wp_rows: dict[int, tuple[dict, int]] = {}  # WordPress id: row, parent id
         for wp in item.comments:
             if wp.wp_id and wp.wp_id in seen:
                 run.report.count("comments", "skipped")
@@ -114,12 +113,11 @@ def write_comments(
                 new_rows.append(row)
                 rows.append(row)
                 run.report.count("comments", "created")
-            wp_rows[wp.wp_id] = row
-            wp_parents[wp.wp_id] = wp.parent
+            wp_rows[wp.wp_id] = row, wp.parent
         parents: dict[int, dict | None] = {}
-        for wp_id, row in wp_rows.items():
-            parent = wp_rows.get(wp_parents[wp_id])
-            if wp_parents[wp_id] and parent is None:
+        for wp_id, (row, parent_id) in wp_rows.items():
+            parent = wp_rows[parent_id][0] if parent_id in wp_rows else None
+            if parent_id and parent is None:
                 run.report.note(
                     gettext(
                         "replies to a comment missing from the export made top-level"
@@ -131,10 +129,9 @@ def write_comments(
         # Comments made here, not in WordPress, keep their own parents.
         by_pk = {row["pk"]: row for row in rows if row["pk"] is not None}
         for row in rows:
-            if id(row) in native and row["parent_id"] != row["pk"]:
-                parents[id(row)] = by_pk.get(row["parent_id"])
-            elif id(row) in native:
-                parents[id(row)] = None
+            if id(row) in native:
+                own = row["parent_id"] != row["pk"]  # a top-level one is its own
+                parents[id(row)] = by_pk.get(row["parent_id"]) if own else None
         threads.append((rows, parents))
 
     _insert_comments(content_type, new_rows)
@@ -217,12 +214,10 @@ def _comment_values(
         run.report.note(
             gettext("comments without a valid date given the post's"), label
         )
-    if wp.meta:
-        for key in wp.meta:
-            run.report.note(
-                gettext("comment meta kept with the comment, not shown"),
-                f"{key} ({label})",
-            )
+    for key in wp.meta:
+        run.report.note(
+            gettext("comment meta kept with the comment, not shown"), f"{key} ({label})"
+        )
     user_name = plain(wp.author)[:50]
     ip_address = None
     if wp.ip:
