@@ -1053,19 +1053,8 @@ class WordPressImport:
             self.report.note(
                 gettext("titles longer than 200 characters shortened"), label
             )
-        categories = [n for taxonomy, n, _ in item.terms if taxonomy == "category"]
-        category_ids = list(
-            dict.fromkeys(
-                self.categories[n] for n in categories if n in self.categories
-            )
-        )
-        tag_ids = list(
-            dict.fromkeys(
-                self.tags[n]
-                for taxonomy, n, _ in item.terms
-                if taxonomy == "post_tag" and n in self.tags
-            )
-        )
+        category_ids = _term_ids(item, "category", self.categories)
+        tag_ids = _term_ids(item, "post_tag", self.tags)
         body = convert_content(
             item.content,
             item.wp_id,
@@ -1278,6 +1267,12 @@ class WordPressImport:
                     gettext("comments skipped: the comments app is not installed"),
                     plain(item.title) or f"#{item.wp_id}",
                 )
+
+
+def _term_ids(item: Item, taxonomy: str, known: dict[str, int]) -> list[int]:
+    """The ids here of the item's terms of `taxonomy`, in order, once each."""
+    names = (n for kind, n, _ in item.terms if kind == taxonomy and n in known)
+    return list(dict.fromkeys(known[n] for n in names))
 
 
 def _set_links(
