@@ -9,12 +9,14 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator
 from django.http import HttpRequest, QueryDict
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_comments_xtd.forms import XtdCommentForm
 
+from blog import pagecache
 from blog.converters import MAX_ID, is_plain
 from blog.models import Post, display_name
 from comments.models import (
@@ -88,11 +90,6 @@ class CommentForm(XtdCommentForm):
         user=None,
     ) -> None:
         self.user = user if user is not None and user.is_authenticated else None
-        # Unbound, not filled in with a reader's remembered details, nobody
-        # signed in: its visible fields are the same for every reader (the
-        # template caches them; only the signed hidden fields differ). Known
-        # before django_comments adds its security fields to `initial`.
-        self.is_blank = data is None and not initial and self.user is None
         super().__init__(target_object, data=data, initial=initial)
         self.parent: Comment | None = None
         fields = self.fields
@@ -281,3 +278,61 @@ class CommentForm(XtdCommentForm):
         # The post in hand, so that the mail and receivers do not read it again.
         Comment.content_object.set_cached_value(comment, target)
         return comment
+
+
+def security_data(target: Post) -> dict[str, str]:
+    """The signed hidden fields of a new form on `target`, as django_comments
+    writes them (CommentSecurityForm.generate_security_data), without
+    building the form."""
+    signer = CommentForm.__new__(CommentForm)
+    signer.target_object = target
+    return signer.generate_security_data()
+
+
+# What stands in a blank form's markup, when it is built, for what differs
+# between readers and posts. Letters only: escaping leaves them as they are.
+_SIGNED = ("object_pk", "timestamp", "security_hash")
+_MARK = "inkwellblankform{}mark"
+
+
+def _blank_template(target: Post) -> str:
+    """comments/_form.html for a blank form on a post of `target`'s model, as
+    a format string: {csrf} (the whole input: {% csrf_token %} writes none
+    without a token) and the fields of _SIGNED."""
+    form = CommentForm(target)
+    form.initial.update({name: _MARK.format(name) for name in _SIGNED})
+    token = _MARK.format("csrf")
+    html = render_to_string("comments/_form.html", {"form": form, "csrf_token": token})
+    html = html.replace("{", "{{").replace("}", "}}")
+    html = html.replace(
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">', "{csrf}"
+    )
+    for name in _SIGNED:
+        html = html.replace(_MARK.format(name), f"{{{name}}}")
+    return html
+
+
+def blank_form(target: Post, csrf_input: str) -> SafeString:
+    """The "Leave a Reply" form of an anonymous reader with nothing
+    remembered: comments/_form.html with a blank CommentForm, the same for
+    every such reader but for the signed fields and `csrf_input` (what
+    {% csrf_token %} writes). Rendered once per language and site version
+    (the form's words, DiscussionSettings' required fields), not per page:
+    building the form and writing it was a fifth of a warm post page."""
+    label = str(target._meta)
+    markup = pagecache.cached(
+        "comment-form",
+        label,
+        pagecache.version(),
+        build=lambda: _blank_template(target),
+        slot=("comment-form", label),
+    )
+    signed = security_data(target)
+    return mark_safe(
+        markup.format(
+            object_pk=escape(signed["object_pk"]),
+            timestamp=escape(signed["timestamp"]),
+            security_hash=escape(signed["security_hash"]),
+            csrf=csrf_input,
+        )
+    )

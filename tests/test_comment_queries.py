@@ -15,6 +15,7 @@ from django_comments.models import CommentFlag
 from django_comments_xtd.models import LIKEDIT_FLAG
 from django_tasks_db.models import DBTaskResult
 
+from comments.forms import blank_form
 from comments.models import Comment, DiscussionSettings
 from tests.factories import (
     comment_form_data,
@@ -92,6 +93,7 @@ def test_thread_renders_in_one_pass_where_the_stock_tree_pays_per_comment(rf):
     request = rf.get(post.get_absolute_url())
     request.user = AnonymousUser()
     DiscussionSettings.current()  # cached from here on, as on a running site
+    blank_form(post, "")  # likewise the blank comment form's markup
 
     def cost(source: str) -> tuple[int, int, str]:
         templates = []

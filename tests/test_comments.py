@@ -13,7 +13,13 @@ from blog.models import Post
 from comments.forms import CommentForm
 from comments.models import Comment, DiscussionSettings
 from comments.signals import comment_submitted
-from tests.factories import comment_form_data, make_comment, make_post, make_user
+from tests.factories import (
+    comment_form_data,
+    make_comment,
+    make_page,
+    make_post,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +72,21 @@ def test_post_page_shows_approved_comments_then_the_form(client):
     ):
         assert f">{label}" in page, label
     assert "Not published." in page
+
+
+def test_each_post_and_page_serves_a_form_that_posts_as_sent(client, no_confirmation):
+    """The blank form is made once for every post (comments.forms.blank_form):
+    each page still carries its own signed fields, and the form sent back as
+    served (with the reader's answers) posts the comment."""
+    for target in (make_post(), make_post(), make_page(allow_comments=True)):
+        page = client.get(target.get_absolute_url()).content.decode()
+        form = page[page.index('id="comment-form"') :]
+        form = form[: form.index("</form>")]
+        sent = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', form))
+        assert sent["object_pk"] == str(target.pk)
+        sent.update(name="Ada", email="ada@example.com", comment=f"On {target}.")
+        assert client.post(POST_URL, sent).status_code == 302
+        assert Comment.objects.get(comment=f"On {target}.").content_object == target
 
 
 def test_closed_post_says_comments_are_closed(client):

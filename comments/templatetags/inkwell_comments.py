@@ -7,9 +7,10 @@ from collections.abc import Iterable
 
 from django import template
 from django.db.models import Count
+from django.template.defaulttags import CsrfTokenNode
 
 from blog.models import Post
-from comments.forms import CommentForm
+from comments.forms import CommentForm, blank_form
 from comments.models import Comment
 from comments.moderation import comments_open
 from comments.threads import Discussion
@@ -21,20 +22,26 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def get_discussion(context: template.Context, post: Post) -> dict:
     """The post's discussion page (?cpage=), its thread rendered for this
-    reader, and the reply form, prefilled. (Pages for signed-in readers and
+    reader, and the reply form, prefilled: `form`, or for an anonymous
+    reader with nothing remembered the blank form's markup, `blank_form`.
+    `open`: whether there is a form. (Pages for signed-in readers and
     remembered commenters are `Cache-Control: private`: blog/pagecache.py
     marks every response to a request with their cookies.)"""
     request = context["request"]
     discussion = Discussion.for_reader(post, request.GET.get("cpage", 1), request)
-    form = None
-    if comments_open(post):
+    form = blank = None
+    is_open = comments_open(post)
+    if is_open:
         initial = {}
         if not request.user.is_authenticated:
             initial = remembered_commenter(request)
             if initial:
                 initial["remember"] = True
-        form = CommentForm(post, initial=initial, user=request.user)
-    return {"page": discussion, "form": form}
+            else:
+                blank = blank_form(post, CsrfTokenNode().render(context))
+        if blank is None:
+            form = CommentForm(post, initial=initial, user=request.user)
+    return {"page": discussion, "form": form, "blank_form": blank, "open": is_open}
 
 
 @register.simple_tag
