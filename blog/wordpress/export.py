@@ -9,6 +9,7 @@ Comments come from whoever answers `exporting_items` (comments/wordpress.py).
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -76,6 +77,13 @@ def element(name: str, value, *, raw: bool = False) -> str:
 
 def text(name: str, value: str) -> str:
     return element(name, cdata(value), raw=True)
+
+
+def meta_elements(tag: str, pairs: Iterable[tuple[str, str]]) -> list[str]:
+    return [
+        f"<{tag}>{text('wp:meta_key', key)}{text('wp:meta_value', value)}</{tag}>"
+        for key, value in pairs
+    ]
 
 
 def _html_block(html: str) -> str:
@@ -332,25 +340,14 @@ class Exporter:
             f'nicename="{escape(wordpress_slug(nicename))}">{cdata(name)}</category>'
             for taxonomy, nicename, name in terms
         ]
-        parts += [
-            "<wp:postmeta>"
-            + text("wp:meta_key", key)
-            + text("wp:meta_value", value)
-            + "</wp:postmeta>"
-            for key, value in meta
-        ]
+        parts += meta_elements("wp:postmeta", meta)
         parts += comments
         return "\t<item>\n\t\t" + "\n\t\t".join(parts) + "\n\t</item>\n"
 
 
 def _batches(objects: Iterable, size: int = BATCH_SIZE) -> Iterable[list]:
-    batch = []
-    for obj in objects:
-        batch.append(obj)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
+    objects = iter(objects)
+    while batch := list(itertools.islice(objects, size)):
         yield batch
 
 
@@ -390,13 +387,7 @@ def comment_element(
         element("wp:comment_parent", parent),
         element("wp:comment_user_id", user_id),
     ]
-    parts += [
-        "<wp:commentmeta>"
-        + text("wp:meta_key", key)
-        + text("wp:meta_value", value)
-        + "</wp:commentmeta>"
-        for key, value in (meta or {}).items()
-    ]
+    parts += meta_elements("wp:commentmeta", (meta or {}).items())
     return "<wp:comment>\n\t\t\t" + "\n\t\t\t".join(parts) + "\n\t\t</wp:comment>"
 
 
