@@ -1,14 +1,8 @@
-"""Moving a WordPress blog into Inkwell, one job a module.
-
-- `wxr`: reading a WordPress export (WXR) into plain records;
-- `content`: WordPress's post text as the HTML WordPress shows;
-- `posts`: writing users, categories, tags, posts and redirects;
-- `pages`: writing pages (with their redirects) and menus;
-- `export`: the way back out, what Inkwell holds as a WXR 1.2 file.
-
-The comments app writes the comments (`comments/wordpress.py`), through the
-`posts_written` signal. `import_wordpress()` is the one way in, for the
-`import_wordpress` command as for anything else.
+"""Moving a WordPress blog into Inkwell, one job a module: `wxr` reads an
+export, `content` converts post text, `posts` writes users, terms, posts and
+redirects, `pages` pages and menus, `export` is the way back out. The comments
+app writes the comments (comments/wordpress.py, through `posts_written`).
+`import_wordpress()` is the one way in.
 """
 
 from __future__ import annotations

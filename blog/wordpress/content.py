@@ -46,12 +46,9 @@ def _newlines_in_tags(text: str) -> str:
 
 
 def wpautop(text: str) -> str:
-    """WordPress's `wpautop()`: blank lines make paragraphs, newlines `<br>`.
-
-    A port of wp-includes/formatting.php (WordPress 6.x), step for step, so
-    that classic-editor posts keep the paragraphs their readers saw. `<pre>`
-    blocks and newlines inside tags are left alone.
-    """
+    """WordPress's `wpautop()` (wp-includes/formatting.php, 6.x) step for
+    step: blank lines make paragraphs, newlines `<br>`, `<pre>` and newlines
+    inside tags left alone."""
     if not text.strip():
         return ""
     text += "\n"
@@ -349,13 +346,9 @@ def convert_content(
     rewrite_url: Callable[[str], str] | None = None,
     note: Note | None = None,
 ) -> str:
-    """A post's stored WordPress text as the HTML WordPress would show.
-
-    Block-editor posts (`<!-- wp:... -->`) are HTML already; WordPress skips
-    `wpautop` for them and so do we. The result is stored as the post body:
-    `blog.markup` passes HTML through and sanitises it on every render.
-    `note(reason, example)` hears of what could not be converted.
-    """
+    """A post's stored WordPress text as the HTML WordPress would show
+    (block-editor posts, HTML already, without `wpautop`, as WordPress does);
+    `note(reason, example)` hears of what could not be converted."""
     is_blocks = "<!-- wp:" in text
     text = BLOCK_COMMENT.sub("", text)
     # Code first, and kept out of everything below (paragraphs, embeds, URL
