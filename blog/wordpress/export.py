@@ -28,6 +28,7 @@ from taggit.models import Tag, TaggedItem
 
 from blog.links import absolute
 from blog.models import Category, Page, Post, SiteIdentity, display_name
+from blog.wordpress.posts import parents_first
 
 BATCH_SIZE = 500
 NO_DATE = "0000-00-00 00:00:00"
@@ -132,7 +133,11 @@ class Exporter:
         for user in authors.values():
             out.write(self._author(user))
             counts["authors"] += 1
-        for category in self._categories_parents_first():
+        for category in parents_first(
+            sorted(self.categories.values(), key=lambda c: c.pk),
+            lambda c: c.pk,
+            lambda c: self.categories.get(c.parent_id),
+        ):
             out.write(self._category(category))
             counts["categories"] += 1
         for tag in Tag.objects.order_by("pk"):
@@ -182,22 +187,6 @@ class Exporter:
             + text("wp:author_last_name", user.last_name)
             + "</wp:author>\n"
         )
-
-    def _categories_parents_first(self) -> list[Category]:
-        ordered, seen = [], set()
-
-        def visit(category: Category) -> None:
-            if category.pk in seen:
-                return
-            seen.add(category.pk)
-            parent = self.categories.get(category.parent_id)
-            if parent is not None:
-                visit(parent)
-            ordered.append(category)
-
-        for category in sorted(self.categories.values(), key=lambda c: c.pk):
-            visit(category)
-        return ordered
 
     def _category(self, category: Category) -> str:
         parent = self.categories.get(category.parent_id)

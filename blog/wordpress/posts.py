@@ -190,6 +190,23 @@ def set_fields(obj, **values) -> bool:
     return changed
 
 
+def parents_first(items: Iterable, key: Callable, parent: Callable) -> list:
+    """`items` with each one's `parent` (an item or None) before it, whatever
+    their order; a loop of parents is broken where it closes."""
+    ordered, seen = [], set()
+
+    def visit(item) -> None:
+        if key(item) not in seen:
+            seen.add(key(item))
+            if parent(item) is not None:
+                visit(parent(item))
+            ordered.append(item)
+
+    for item in items:
+        visit(item)
+    return ordered
+
+
 def _path(url: str) -> str:
     """The site-relative part of an absolute WordPress URL."""
     parts = urlsplit(url)
@@ -709,22 +726,10 @@ class WordPressImport:
         # Blogs have tens or hundreds of categories: all of them in one query.
         by_slug = {c.slug: c for c in Category.objects.all()}
         by_wp_id = {c.wordpress_id: c for c in by_slug.values() if c.wordpress_id}
-        # Parents first, whatever the order in the file.
         by_nicename = {t.nicename: t for t in terms}
-        ordered, seen = [], set()
-
-        def visit(term: Term, trail: tuple[str, ...] = ()) -> None:
-            if term.nicename in seen or term.nicename in trail:
-                return
-            parent = by_nicename.get(term.parent)
-            if parent is not None:
-                visit(parent, (*trail, term.nicename))
-            seen.add(term.nicename)
-            ordered.append(term)
-
-        for term in terms:
-            visit(term)
-        for term in ordered:
+        for term in parents_first(
+            terms, lambda t: t.nicename, lambda t: by_nicename.get(t.parent)
+        ):
             slug = slugs[term.nicename]
             parent_id = self.categories.get(term.parent) if term.parent else None
             if term.parent and parent_id is None:
