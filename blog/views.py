@@ -72,10 +72,11 @@ class ListingPaginator(Paginator):
     20,000 it read the whole index (32 ms, and 16 ms to count them,
     against 0.4 and 0.1 ms through the category's index)."""
 
-    def __init__(
-        self, object_list, per_page, *, listing: tuple, number: int, few=None
-    ) -> None:
-        super().__init__(object_list, per_page)
+    def __init__(self, posts, per_page, *, listing: tuple, number: int, few=None):
+        # `posts()` makes the listing's queryset, only when the page's posts
+        # are read (the cached list of posts, _post_list.html, seldom does).
+        super().__init__(None, per_page)
+        self.posts = posts
         self.listing = listing
         self.counted_pages = COUNTED_PAGES * max(1, -(-number // COUNTED_PAGES))
         self.few = few
@@ -83,13 +84,13 @@ class ListingPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         limit = self.counted_pages * self.per_page + 1
-        posts = self.object_list if self.few is None else self.few(limit)
+
+        def count() -> int:
+            posts = self.posts() if self.few is None else self.few(limit)
+            return posts.order_by()[:limit].count()
+
         return pagecache.cached(
-            "listing-count",
-            *self.listing,
-            limit,
-            pagecache.version(),
-            build=lambda: posts.order_by()[:limit].count(),
+            "listing-count", *self.listing, limit, pagecache.version(), build=count
         )
 
     @property
@@ -98,24 +99,29 @@ class ListingPaginator(Paginator):
         return self.count > self.counted_pages * self.per_page
 
     def page(self, number) -> ListPage:
-        if self.few is None or self.more:
-            return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        few = self.few(self.counted_pages * self.per_page + 1)
-        ids = few.order_by("-published_at", "-pk").values("pk")
-        posts = Post.objects.published_among(ids[bottom : bottom + self.per_page])
-        return self._get_page(posts.for_listing(), number, self)
+        top = bottom + self.per_page
+
+        def posts() -> PostQuerySet:
+            if self.few is None or self.more:
+                return self.posts()[bottom:top]
+            few = self.few(self.counted_pages * self.per_page + 1)
+            ids = few.order_by("-published_at", "-pk").values("pk")
+            return Post.objects.published_among(ids[bottom:top]).for_listing()
+
+        return self._get_page(lazy(posts), number, self)
 
 
 def paginate(
-    request: HttpRequest, queryset, listing: tuple | None = None, few=None
+    request: HttpRequest, posts, listing: tuple | None = None, few=None
 ) -> ListPage:
-    """The requested page of `queryset`; a bad page number is a 404, not a 500.
-    With `listing` (what names a listing of published posts), its posts are
-    counted only as far as the page asked for needs, once per site version,
-    and with `few`, read through the listing's own index when they are few
-    (ListingPaginator)."""
+    """The requested page of `posts`; a bad page number is a 404, not a 500.
+    With `listing` (what names a listing of published posts), `posts` is a
+    function that makes the queryset when the page's posts are read, they
+    are counted only as far as the page asked for needs, once per site
+    version, and with `few`, read through the listing's own index when they
+    are few (ListingPaginator)."""
     per_page = SiteIdentity.current().posts_per_page
     number = request.GET.get("page") or 1
     try:
@@ -125,10 +131,10 @@ def paginate(
     if number < 1:
         raise Http404("No such page.")
     if listing is None:
-        paginator = Paginator(queryset, per_page)
+        paginator = Paginator(posts, per_page)
     else:
         paginator = ListingPaginator(
-            queryset, per_page, listing=listing, number=number, few=few
+            posts, per_page, listing=listing, number=number, few=few
         )
     if number > paginator.num_pages:
         raise Http404("No such page.")
@@ -144,7 +150,9 @@ def home(request: HttpRequest) -> HttpResponse:
         # (a draft, a private post): the same 404 for all three.
         raise Http404("No such post.")
     page = paginate(
-        request, Post.objects.published().for_listing().sticky_first(), ("home",)
+        request,
+        lambda: Post.objects.published().for_listing().sticky_first(),
+        ("home",),
     )
     meta = seo.listing_meta(request, page, title=SiteIdentity.current().title)
     return render(request, "blog/home.html", {"page": page, "page_meta": meta})
@@ -251,13 +259,15 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category, categories = category_by_slug(slug)
     if category is None:
         raise Http404("No such category.")
-    posts = Post.objects.published().in_category(category, categories)
+
+    def posts() -> PostQuerySet:
+        return Post.objects.published().in_category(category, categories).for_listing()
 
     def few(most: int) -> PostQuerySet:
         return Post.objects.published_in_category(category, categories, most)
 
     breadcrumb = category.ancestors(categories)
-    page = paginate(request, posts.for_listing(), ("category", category.pk), few)
+    page = paginate(request, posts, ("category", category.pk), few)
     if not page.paginator.count:  # only drafts there: not even its name
         raise Http404("Nothing is published in this category yet.")
     return render(
@@ -284,7 +294,9 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
-    posts = Post.objects.published().filter(tags__in=[tag]).for_listing()
+
+    def posts() -> PostQuerySet:
+        return Post.objects.published().filter(tags__in=[tag]).for_listing()
 
     def few(most: int) -> PostQuerySet:
         # Joined from the tag's items, so a count stops after `most`.
@@ -306,8 +318,11 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def author_detail(request: HttpRequest, username: str) -> HttpResponse:
     author = get_object_or_404(get_user_model(), username=username, is_active=True)
-    posts = Post.objects.published().filter(author=author).for_listing()
-    page = paginate(request, posts, ("author", author.pk))
+    page = paginate(
+        request,
+        lambda: Post.objects.published().filter(author=author).for_listing(),
+        ("author", author.pk),
+    )
     if not page.paginator.count:
         raise Http404("This author has not published anything yet.")
     name = display_name(author)
@@ -328,12 +343,19 @@ def _archive(
     request: HttpRequest, start: datetime.date, end: datetime.date, label: str
 ):
     tz = timezone.get_current_timezone()
-    posts = Post.objects.published().filter(
-        published_at__gte=datetime.datetime.combine(start, datetime.time(), tz),
-        published_at__lt=datetime.datetime.combine(end, datetime.time(), tz),
-    )
+
+    def posts() -> PostQuerySet:
+        return (
+            Post.objects.published()
+            .filter(
+                published_at__gte=datetime.datetime.combine(start, datetime.time(), tz),
+                published_at__lt=datetime.datetime.combine(end, datetime.time(), tz),
+            )
+            .for_listing()
+        )
+
     listing = ("archive", start.isoformat(), end.isoformat(), str(tz))
-    page = paginate(request, posts.for_listing(), listing)
+    page = paginate(request, posts, listing)
     meta = seo.listing_meta(
         request,
         page,
