@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import SearchVectorField
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -1273,10 +1272,6 @@ class SiteIdentity(models.Model):
     environment (settings.INKWELL_*), so a fresh site starts as configured.
     """
 
-    # A new field takes a new key: a row cached by the code before it has no
-    # value for the field, and reading it would cost a query on every request.
-    CACHE_KEY = "blog:site-identity:v2"
-
     title = models.CharField(
         _("site title"),
         max_length=100,
@@ -1360,9 +1355,6 @@ class SiteIdentity(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.pk = 1
         super().save(*args, **kwargs)
-        transaction.on_commit(lambda: cache.delete(self.CACHE_KEY))
-        cache.delete(self.CACHE_KEY)
-        pagecache.forget_for_request(self.CACHE_KEY)
 
     @classmethod
     def defaults(cls) -> SiteIdentity:
@@ -1375,16 +1367,10 @@ class SiteIdentity(models.Model):
 
     @classmethod
     def current(cls) -> SiteIdentity:
-        """The identity in force: from the cache, else one query."""
-
-        def read() -> SiteIdentity:
-            found = cache.get(cls.CACHE_KEY)
-            if found is None:
-                found = cls.objects.filter(pk=1).first() or cls.defaults()
-                cache.add(cls.CACHE_KEY, found, None)
-            return found
-
-        return pagecache.once_per_request(cls.CACHE_KEY, read)
+        """The identity in force, read once per site version (a save bumps it)."""
+        return pagecache.per_site_version(
+            "site-identity", lambda: cls.objects.filter(pk=1).first() or cls.defaults()
+        )
 
 
 class WordPressTag(models.Model):

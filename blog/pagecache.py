@@ -16,8 +16,10 @@ request of this process until it lands, so pages cached before the change
 never come back once Redis does. Changes that send no signal (queryset
 updates, the WordPress import) call `forget_all_pages()`.
 
-Scheduled posts send no signal when their time comes: nothing is kept past
-the next scheduled publication (`lifetime`).
+What changes only with the site version (the settings rows, the next
+scheduled publication) each process reads once per site version
+(`per_site_version`). Scheduled posts send no signal when their time comes:
+nothing is kept past the next scheduled publication (`lifetime`).
 
 The page cache (PageCacheMiddleware, right after WhiteNoise in
 settings.MIDDLEWARE) serves anonymous GETs before sessions, CSRF, auth and
@@ -74,7 +76,6 @@ from blog import compression, frontcache
 SITE = "site"
 DISCUSSIONS = "discussions"
 VERSION_PREFIX = "pagecache:version:"
-NEXT_PUBLICATION_KEY = "pagecache:next-publication"
 PAGE_KEY_PREFIX = "pagecache:page:"
 EXCLUDED_PREFIXES = ("/admin/", "/healthz", "/media/", "/static/")
 # Cookies that make a page the reader's own; other apps add theirs with
@@ -107,15 +108,10 @@ def post_scope(post_id: int | str, model_name: str = "post") -> str:
 _read_versions: ContextVar[dict[str, int | None] | None] = ContextVar(
     "inkwell_content_versions", default=None
 )
-# When the next scheduled post goes live, as this request first read it.
-_next_publication: ContextVar[list[float]] = ContextVar("inkwell_next_publication")
 # Bumps that did not reach the cache, retried by later requests.
 _unsent_bumps: set[str] = set()
-# Values a request reads from the cache once however often it asks (the
-# site's settings rows: `once_per_request`). Set per request by the middleware.
-_request_memo: ContextVar[dict[str, Any] | None] = ContextVar(
-    "inkwell_request_memo", default=None
-)
+# The site version and what this process read under it (`per_site_version`).
+_site_kept: tuple[int | None, dict[str, Any]] = (None, {})
 
 
 def version(scope: str = SITE) -> int | None:
@@ -147,23 +143,23 @@ def read_versions(scopes: Iterable[str]) -> dict[str, int | None]:
     return values
 
 
-def once_per_request(key: str, read: Callable[[], Any]) -> Any:
-    """`read()` the first time this request asks for `key`, the same answer
-    after (outside a request: every time). For the settings rows that many
-    templates and rules of one page consult."""
-    memo = _request_memo.get()
-    if memo is None:
-        return read()
-    if key not in memo:
-        memo[key] = read()
-    return memo[key]
+def _kept_for_site_version() -> dict[str, Any]:
+    global _site_kept
+    current = version(SITE)
+    if current is None:
+        return {}  # the cache cannot say: read afresh
+    if _site_kept[0] != current:
+        _site_kept = (current, {})
+    return _site_kept[1]
 
 
-def forget_for_request(key: str) -> None:
-    """After a change of `key`'s row: this request reads it again."""
-    memo = _request_memo.get()
-    if memo is not None:
-        memo.pop(key, None)
+def per_site_version(key: str, read: Callable[[], Any]) -> Any:
+    """`read()` once per site version in this process: for what changes only
+    with a bump of it (the settings rows, which many rules of a page read)."""
+    kept = _kept_for_site_version()
+    if key not in kept:
+        kept[key] = read()
+    return kept[key]
 
 
 def bump(*scopes: str) -> None:
@@ -178,8 +174,6 @@ def bump(*scopes: str) -> None:
 def forget_all_pages() -> None:
     """For bulk changes that send no signals (imports, queryset updates)."""
     bump(SITE)
-    refresh_next_publication()
-    transaction.on_commit(refresh_next_publication)
 
 
 def _bump(scopes: Iterable[str]) -> None:
@@ -204,37 +198,24 @@ def retry_unsent_bumps() -> None:
         _bump(list(_unsent_bumps))
 
 
-def refresh_next_publication() -> float:
-    """Look up the next scheduled publish time of a post or a page and cache
-    it (0: none)."""
+def next_publication() -> float:
+    """When the next scheduled post or page goes live (0: none): looked up
+    once per site version, and again once it has passed."""
     from blog.models import Page, Post
 
-    now = timezone.now()
-    times = [
-        model.objects.filter(status="published", published_at__gt=now)
-        .order_by("published_at")
-        .values_list("published_at", flat=True)
-        .first()
-        for model in (Post, Page)
-    ]
-    when = min((t for t in times if t is not None), default=None)
-    at = when.timestamp() if when else 0
-    cache.set(NEXT_PUBLICATION_KEY, at, timeout=None)
-    memo = _next_publication.get(None)
-    if memo is not None:
-        memo[:] = [at]
-    return at
-
-
-def next_publication() -> float:
-    """When the next scheduled post or page goes live (0: none), as this
-    request first read it, looked up again once it has passed."""
-    memo = _next_publication.get(None)
-    at = memo[0] if memo else cache.get(NEXT_PUBLICATION_KEY)
+    kept = _kept_for_site_version()
+    at = kept.get("next-publication")
     if at is None or (at and at <= time.time()):
-        at = refresh_next_publication()
-    if memo == []:
-        memo.append(at)
+        now = timezone.now()
+        times = [
+            model.objects.filter(status="published", published_at__gt=now)
+            .order_by("published_at")
+            .values_list("published_at", flat=True)
+            .first()
+            for model in (Post, Page)
+        ]
+        when = min((t for t in times if t is not None), default=None)
+        at = kept["next-publication"] = when.timestamp() if when else 0
     return at
 
 
@@ -464,16 +445,12 @@ class PageCacheMiddleware:
         self.csrf = CsrfViewMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        versions_token = _read_versions.set({})
-        publication_token = _next_publication.set([])
-        memo_token = _request_memo.set({})
+        token = _read_versions.set({})
         try:
             retry_unsent_bumps()
             return self.respond(request)
         finally:
-            _read_versions.reset(versions_token)
-            _next_publication.reset(publication_token)
-            _request_memo.reset(memo_token)
+            _read_versions.reset(token)
 
     def respond(self, request: HttpRequest) -> HttpResponse:
         if request.method not in {"GET", "HEAD"} or request.path.startswith(
@@ -664,10 +641,7 @@ def content_changed(sender, **kwargs) -> None:
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a sign-in, not a change to any page
-    if sender._meta.label in {"blog.Post", "blog.Page"}:
-        forget_all_pages()
-    else:
-        bump(SITE)
+    bump(SITE)
 
 
 def connect_signals() -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import unicodedata
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
@@ -443,9 +442,8 @@ def default_threads_per_page() -> int:
 class DiscussionSettings(models.Model):
     """The site's comment rules, edited on one admin page ("Discussion").
 
-    There is one row (pk 1). `current()` reads it through the shared cache,
-    which `save()` refreshes once the transaction commits, so a change
-    reaches every process at once.
+    There is one row (pk 1). `current()` reads it once per site version,
+    which a save bumps (comments/receivers.py), in every process.
     """
 
     class HoldPolicy(models.TextChoices):
@@ -456,9 +454,6 @@ class DiscussionSettings(models.Model):
             _("From first-time commenters, unless the spam filter trusts them"),
         )
         NEVER = "never", _("Never: publish unless another rule holds it")
-
-    CACHE_KEY = "inkwell:discussion-settings:v1"
-    CACHE_TIMEOUT = 3600  # seconds; save() refreshes it long before
 
     hold_policy = models.CharField(
         _("hold comments for moderation"),
@@ -540,10 +535,6 @@ class DiscussionSettings(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.pk = 1
         super().save(*args, **kwargs)
-        pagecache.forget_for_request(self.CACHE_KEY)
-        transaction.on_commit(
-            lambda: cache.set(self.CACHE_KEY, self, self.CACHE_TIMEOUT)
-        )
 
     def clean(self) -> None:
         # django-comments-xtd refuses to save replies deeper than its own
@@ -559,18 +550,10 @@ class DiscussionSettings(models.Model):
 
     @classmethod
     def current(cls) -> DiscussionSettings:
-        """The settings in force: from the cache, else one query."""
-
-        def read() -> DiscussionSettings:
-            found = cache.get(cls.CACHE_KEY)
-            if found is None:
-                found = cls.objects.filter(pk=1).first() or cls(pk=1)
-                # add(), not set(): a save() that committed meanwhile has
-                # already put the newer row there, and must win.
-                cache.add(cls.CACHE_KEY, found, cls.CACHE_TIMEOUT)
-            return found
-
-        return pagecache.once_per_request(cls.CACHE_KEY, read)
+        """The settings in force, read once per site version."""
+        return pagecache.per_site_version(
+            "discussion-settings", lambda: cls.objects.filter(pk=1).first() or cls(pk=1)
+        )
 
     @staticmethod
     def word_list(text: str) -> list[str]:

@@ -23,9 +23,10 @@ from tests.factories import (
 from tests.test_sitemap import sitemap_locations
 
 # A page with a parent and a discussion, with the page cache off: the page,
-# its breadcrumb, the site identity, the menus, the discussion settings, its
-# likes line, the discussion's outline, its page of comments and their likes.
-PAGE_QUERIES = 9
+# its breadcrumb, the site identity, the next scheduled publication (a post's
+# and a page's), the menus, the discussion settings, its likes line, the
+# discussion's outline, its page of comments and their likes.
+PAGE_QUERIES = 11
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from blog import pagecache
 from blog.models import Post
 from tests.factories import make_category, make_post
 
@@ -153,6 +154,7 @@ def test_a_page_of_a_section_reads_its_addresses_without_counting_them(client):
     """Only the index needs the number of pages; a page of a section is
     one query for its addresses (a count reads every published post)."""
     make_post()
+    pagecache.next_publication()  # read once per site version
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/sitemap-posts.xml").status_code == 200
     posts = [q["sql"] for q in queries if 'FROM "blog_post"' in q["sql"]]
