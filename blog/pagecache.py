@@ -354,13 +354,11 @@ def versions(request: HttpRequest) -> dict:
 class Entry(NamedTuple):
     versions: dict[str, int]  # every version its rendering read
     expires_at: float
-    etag: str
     last_modified: int
-    content: bytes  # the same for every reader: no CSRF token in it
-    gzipped: bytes | None  # the same compressed once, for readers who accept it
-    # What a hit answers with (Vary, ETag and Last-Modified included), but
-    # for Cache-Control, X-Page-Cache and Content-Length.
-    headers: dict[str, str]
+    # The page's bytes (no CSRF token in them) and every header a hit
+    # answers with; compressed once, for readers who accept gzip (or None).
+    plain: tuple[bytes, dict[str, str]]
+    gzipped: tuple[bytes, dict[str, str]] | None
 
 
 class RecentCopies:
@@ -421,13 +419,15 @@ def bypass_for_cookie(name: str) -> None:
 
 
 def _canonical_query(request: HttpRequest) -> bool:
+    if not request.META.get("QUERY_STRING"):
+        return True
     for name, values in request.GET.lists():
         if name not in KNOWN_PARAMETERS or len(values) != 1:
             return False
         number = values[0]
-        if name == "q":
-            continue
-        if not (number.isascii() and number.isdigit()) or number.startswith("0"):
+        if name != "q" and (
+            not (number.isascii() and number.isdigit()) or number.startswith("0")
+        ):
             return False
     return True
 
@@ -487,14 +487,14 @@ class PageCacheMiddleware:
         key = PAGE_KEY_PREFIX + hashlib.sha256((locale + address).encode()).hexdigest()
         entry = self.lookup(key)
         if entry is not None:
-            return self.serve(request, entry, address=address)
+            return self.serve(request, entry, "hit", address)
         version(SITE)  # read before rendering: a change meanwhile wins
         request.page_cache_candidate = True
         response = self.get_response(request)
-        if request.method == "GET" and self.storable(request, response):
+        if request.method == "GET" and self.storable(response):
             entry = self.store(key, response)
             if entry is not None:
-                return self.serve(request, entry, response, "miss", address)
+                return self.serve(request, entry, "miss", address)
         response.setdefault("X-Page-Cache", "bypass")
         if not response.streaming and CSRF_PLACEHOLDER.encode() in response.content:
             response.content = response.content.replace(
@@ -525,14 +525,14 @@ class PageCacheMiddleware:
         entry = cache.get(key)
         if not current(entry):
             return None
-        recent_copies.put(key, entry, len(entry.content))
+        recent_copies.put(key, entry, len(entry.plain[0]))
         return entry
 
     @staticmethod
-    def storable(request: HttpRequest, response: HttpResponse) -> bool:
+    def storable(response: HttpResponse) -> bool:
+        """Whether `response` is the same for every reader, from the response
+        alone (the request's personal cookies were looked at before)."""
         if response.status_code != 200 or response.streaming or response.cookies:
-            return False
-        if not _canonical_query(request):
             return False
         # A view that sets its own validators (the feeds) answers conditional
         # requests itself and knows its freshness better than a counter.
@@ -542,19 +542,9 @@ class PageCacheMiddleware:
         if any(word in cache_control for word in ("private", "no-cache", "no-store")):
             return False
         vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v}
-        if vary - _ALLOWED_VARY:
-            return False
-        session = getattr(request, "session", None)
-        if session is not None and session.modified:
-            return False
-        messages = getattr(request, "_messages", None)
-        if messages is not None and messages._queued_messages:
-            return False
-        user = getattr(request, "_cached_user", None)
-        if user is not None and user.is_authenticated:
-            return False
         # A page that used a CSP nonce must not hand that nonce to others.
-        return not getattr(request, "_csp_nonce", None)
+        csp = response.get("Content-Security-Policy", "")
+        return vary <= _ALLOWED_VARY and "'nonce-" not in csp
 
     @staticmethod
     def store(key: str, response: HttpResponse) -> Entry | None:
@@ -563,73 +553,59 @@ class PageCacheMiddleware:
             return None  # the cache could not say which versions it holds
         now = time.time()
         ttl = lifetime(float(settings.INKWELL_PAGE_CACHE_SECONDS))
-        content = response.content
+        content = response.content.replace(CSRF_PLACEHOLDER.encode(), b"")
         etag = quote_etag(hashlib.sha256(content).hexdigest()[:32])
-        content = content.replace(CSRF_PLACEHOLDER.encode(), b"")
-        packed = (
-            compression.gzipped(content) if compression.compressible(response) else None
-        )
         patch_vary_headers(response, ["Cookie", "Accept-Encoding"])
-        response["ETag"] = etag
-        response["Last-Modified"] = http_date(int(now))
-        entry = Entry(
-            versions=read,
-            expires_at=now + ttl,
-            etag=etag,
-            last_modified=int(now),
-            content=content,
-            gzipped=packed,
-            headers={
-                name: value
-                for name, value in response.headers.items()
-                if name.lower() not in {"content-length", "x-page-cache"}
-            },
-        )
+        headers = {
+            **{n: v for n, v in response.items() if n.lower() != "content-length"},
+            "Last-Modified": http_date(int(now)),
+            # Browsers may keep the page but must ask again (and get a 304).
+            "Cache-Control": "no-cache",
+            "X-Page-Cache": "hit",
+        }
+        plain = (content, {**headers, "ETag": etag})
+        gzipped = None
+        if compression.compressible(response) and (
+            packed := compression.gzipped(content)
+        ):
+            # Marked as GZipMiddleware marks what it compresses.
+            extra = {"ETag": f"W/{etag}", "Content-Encoding": "gzip"}
+            gzipped = (packed, {**headers, **extra})
+        for body, answer in filter(None, (plain, gzipped)):
+            answer["Content-Length"] = str(len(body))
+        entry = Entry(read, now + ttl, int(now), plain, gzipped)
         if ttl >= 1:
             cache.set(key, entry, timeout=math.ceil(ttl))
         return entry
 
+    @staticmethod
     def serve(
-        self,
-        request: HttpRequest,
-        entry: Entry,
-        response: HttpResponse | None = None,
-        state: str = "hit",
-        address: str = "",
+        request: HttpRequest, entry: Entry, state: str, address: str
     ) -> HttpResponse:
-        """The stored page, its validators, a 304 if the reader has it
-        already: the same bytes and headers for every reader. A shared cache
-        in front may keep it too (blog/frontcache.py)."""
-        if response is None:
-            response = HttpResponse(headers=entry.headers)
-        # else the page just stored: its headers are the entry's already
-        if entry.gzipped is not None and compression.accepts_gzip(request):
-            # Compressed once when stored, rather than by the middleware on
-            # every hit (TextCompressionMiddleware leaves an encoded page be).
-            response.content = entry.gzipped
-            response["Content-Encoding"] = "gzip"
-            response["ETag"] = f"W/{entry.etag}"  # as GZipMiddleware marks it
-        else:
-            response.content = entry.content
-        # Browsers may keep the page but must ask again (and get a 304); a
-        # front cache, if there is one, may answer for a while.
+        """The stored page, or a 304 if the reader has it already: the same
+        bytes and headers for every reader. A shared cache in front may keep
+        it too (blog/frontcache.py)."""
+        # Compressed once when stored, rather than by the middleware on every
+        # hit (TextCompressionMiddleware leaves an encoded page be).
+        gzipped = entry.gzipped is not None and compression.accepts_gzip(request)
+        content, headers = entry.gzipped if gzipped else entry.plain
+        response = HttpResponse(content, headers=headers)
+        if state != "hit":
+            response["X-Page-Cache"] = state
         if frontcache.enabled():
             response["Cache-Control"] = frontcache.cache_control(
                 entry.expires_at - time.time()
             )
             frontcache.note(address, entry.versions)
-        else:
-            response["Cache-Control"] = "no-cache"
-        response["X-Page-Cache"] = state
         if not _CONDITIONAL_HEADERS.isdisjoint(request.META):
             response = get_conditional_response(
-                request, response["ETag"], entry.last_modified, response
+                request, headers["ETag"], entry.last_modified, response
             )
             if response.status_code == 304:  # a 304 keeps the page's CSP
-                for name, value in entry.headers.items():
+                for name, value in headers.items():
                     if name.lower().startswith("content-security-policy"):
                         response[name] = value
-        response["Content-Length"] = str(len(response.content))
+                response["Content-Length"] = "0"
         return response
 
 
