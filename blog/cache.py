@@ -25,37 +25,29 @@ class CircuitBreakerConnection(Connection):
     open_until = 0.0  # monotonic time; the same for every connection
 
     @classmethod
-    def refuse_while_open(cls) -> None:
-        if time.monotonic() < cls.open_until:
+    def guarded(cls, call, *args, refuse_while_open: bool = True, **kwargs):
+        if refuse_while_open and time.monotonic() < cls.open_until:
             raise ConnectionError("Redis failed a moment ago; not asking yet.")
-
-    @classmethod
-    def trip(cls, error: Exception) -> None:
-        if time.monotonic() >= cls.open_until:
-            logger.warning(
-                "Redis failed (%s); serving without it for %s s", error, RETRY_AFTER
-            )
-        cls.open_until = time.monotonic() + RETRY_AFTER
+        try:
+            return call(*args, **kwargs)
+        except _FAILURES as error:
+            if time.monotonic() >= cls.open_until:
+                logger.warning(
+                    "Redis failed (%s); serving without it for %s s",
+                    error,
+                    RETRY_AFTER,
+                )
+            cls.open_until = time.monotonic() + RETRY_AFTER
+            raise
 
     def connect_check_health(self, *args, **kwargs):
-        self.refuse_while_open()
-        try:
-            return super().connect_check_health(*args, **kwargs)
-        except _FAILURES as error:
-            self.trip(error)
-            raise
+        return self.guarded(super().connect_check_health, *args, **kwargs)
 
     def send_packed_command(self, *args, **kwargs):
-        self.refuse_while_open()
-        try:
-            return super().send_packed_command(*args, **kwargs)
-        except _FAILURES as error:
-            self.trip(error)
-            raise
+        return self.guarded(super().send_packed_command, *args, **kwargs)
 
     def read_response(self, *args, **kwargs):
-        try:
-            return super().read_response(*args, **kwargs)
-        except _FAILURES as error:
-            self.trip(error)
-            raise
+        # The answer to a command already sent is read even while open.
+        return self.guarded(
+            super().read_response, *args, refuse_while_open=False, **kwargs
+        )

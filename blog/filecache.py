@@ -1,29 +1,24 @@
 """The cache on one machine: Django's FileBasedCache, culled now and then,
-and replacing an entry without waiting for the disk.
+replacing an entry without waiting for the disk, and incr() keeping the
+entry's expiry.
 
-FileBasedCache lists its whole folder before every write, to cull it once it
-holds MAX_ENTRIES: with the 10,000 entries a running site soon keeps, that
-listing costs 7 ms, and a post page built after a change writes a dozen
-entries (its fragments, thread, outline and likes line). Here the folder is
-listed on the first write of each process and then once every `CULL_EVERY`
-writes, so the cache may hold a few hundred entries past MAX_ENTRIES before
-it is culled as Django culls it. And each key's file name (a hash of the
-key) is worked out once per process: on a page-cache hit, which reads two
-content versions, it was half the cost of each read.
+FileBasedCache lists its whole folder before every write, to cull it past
+MAX_ENTRIES: 7 ms with the 10,000 entries a running site soon keeps, and a
+post page built after a change writes a dozen. Here it is listed on the
+first write of each process and then every `CULL_EVERY` writes, so the cache
+may hold a few hundred entries past MAX_ENTRIES before it is culled as
+Django culls it. Each key's file name (a hash of the key) is worked out once
+per process: it was half the cost of reading a content version.
 
-It writes each entry to a temporary file and renames that over the entry's
-file. Renamed over a file, a new file is written to disk first on ext4 (its
-`auto_da_alloc` guard against empty files after a crash): 0.2 to 3 ms of
-waiting for every entry that changes (a content version bumped, a rate
+Django writes each entry to a temporary file renamed over the old one, and
+ext4 writes a file renamed over another to disk first (`auto_da_alloc`):
+0.2 to 3 ms for every entry that changes (a content version bumped, a rate
 limit counted), against 0.03 ms renamed to a free name. So the old file is
-removed first: a reader in between (while the new one is written) finds no
-entry, a miss, as it would a moment earlier or after an expiry.
+removed first: a reader in between finds no entry, as after an expiry.
 
 Django's incr() writes the new value with the default timeout (300 s): a
-content version that should never expire, or a rate limit's hour, went
-after five minutes. Here incr() keeps the entry's expiry, as Redis and
-Django's memory cache do. Everything else (the file format, `add`, `touch`)
-is Django's.
+content version that should never expire went after five minutes. Here
+incr() keeps the entry's expiry, as Redis and Django's memory cache do.
 """
 
 import contextlib

@@ -23,8 +23,6 @@ from __future__ import annotations
 import http.client
 import logging
 import math
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -52,37 +50,10 @@ def cache_control(seconds_left: float) -> str:
     return f"public, max-age=0, s-maxage={shared}"
 
 
-class _Noted:
-    """The addresses this process noted lately, with the versions they were
-    noted under, so that a page sent again and again is written down once."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self.entries: OrderedDict[str, tuple] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def seen(self, address: str, stamp: tuple) -> bool:
-        with self.lock:
-            if self.entries.get(address) == stamp:
-                self.entries.move_to_end(address)
-                return True
-            self.entries[address] = stamp
-            self.entries.move_to_end(address)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-            return False
-
-    def forget(self, addresses: Iterable[str]) -> None:
-        with self.lock:
-            for address in addresses:
-                self.entries.pop(address, None)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-
-
-noted = _Noted()
+# The addresses this process noted lately, with the versions they were noted
+# under, so that a page sent again and again is written down once.
+noted: dict[str, tuple] = {}
+NOTED_AT_MOST = 4096
 
 
 def scopes_text(scopes: Iterable[str]) -> str:
@@ -97,8 +68,11 @@ def note(address: str, versions: dict[str, int]) -> None:
     if not settings.INKWELL_FRONT_CACHE_PURGE_URL:
         return
     stamp = tuple(sorted(versions.items()))
-    if noted.seen(address, stamp):
+    if noted.get(address) == stamp:
         return
+    if len(noted) >= NOTED_AT_MOST:
+        noted.clear()
+    noted[address] = stamp
     model = apps.get_model("blog", "FrontCachedPage")
     try:
         model.objects.update_or_create(
@@ -107,7 +81,7 @@ def note(address: str, versions: dict[str, int]) -> None:
     except DatabaseError:
         # A page is still served; it is only not purged on the next change.
         logger.warning("Could not note %s for the front cache", address)
-        noted.forget([address])
+        noted.pop(address, None)
 
 
 def purge(scopes: Iterable[str]) -> None:
@@ -133,7 +107,8 @@ def purge(scopes: Iterable[str]) -> None:
     if not addresses:
         return
     done = _send_purges(url, addresses)
-    noted.forget(addresses)
+    for address in addresses:
+        noted.pop(address, None)
     if done:
         model.objects.filter(address__in=done).delete()
 

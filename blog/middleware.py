@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.deprecation import MiddlewareMixin
 from django.views import defaults
 
 from blog import avatars
@@ -22,18 +23,15 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 class TrustedProxyMiddleware:
-    """Sets REMOTE_ADDR to the reader's address when proxies stand in front.
+    """Sets REMOTE_ADDR to the reader's address when proxies stand in front,
+    for per-IP rate limits, likes, bans and login throttling (axes).
 
-    Behind a reverse proxy or load balancer every request comes from the
-    proxy, so per-IP rate limits, likes, bans and login throttling (axes
-    reads REMOTE_ADDR) would treat all readers as one. With
-    INKWELL_TRUSTED_PROXIES = N (the `TRUSTED_PROXIES` environment variable),
-    each of the N proxies appends the address it was reached from to
-    X-Forwarded-For, so the N-th entry from the right is the one the
-    outermost proxy saw: the reader. Entries further left are whatever the
-    client wrote and are never believed. With 0 (the default) the header is
-    ignored. A request with fewer entries than proxies, or an entry that is
-    not an IP address, keeps its REMOTE_ADDR.
+    With INKWELL_TRUSTED_PROXIES = N (`TRUSTED_PROXIES`), each of the N
+    proxies appends the address it was reached from to X-Forwarded-For, so
+    the N-th entry from the right is the one the outermost proxy saw: the
+    reader; entries further left are the client's own and never believed.
+    With 0 (the default) the header is ignored. A request with fewer entries
+    than proxies, or an entry that is not an IP address, keeps REMOTE_ADDR.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -61,19 +59,13 @@ def database_unavailable_response() -> HttpResponse:
     return response
 
 
-class DatabaseUnavailableMiddleware:
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
     """Turns OperationalError/InterfaceError raised by a view into a 503 page.
 
     Errors raised by other middleware (a session saved after the view) never
     reach process_exception; `server_error`, the project's handler500, covers
     those.
     """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_exception(
         self, request: HttpRequest, exception: Exception

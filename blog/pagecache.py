@@ -1,46 +1,25 @@
-"""What Inkwell adds to Django's cache framework: content versions, and the
-anonymous page cache that serves on them.
+"""What Inkwell adds to Django's cache framework (ARCHITECTURE.md, "Caching
+and invalidation"): content versions, and the anonymous page cache that
+serves on them.
 
-Content versions. Counters in the shared cache (Redis, or the file cache that
-every process on one machine sees): "site" for what any page may show (posts,
-categories, tags, authors, settings), "post:<id>" for what hangs on one post
-(its comments and likes), "discussions" for the comment counts in listings.
-Signal receivers bump them (`bump`, here and in comments/receivers.py), and
-every cached thing names the versions it was built under, as `{% cache %}`
-vary-on values or `cached(...)` key parts: after a bump nothing built before
-it is looked up again, in any process, and nothing needs deleting. Superseded
-entries simply age out (FRAGMENT_CACHE_SECONDS, PAGE_CACHE_SECONDS); Redis's
-`maxmemory` with `allkeys-lru` bounds the rest (README). A bump that cannot
-reach the cache (Redis down or stalled) is retried at the start of each later
-request of this process until it lands, so pages cached before the change
-never come back once Redis does. Changes that send no signal (queryset
-updates, the WordPress import) call `forget_all_pages()`.
+Content versions are counters in the shared cache that signal receivers
+`bump` (here and in comments/receivers.py). Whatever is cached names the
+versions it was built under (`{% cache %}` vary-on values, `cached()` key
+parts), so that after a bump nothing built before it is looked up again, in
+any process. Changes that send no signal call `forget_all_pages()`. What
+changes only with the site version (the settings rows, the next scheduled
+publication) each process reads once per site version (`per_site_version`).
 
-What changes only with the site version (the settings rows, the next
-scheduled publication) each process reads once per site version
-(`per_site_version`). Scheduled posts send no signal when their time comes:
-nothing is kept past the next scheduled publication (`lifetime`).
-
-The page cache (PageCacheMiddleware, right after WhiteNoise in
-settings.MIDDLEWARE) serves anonymous GETs before sessions, CSRF, auth and
-messages run, so a hit costs little more than a static file. A page is stored
-with the versions its rendering read and served while they are all current.
-Whether a response may be stored is read from the request and the response
-alone: never for a request with a session, messages or another personal
-cookie (`bypass_for_cookie`), a query parameter other than `page`, `cpage`
-and `q`, or a non-canonical page number; never for a response that is not a
-plain 200, sets a cookie, says `Cache-Control: private`, `no-cache` or
-`no-store` (`never_cache`, `patch_cache_control(private=True)`), varies on
-anything but Cookie and Accept-Encoding, brings its own ETag or
-Last-Modified, touches the session or the messages, or used a CSP nonce.
-A stored page is the same bytes for every reader, so that any shared HTTP
-cache could keep it too: it carries no CSRF token and sets no cookie. Pages
-rendered for a request that may be stored get a placeholder for the token
-(the `versions` context processor), stored as an empty value; the reader's
-own token comes from `blog:csrf_token` when they first use a form
-(static/js/csrf.js), and without JavaScript from the form sent back to them
-by comments.views.csrf_failure. A page that is not stored after all gets the
-reader's token from `get_token()` in the placeholder's place.
+The page cache (PageCacheMiddleware) serves anonymous GETs before sessions,
+CSRF, auth and messages run. A page is stored with the versions its
+rendering read and served while they are all current, the same bytes for
+every reader. Whether it may be stored is decided from the request (no
+session or other personal cookie: `bypass_for_cookie`; a canonical query)
+and the response (`storable`). Pages rendered for it get a placeholder for
+the CSRF token (`versions`), stored empty: the reader's own token comes from
+`blog:csrf_token` (static/js/csrf.js) or, without JavaScript, from the form
+comments.views.csrf_failure sends back; a page not stored after all gets
+`get_token()` in the placeholder's place.
 """
 
 from __future__ import annotations
@@ -118,10 +97,6 @@ def version(scope: str = SITE) -> int | None:
     """The current value of counter `scope`, as this request first read it;
     None when the cache cannot say (then nothing may be cached on it)."""
     return read_versions([scope])[scope]
-
-
-def discussions_version() -> int | None:
-    return version(DISCUSSIONS)
 
 
 def read_versions(scopes: Iterable[str]) -> dict[str, int | None]:
@@ -307,18 +282,13 @@ def kept_response(view: Callable) -> Callable:
 
     @functools.wraps(view)
     def kept(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        def build() -> tuple[bytes, tuple[tuple[str, str], ...]]:
+        def build() -> tuple[bytes, dict[str, str]]:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render"):
                 response.render()
             if response.status_code != 200 or response.streaming or response.cookies:
                 raise _NotKept(response)
-            headers = tuple(
-                (name, value)
-                for name, value in response.items()
-                if name.lower() not in {"content-length", "set-cookie"}
-            )
-            return response.content, headers
+            return response.content, dict(response.items())
 
         try:
             content, headers = cached(
@@ -330,18 +300,19 @@ def kept_response(view: Callable) -> Callable:
             )
         except _NotKept as refused:
             return refused.response
-        return HttpResponse(content, headers=dict(headers))
+        return HttpResponse(content, headers=headers)
 
     return kept
 
 
 def versions(request: HttpRequest) -> dict:
-    """Context processor: the timeout and the site version for `{% cache %}`,
-    and the CSRF placeholder on pages the page cache may store."""
+    """Context processor: the timeout and the versions for `{% cache %}`
+    (each worked out once per render, when first used), and the CSRF
+    placeholder on pages the page cache may store."""
     context = {
-        "fragment_seconds": fragment_seconds,
-        "site_version": site_version,
-        "discussions_version": discussions_version,
+        "fragment_seconds": functools.cache(fragment_seconds),
+        "site_version": functools.cache(site_version),
+        "discussions_version": functools.cache(lambda: version(DISCUSSIONS)),
     }
     if getattr(request, "page_cache_candidate", False):
         context["csrf_token"] = CSRF_PLACEHOLDER
@@ -362,14 +333,11 @@ class Entry(NamedTuple):
 
 
 class RecentCopies:
-    """What this process read from the shared cache lately, already
-    unpickled, for what is checked against the versions before use: pages
-    (a hit then reads only the versions from the shared cache) and the
-    slots of `cached` (a thread, its outline, a likes line). Pages are only
-    taken from the shared cache, never from this process's own render, so
-    that two processes rendering a page at once both serve the copy (and
-    ETag) the shared cache kept. Bounded by size, least recently read out
-    first."""
+    """Copies this process read lately, unpickled, of what is checked against
+    the versions before use: pages (a hit then reads only the versions from
+    the shared cache; only copies read from it, so that two processes that
+    rendered a page at once serve the one it kept, and its ETag) and the
+    slots of `cached`. Bounded by size, the least recently read out first."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -397,12 +365,6 @@ class RecentCopies:
             while self.size > self.max_bytes:
                 _, (_, dropped) = self.entries.popitem(last=False)
                 self.size -= dropped
-
-    def pop(self, key: str) -> None:
-        with self.lock:
-            old = self.entries.pop(key, None)
-            if old is not None:
-                self.size -= old[1]
 
     def clear(self) -> None:
         with self.lock:

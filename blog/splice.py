@@ -1,21 +1,15 @@
 """Large ready-made HTML joined into the response once, after the template.
 
-Django's template engine copies what a node renders at every level it
-passes through (each NodeList joins its children into a new SafeString, a
-second copy), and a page holding any character past Latin-1 (a "›" in the
-breadcrumb, a "“" in a title) holds all its text at two bytes a character.
-A post's thread is ready-made HTML (comments/threads.py keeps it whole in
-the cache) and most of a long post page's bytes: rendered in place, it was
-copied at each of a dozen levels on its way up the template, and copying and
-encoding took a sixth of a post page's instructions. Spliced in, a warm post
-page with 50 comments takes 13% fewer instructions and one with 500 (200
-shown) 39% fewer (callgrind, page cache off).
-
-`deferred(html)` writes a marker in its place instead, and SpliceMiddleware
-(inside every other middleware but django-axes, so that they see the whole
-page) replaces each marker with the HTML's UTF-8 bytes: one copy. Outside a
-request through the middleware (a template rendered on its own, a test's
-RequestFactory), the HTML is returned as it is.
+Django's templates copy what a node renders at every level it passes
+through (each NodeList joins its children into a new string), at two bytes
+a character once any text on the page is past Latin-1. A post's thread,
+ready-made HTML kept whole in the cache (comments/threads.py), is most of a
+long post page: `deferred(html)` writes a marker in its place, and
+SpliceMiddleware (inside every other middleware but django-axes, so that
+they see the whole page) replaces each marker with the HTML's UTF-8 bytes,
+one copy (a warm post page with 500 comments, 200 shown: 39% fewer
+instructions). Outside a request through the middleware (a template
+rendered on its own, a test's RequestFactory), the HTML is returned as it is.
 
 Never inside `{% cache %}`: a marker kept in a fragment would name HTML that
 a later request does not have (the middleware then raises, rather than
