@@ -96,6 +96,9 @@ _site_kept: tuple[int | None, dict[str, Any]] = (None, {})
 def version(scope: str = SITE) -> int | None:
     """The current value of counter `scope`, as this request first read it;
     None when the cache cannot say (then nothing may be cached on it)."""
+    memo = _read_versions.get()
+    if memo and scope in memo:  # most calls: a page asks dozens of times
+        return memo[scope]
     return read_versions([scope])[scope]
 
 
