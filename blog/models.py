@@ -4,6 +4,7 @@ import html
 import logging
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from django.conf import settings
@@ -212,6 +213,13 @@ class PublishedQuerySet(models.QuerySet):
         return self.published()
 
 
+class Neighbours(NamedTuple):
+    """A post's neighbours in time, as its page links them."""
+
+    previous: Post | None
+    next: Post | None
+
+
 # Candidates for a post's related posts, from each of its tags and from its
 # category (PostQuerySet.related_to).
 RELATED_CANDIDATES = 50
@@ -290,6 +298,34 @@ class PostQuerySet(PublishedQuerySet):
             limit,
         ]
         return self.model.objects.raw(sql, params)
+
+    def neighbours(self, post: Post) -> Neighbours:
+        """The published posts just before and just after `post` in time
+        (with their title, slug and publish time), in one query: each side
+        read from the end of the publication index.
+
+        Written in SQL, as related_to() is: the ORM cannot put a LIMIT on
+        the members of a UNION, and its two queries cost more to build than
+        to run.
+        """
+        posts = connection.ops.quote_name(Post._meta.db_table)
+        side = (
+            "SELECT * FROM (SELECT id, title, slug, published_at, {newer} AS newer "
+            f"FROM {posts} WHERE status = %s AND published_at <= %s AND "
+            "published_at {beyond} %s ORDER BY published_at {order}, id {order} "
+            "LIMIT 1) AS {name}"
+        )
+        sql = " UNION ALL ".join(
+            [
+                side.format(newer=0, beyond="<", order="DESC", name="earlier"),
+                side.format(newer=1, beyond=">", order="ASC", name="later"),
+            ]
+        )
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        when = connection.ops.adapt_datetimefield_value(post.published_at)
+        params = [Post.Status.PUBLISHED.value, now, when] * 2
+        found = {row.newer: row for row in self.model.objects.raw(sql, params)}
+        return Neighbours(found.get(0), found.get(1))
 
     def in_category(
         self, category: Category, by_id: dict[int, Category] | None = None
@@ -691,16 +727,12 @@ class Post(Publishable):
         the page's count is fixed)."""
         return self.category.ancestors(site_categories()) if self.category else []
 
-    def neighbour(self, *, newer: bool) -> Post | None:
-        """The published post just before (or after) this one, for a public post."""
+    def neighbours(self) -> Neighbours:
+        """The published posts just before and just after this one, for a
+        public post (PostQuerySet.neighbours)."""
         if not self.is_public:
-            return None
-        published = Post.objects.published().only("title", "slug", "published_at")
-        if newer:
-            later = published.filter(published_at__gt=self.published_at)
-            return later.order_by("published_at", "pk").first()
-        earlier = published.filter(published_at__lt=self.published_at)
-        return earlier.order_by("-published_at", "-pk").first()
+            return Neighbours(None, None)
+        return Post.objects.neighbours(self)
 
 
 class RevisionQuerySet(models.QuerySet):

@@ -107,6 +107,28 @@ def test_post_page_shows_breadcrumb_meta_tags_and_neighbours(client):
     assert 'href="/tag/spine/"' in page
 
 
+def test_post_neighbours_are_the_nearest_published_posts(client):
+    now = timezone.now()
+
+    def dated(title: str, days: float, **fields) -> Post:
+        return make_post(title=title, published_at=now + timedelta(days=days), **fields)
+
+    dated("Farther back", -5)
+    before = dated("Just before", -4)
+    dated("A draft between", -3.5, status=Post.Status.DRAFT)
+    post = dated("Middle", -3)
+    after = dated("Just after", -2)
+    newest = dated("Newest", -1)
+    dated("Scheduled", 1)
+
+    page = client.get(post.get_absolute_url()).content.decode()
+    assert f'rel="prev" href="{before.get_absolute_url()}"' in page
+    assert f'rel="next" href="{after.get_absolute_url()}"' in page
+    page = client.get(newest.get_absolute_url()).content.decode()
+    assert f'rel="prev" href="{after.get_absolute_url()}"' in page
+    assert 'rel="next"' not in page  # the scheduled post is not out yet
+
+
 def test_post_url_with_wrong_date_redirects_permanently(client):
     post = make_post(slug="dated")
     response = client.get("/1999/01/dated/")
@@ -253,7 +275,7 @@ PAGE_QUERIES = {
     for page, queries in {
         "home": 4,
         "category": 4,
-        "post": 10,
+        "post": 9,
         "tag": 5,
         "archive": 4,
     }.items()
