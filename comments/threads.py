@@ -603,14 +603,20 @@ class Discussion:
             comments_open(post),
             max_thread_level(),
         )
-        outline = pagecache.cached(
-            "outline",
-            *vary_on,
-            build=lambda: Outline.of(post),
-            slot=(model_name, post.pk),
-        )
-        # Clamped before it reaches a key: ?cpage=1000 is the last page's.
-        number = min(_page_number(page), outline.num_pages)
+        # The first page is the first whatever the outline: its thread is
+        # built on an outline of its own, one cache entry written, not two.
+        # Any other number is clamped on the outline kept in the cache before
+        # it reaches a key: ?cpage=1000 is the last page's.
+        number = _page_number(page)
+        outline = None
+        if number > 1:
+            outline = pagecache.cached(
+                "outline",
+                *vary_on,
+                build=lambda: Outline.of(post),
+                slot=(model_name, post.pk),
+            )
+            number = min(number, outline.num_pages)
 
         def build() -> tuple[int, int, int, bytes]:
             discussion = cls.of(post, number, outline)
