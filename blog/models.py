@@ -727,6 +727,20 @@ class Post(Publishable):
         the page's count is fixed)."""
         return self.category.ancestors(site_categories()) if self.category else []
 
+    def tag_list(self) -> list[Tag]:
+        """The post's tags as `tags.all()` lists them (in the order they were
+        given), in one query written in SQL: taggit's (a join on the content
+        types and a DISTINCT the unique tagged items make needless) cost ten
+        times as much to build as to run."""
+        quote = connection.ops.quote_name
+        sql = (
+            f"SELECT t.id, t.name, t.slug FROM {quote(Tag._meta.db_table)} t "
+            f"INNER JOIN {quote(TaggedItem._meta.db_table)} i ON i.tag_id = t.id "
+            "WHERE i.content_type_id = %s AND i.object_id = %s ORDER BY i.id"
+        )
+        content_type = ContentType.objects.get_for_model(Post).pk
+        return list(Tag.objects.raw(sql, [content_type, self.pk]))
+
     def neighbours(self) -> Neighbours:
         """The published posts just before and just after this one, for a
         public post (PostQuerySet.neighbours)."""

@@ -198,7 +198,7 @@ def post_detail(request: HttpRequest, year: int, month: str, slug: str) -> HttpR
     # What the page shows around the post is read only when the template's
     # {% cache %} fragments miss: lazy, each at most once.
     breadcrumb = lazy(post.breadcrumb)
-    tags = lazy(lambda: list(post.tags.all()))
+    tags = lazy(post.tag_list)
     response = render(
         request,
         "blog/post_detail.html",
