@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator
 from django.http import HttpRequest, QueryDict
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -19,6 +18,7 @@ from django_comments_xtd.forms import XtdCommentForm
 from blog import pagecache
 from blog.converters import MAX_ID, is_plain
 from blog.models import Post, display_name
+from comments import stencils
 from comments.models import (
     Comment,
     DiscussionSettings,
@@ -289,27 +289,16 @@ def security_data(target: Post) -> dict[str, str]:
     return signer.generate_security_data()
 
 
-# What stands in a blank form's markup, when it is built, for what differs
-# between readers and posts. Letters only: escaping leaves them as they are.
+# The signed fields a blank form's stencil leaves to fill in per page.
 _SIGNED = ("object_pk", "timestamp", "security_hash")
-_MARK = "inkwellblankform{}mark"
 
 
 def _blank_template(target: Post) -> str:
     """comments/_form.html for a blank form on a post of `target`'s model, as
-    a format string: {csrf} (the whole input: {% csrf_token %} writes none
-    without a token) and the fields of _SIGNED."""
+    a stencil of {csrf} and the fields of _SIGNED."""
     form = CommentForm(target)
-    form.initial.update({name: _MARK.format(name) for name in _SIGNED})
-    token = _MARK.format("csrf")
-    html = render_to_string("comments/_form.html", {"form": form, "csrf_token": token})
-    html = html.replace("{", "{{").replace("}", "}}")
-    html = html.replace(
-        f'<input type="hidden" name="csrfmiddlewaretoken" value="{token}">', "{csrf}"
-    )
-    for name in _SIGNED:
-        html = html.replace(_MARK.format(name), f"{{{name}}}")
-    return html
+    form.initial.update({name: stencils.mark(name) for name in _SIGNED})
+    return stencils.render("comments/_form.html", {"form": form}, _SIGNED)
 
 
 def blank_form(target: Post, csrf_input: str) -> SafeString:

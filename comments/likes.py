@@ -30,6 +30,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -40,6 +41,7 @@ from blog import avatars, pagecache
 from blog.links import url_pattern
 from blog.models import Page, Post, name_from_parts
 from blog.ratelimit import within_limit
+from comments import stencils
 from comments.models import TARGET_MODELS, Comment, PostLike
 
 VISITOR_COOKIE = "inkwell_visitor"
@@ -202,6 +204,39 @@ def like_summary(post: Post | Page, request: HttpRequest) -> LikeSummary:
             slot=(model_name, post.pk),
         )
     return _read_summary(post, mine)
+
+
+def widget(post: Post | Page, request: HttpRequest, csrf_input: str) -> SafeString:
+    """The Like button and line of a public post or page
+    (comments/_likes.html). A reader who cannot have liked it gets what every
+    such reader gets but for `csrf_input` (what {% csrf_token %} writes):
+    made once per post's content version, as the summary is."""
+
+    def build() -> str:
+        return stencils.render(
+            "comments/_likes.html",
+            {
+                "show": True,
+                "post": post,
+                "like_url": like_url(post),
+                "likes": like_summary(post, request),
+            },
+        )
+
+    if _owned_by(request) is None:
+        model_name = post._meta.model_name
+        markup = pagecache.cached(
+            "post-likes-widget",
+            model_name,
+            post.pk,
+            pagecache.version(),
+            pagecache.version(pagecache.post_scope(post.pk, model_name)),
+            build=build,
+            slot=(model_name, post.pk),
+        )
+    else:
+        markup = build()
+    return mark_safe(markup.format(csrf=csrf_input))
 
 
 def _read_summary(post: Post | Page, mine: Q | None) -> LikeSummary:

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 from django import template
 from django.db.models import Count
-from django.template.defaulttags import CsrfTokenNode
 
 from blog.models import Post
+from comments import stencils
 from comments.forms import CommentForm, blank_form
 from comments.models import Comment
 from comments.moderation import comments_open
@@ -38,7 +38,7 @@ def get_discussion(context: template.Context, post: Post) -> dict:
             if initial:
                 initial["remember"] = True
             else:
-                blank = blank_form(post, CsrfTokenNode().render(context))
+                blank = blank_form(post, stencils.csrf_input(context))
         if blank is None:
             form = CommentForm(post, initial=initial, user=request.user)
     return {"page": discussion, "form": form, "blank_form": blank, "open": is_open}

@@ -10,21 +10,15 @@ importing the comments app.
 
 from django import template
 
-from comments import likes
+from comments import likes, stencils
 
 register = template.Library()
 
 
-@register.inclusion_tag("comments/_likes.html", takes_context=True)
-def post_likes(context: template.Context, post) -> dict:
+@register.simple_tag(takes_context=True)
+def post_likes(context: template.Context, post) -> str:
     """The likes widget of a public post or page; nothing for drafts and
     scheduled ones."""
     if not post.is_public:
-        return {"show": False}
-    return {
-        "show": True,
-        "post": post,
-        "like_url": likes.like_url(post),
-        "likes": likes.like_summary(post, context["request"]),
-        "csrf_token": context.get("csrf_token"),
-    }
+        return ""
+    return likes.widget(post, context["request"], stencils.csrf_input(context))
